@@ -1,0 +1,149 @@
+//! `import` and `export`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+
+use super::{Cli, InputError, UsageError, open};
+use crate::service::{ImportDocument, ServiceError};
+use crate::store::OpenMode;
+
+/// Largest record document read (bytes).
+const MAX_IMPORT_BYTES: u64 = 512 * 1024 * 1024;
+
+/// Import formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ImportFormat {
+    /// Observatory record document (see the crate docs).
+    #[default]
+    Json,
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// One record document.
+    Json,
+    /// A folder of CSV files, one per record kind.
+    Csv,
+}
+
+/// Arguments of `import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The observatory file.
+    file: PathBuf,
+    /// The data to import.
+    data: PathBuf,
+    /// Format of the data.
+    #[arg(long, value_enum, default_value_t)]
+    format: ImportFormat,
+    /// Show what would change without changing anything.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+/// Arguments of `export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The observatory file.
+    file: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum)]
+    format: ExportFormat,
+    /// Output file (json) or new folder (csv).
+    #[arg(long, value_name = "OUT")]
+    out: PathBuf,
+    /// Confirm that a plaintext file may be written (it holds the records in clear).
+    #[arg(long)]
+    unencrypted_output: bool,
+}
+
+pub(super) fn import(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
+    let what = args.data.display().to_string();
+    let size = std::fs::metadata(&args.data)
+        .map_err(|e| InputError(format!("cannot read {what}: {e}")))?
+        .len();
+    if size > MAX_IMPORT_BYTES {
+        return Err(InputError(format!(
+            "{what} is larger than {MAX_IMPORT_BYTES} bytes: split it"
+        ))
+        .into());
+    }
+    let text = std::fs::read_to_string(&args.data)
+        .map_err(|e| InputError(format!("cannot read {what} as UTF-8 text: {e}")))?;
+    let document: ImportDocument = serde_json::from_str(&text).map_err(|e| {
+        InputError(format!(
+            "{what} is not a valid observatory record document: {e}"
+        ))
+    })?;
+    let mut session = open(cli, &args.file, OpenMode::ReadWrite)?;
+    let report = session.import_records(&document, &what, args.dry_run)?;
+    if !args.dry_run && report.new + report.changed > 0 {
+        session.save()?;
+    }
+    let verb = if args.dry_run {
+        "would import"
+    } else {
+        "imported"
+    };
+    outln!(
+        "{verb}: {} new, {} changed, {} unchanged record(s)",
+        report.new,
+        report.changed,
+        report.unchanged
+    );
+    for (kind, n) in &report.by_kind {
+        outln!("  {kind:<14} {n}");
+    }
+    if report.classification_kept > 0 {
+        outln!(
+            "{} record(s) kept their higher classification (an import never lowers one)",
+            report.classification_kept
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn export(cli: &Cli, args: &ExportArgs) -> anyhow::Result<ExitCode> {
+    if !args.unencrypted_output {
+        return Err(UsageError(
+            "export writes the records in plaintext: add --unencrypted-output to confirm that this medium may hold them".into(),
+        )
+        .into());
+    }
+    if args.format == ExportFormat::Json && args.out.exists() {
+        return Err(UsageError(format!(
+            "{} exists already: choose a new file name",
+            args.out.display()
+        ))
+        .into());
+    }
+    let session = open(cli, &args.file, OpenMode::ReadOnly)?;
+    let highest = match args.format {
+        ExportFormat::Json => {
+            let document = session.export_document()?;
+            let mut bytes = serde_json::to_vec_pretty(&document)?;
+            bytes.push(b'\n');
+            crate::fsutil::write_new_durable(&args.out, &bytes, None).map_err(|source| {
+                ServiceError::Export {
+                    path: args.out.clone(),
+                    source,
+                }
+            })?;
+            eprintln!("records by classification:");
+            for ((level, kind), n) in crate::service::export::summarise(&document.records) {
+                eprintln!("  {level:<12} {kind:<14} {n}");
+            }
+            document.classification
+        }
+        ExportFormat::Csv => session.export_csv(&args.out)?,
+    };
+    eprintln!(
+        "WARNING: {} is UNENCRYPTED and contains records up to {}: mark, store and destroy it accordingly",
+        args.out.display(),
+        highest.marking()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,105 @@
+//! Small file-system helpers shared by the layers that write files: private file creation,
+//! durable writes, and the fault injection used by the save tests.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::Path;
+
+/// Upper-case hexadecimal of bytes.
+#[must_use]
+pub fn hex_upper(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    out
+}
+
+/// Creates a new file readable and writable by its owner only (0600 on Unix). Fails if it
+/// exists: nothing is ever overwritten in place.
+pub fn create_private_file(path: &Path) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
+/// Flushes a folder's entries to disk (after a rename), where the platform supports it.
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
+/// The folder holding `path` (`.` for a bare file name).
+#[must_use]
+pub fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Writes `bytes` to a new private file at `path`, fsyncs it, and removes it again if anything
+/// fails. `fail_after` injects a "disk full" error after that many bytes (tests only).
+pub fn write_new_durable(path: &Path, bytes: &[u8], fail_after: Option<u64>) -> io::Result<()> {
+    let file = create_private_file(path)?;
+    let result = (|| {
+        let mut writer = FailAfter {
+            inner: &file,
+            remaining: fail_after,
+        };
+        for chunk in bytes.chunks(1 << 20) {
+            writer.write_all(chunk)?;
+        }
+        writer.flush()?;
+        file.sync_all()
+    })();
+    if result.is_err() {
+        drop(file);
+        let _ = fs::remove_file(path);
+    }
+    result
+}
+
+/// A writer that fails with "storage full" once `remaining` bytes have been written.
+struct FailAfter<W> {
+    inner: W,
+    remaining: Option<u64>,
+}
+
+impl<W: Write> Write for FailAfter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let Some(remaining) = self.remaining else {
+            return self.inner.write(buf);
+        };
+        if remaining == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::StorageFull,
+                "no space left on device (injected)",
+            ));
+        }
+        let take = usize::try_from(remaining)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
+        let written = self.inner.write(&buf[..take])?;
+        self.remaining = Some(remaining - written as u64);
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}

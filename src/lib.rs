@@ -1,0 +1,30 @@
+//! # Observatory
+//!
+//! Register, supply-chain analysis and encrypted exchange for the expert group of the EU
+//! Observatory of critical technologies. Users work on air-gapped workstations with
+//! classified material; nothing classified ever touches the disk in plaintext.
+//!
+//! Layers (dependencies point down; `cargo check --no-default-features` builds all but `gui`):
+//! - [`model`]: domain types and their rules.
+//! - [`crypto`]: identities, member cards, passphrases.
+//! - [`store`]: the encrypted file <-> in-memory SQLite (file format in its docs).
+//! - [`service`]: operations shared by the CLI and the GUI (record document format in
+//!   [`service`]'s `import` docs, exports in `export`).
+//! - [`cli`]: the command line.
+//!
+//! Formats, each specified where it is read:
+//! - observatory file: [`store`];
+//! - identity file: [`crypto`] (`identity` module docs) — a standard passphrase-encrypted age
+//!   identity;
+//! - member card: [`crypto::MemberCard`];
+//! - record document (JSON import/export) and CSV export: [`service`].
+//!
+//! Deployment on a classified system needs accreditation and approved cryptography; this tool
+//! provides the technical controls (encryption at rest, markings, audit), not the approval.
+
+pub mod cli;
+pub mod crypto;
+mod fsutil;
+pub mod model;
+pub mod service;
+pub mod store;

@@ -1,0 +1,46 @@
+//! Errors of the operations the CLI and GUI share.
+
+use crate::crypto::{IdentityError, PassphraseError};
+use crate::model::{FieldError, Kind};
+use crate::store::StoreError;
+
+/// Why an operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The store failed (open, save, query).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The identity could not be used.
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+    /// The passphrase could not be read.
+    #[error(transparent)]
+    Passphrase(#[from] PassphraseError),
+    /// A value was refused.
+    #[error("{kind}: {source}")]
+    Field {
+        /// Record kind.
+        kind: Kind,
+        /// What is wrong.
+        source: FieldError,
+    },
+    /// Input (JSON, CSV, flags) that cannot be used; nothing was changed.
+    #[error("{0}")]
+    Invalid(String),
+    /// An import with problems; nothing was imported.
+    #[error("{} problem(s) in {what}, nothing was imported:\n{}", .problems.len(), .problems.join("\n"))]
+    ImportRejected {
+        /// What was being imported.
+        what: String,
+        /// One line per problem, with its position.
+        problems: Vec<String>,
+    },
+    /// An export file could not be written.
+    #[error("cannot write {path}: {source}")]
+    Export {
+        /// The path.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}

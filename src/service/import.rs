@@ -1,0 +1,281 @@
+//! Import of a JSON document of records (`observatory import FILE DATA --format json`).
+//!
+//! # Record document format (`observatory-records`, version 1)
+//! ```json
+//! {
+//!   "format": "observatory-records",
+//!   "version": 1,
+//!   "classification": "RESTRICTED",
+//!   "records": [
+//!     {"kind": "technology", "name": "Gallium nitride power amplifiers", "area": "semiconductors",
+//!      "domains": ["defence", "space"], "classification": "RESTRICTED"},
+//!     {"kind": "link", "id": "0190...", "from_id": "0190...", "to_id": "CN",
+//!      "link_kind": "produced-in", "share": 0.938, "year": 2023}
+//!   ]
+//! }
+//! ```
+//! - `format` and `version` are required; `classification` (the document's marking) and
+//!   `marking`, `exported_at` are optional. Unknown top-level keys are refused.
+//! - Each record has `kind` and the fields of its kind (see [`crate::model::kind`]), plus
+//!   optional `id`, `classification` (default: the document's `classification`, else
+//!   UNCLASSIFIED) and `releasable_to`. Keys written by `export` that describe history
+//!   (`created_at`, `updated`, `updated_by`, `reference`) are accepted and ignored. Any other
+//!   unknown key is refused.
+//! - A record whose `id` exists is updated (only the values that differ); otherwise it is
+//!   created. An import never lowers a record's classification: a lower level in the document
+//!   is ignored and reported.
+//! - References may point to records of the same document.
+//! - All or nothing: any problem rejects the whole document, listing every problem with the
+//!   record's position (`records[3]`).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::error::ServiceError;
+use super::export::EXPORT_FORMAT_TAG;
+use super::session::{RecordInput, Session, check_references, prepare_changes, prepare_new};
+use crate::model::{Classification, Kind};
+use crate::store::{NewRecord, RecordChange, StoreError};
+
+/// The document.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportDocument {
+    /// Must be `observatory-records`.
+    pub format: String,
+    /// Must be 1.
+    pub version: u32,
+    /// Default classification of records without one.
+    #[serde(default)]
+    pub classification: Option<Classification>,
+    /// Marking text (informative).
+    #[serde(default)]
+    pub marking: Option<String>,
+    /// When it was exported (informative).
+    #[serde(default)]
+    pub exported_at: Option<String>,
+    /// The records.
+    pub records: Vec<Map<String, Value>>,
+}
+
+/// What an import did, or would do.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Records created.
+    pub new: usize,
+    /// Records changed.
+    pub changed: usize,
+    /// Records already identical.
+    pub unchanged: usize,
+    /// Records whose lower classification in the document was ignored.
+    pub classification_kept: usize,
+    /// Created or changed, per kind.
+    pub by_kind: BTreeMap<String, usize>,
+    /// Whether nothing was written.
+    pub dry_run: bool,
+}
+
+const IGNORED_KEYS: &[&str] = &["created_at", "updated", "updated_by", "reference"];
+
+enum Planned {
+    New(NewRecord),
+    Change(Kind, Uuid, Vec<RecordChange>),
+    Same,
+}
+
+impl Session {
+    /// Imports a record document: all or nothing. With `dry_run`, reports without writing.
+    pub fn import_records(
+        &mut self,
+        document: &ImportDocument,
+        what: &str,
+        dry_run: bool,
+    ) -> Result<ImportReport, ServiceError> {
+        if document.format != EXPORT_FORMAT_TAG || document.version != 1 {
+            return Err(ServiceError::Invalid(format!(
+                "{what} is not an observatory record document (format {:?} version {}; expected {EXPORT_FORMAT_TAG:?} version 1)",
+                document.format, document.version
+            )));
+        }
+        let mut problems = Vec::new();
+        let mut plans = Vec::with_capacity(document.records.len());
+        let mut report = ImportReport {
+            dry_run,
+            ..ImportReport::default()
+        };
+        let mut pending: BTreeMap<Uuid, Kind> = BTreeMap::new();
+        for (index, object) in document.records.iter().enumerate() {
+            match self.plan_one(object, document.classification, &mut report) {
+                Ok(plan) => {
+                    if let Planned::New(record) = &plan
+                        && pending.insert(record.id, record.kind).is_some()
+                    {
+                        problems.push(format!("records[{index}]: id {} appears twice", record.id));
+                    }
+                    plans.push((index, plan));
+                }
+                Err(message) => problems.push(format!("records[{index}]: {message}")),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(ServiceError::ImportRejected {
+                what: what.to_owned(),
+                problems,
+            });
+        }
+        let apply = |w: &crate::store::Writer<'_>| -> Result<(), StoreError> {
+            let mut problems = Vec::new();
+            for (index, plan) in &plans {
+                let checked = match plan {
+                    Planned::New(record) => {
+                        check_references(w, record.kind, &record.fields, &pending)
+                    }
+                    Planned::Change(kind, _, changes) => {
+                        let fields = changes
+                            .iter()
+                            .filter_map(|c| match c {
+                                RecordChange::Field(n, Some(v)) => {
+                                    Some(((*n).to_owned(), v.clone()))
+                                }
+                                _ => None,
+                            })
+                            .collect();
+                        check_references(w, *kind, &fields, &pending)
+                    }
+                    Planned::Same => Ok(()),
+                };
+                if let Err(e) = checked {
+                    problems.push(format!("records[{index}]: {e}"));
+                }
+            }
+            if !problems.is_empty() {
+                return Err(StoreError::Rejected { problems });
+            }
+            for (_, plan) in &plans {
+                match plan {
+                    Planned::New(record) => {
+                        w.insert(record)?;
+                    }
+                    Planned::Change(kind, id, changes) => {
+                        w.update(*kind, *id, changes)?;
+                    }
+                    Planned::Same => {}
+                }
+            }
+            Ok(())
+        };
+        let result = if dry_run {
+            self.store_mut().dry_run("dry-run", apply)
+        } else {
+            let summary = serde_json::json!({
+                "source": what, "new": report.new, "changed": report.changed,
+                "unchanged": report.unchanged, "by_kind": report.by_kind,
+            });
+            self.store_write(|w| {
+                apply(w)?;
+                w.audit("import", None, &summary)
+            })
+        };
+        result.map_err(|e| match e {
+            StoreError::Rejected { problems } => ServiceError::ImportRejected {
+                what: what.to_owned(),
+                problems,
+            },
+            other => other.into(),
+        })?;
+        Ok(report)
+    }
+
+    fn plan_one(
+        &self,
+        object: &Map<String, Value>,
+        default_level: Option<Classification>,
+        report: &mut ImportReport,
+    ) -> Result<Planned, String> {
+        let kind: Kind = object
+            .get("kind")
+            .and_then(Value::as_str)
+            .ok_or("no \"kind\"")?
+            .parse()
+            .map_err(|e| format!("{e}"))?;
+        let id = match object.get("id") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => {
+                Some(Uuid::parse_str(s).map_err(|_| format!("id {s:?} is not a UUID"))?)
+            }
+            Some(_) => return Err("id must be text".into()),
+        };
+        let mut input = RecordInput::default();
+        for (key, value) in object {
+            match key.as_str() {
+                "kind" | "id" => {}
+                "classification" => {
+                    let text = value.as_str().ok_or("classification must be text")?;
+                    input.classification = Some(text.parse().map_err(|e| format!("{e}"))?);
+                }
+                "releasable_to" => {
+                    let list: Vec<String> = serde_json::from_value(value.clone())
+                        .map_err(|_| "releasable_to must be a list of Member State codes")?;
+                    input.releasable_to = Some(list);
+                }
+                "deleted" => {
+                    if value.as_bool() == Some(true) {
+                        return Err("deleted records cannot be imported".into());
+                    }
+                }
+                key if IGNORED_KEYS.contains(&key) => {}
+                _ => {
+                    input.fields.insert(key.clone(), value.clone());
+                }
+            }
+        }
+        if input.classification.is_none() {
+            input.classification = default_level;
+        }
+        let existing = match id {
+            Some(id) => self.store().get(kind, id).map_err(|e| e.to_string())?,
+            None => None,
+        };
+        let plan = match existing {
+            Some(current) if !current.meta.deleted => {
+                if input
+                    .classification
+                    .is_some_and(|l| l < current.meta.classification)
+                {
+                    input.classification = Some(current.meta.classification);
+                    report.classification_kept += 1;
+                }
+                let changes = prepare_changes(&current, &input).map_err(|e| e.to_string())?;
+                if changes.is_empty() {
+                    report.unchanged += 1;
+                    Planned::Same
+                } else {
+                    report.changed += 1;
+                    *report.by_kind.entry(kind.name().to_owned()).or_default() += 1;
+                    Planned::Change(kind, current.meta.id, changes)
+                }
+            }
+            Some(_) => {
+                return Err(format!(
+                    "{kind} {} was deleted in this file",
+                    id.unwrap_or_default()
+                ));
+            }
+            None => {
+                if let Some(id) = id
+                    && let Ok(Some((other, _))) = self.store().find_kind(id)
+                {
+                    return Err(format!("id {id} belongs to a {other}, not a {kind}"));
+                }
+                let record = prepare_new(kind, id, &input).map_err(|e| e.to_string())?;
+                report.new += 1;
+                *report.by_kind.entry(kind.name().to_owned()).or_default() += 1;
+                Planned::New(record)
+            }
+        };
+        Ok(plan)
+    }
+}

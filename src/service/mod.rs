@@ -1,0 +1,16 @@
+//! The operations that the command line and the GUI share (DESIGN.md §2): an unlocked
+//! observatory, edits with audit and change log, import and export, info and verification.
+//!
+//! Every edit runs in one SQLite transaction that also appends the audit entry and the
+//! change-log rows, so the three never disagree. Edits change memory only; callers save
+//! (the CLI after each command, the GUI debounced on a background thread).
+
+mod error;
+pub mod export;
+mod import;
+mod session;
+
+pub use error::ServiceError;
+pub use export::{EXPORT_FORMAT_TAG, ExportDocument};
+pub use import::{ImportDocument, ImportReport};
+pub use session::{Info, RecordInput, Session, VerifyReport};

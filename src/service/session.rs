@@ -1,0 +1,464 @@
+//! An unlocked observatory and the edits made through it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::error::ServiceError;
+use crate::crypto::Identity;
+use crate::model::kind::FieldType;
+use crate::model::record::{check_required, field_of, normalise_releasability, normalise_value};
+use crate::model::{Classification, Kind, Record, country};
+use crate::store::{AuditReport, Counts, NewRecord, OpenMode, RecordChange, Store, Writer};
+
+/// What a user asks for when adding or editing a record: raw values, checked here.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RecordInput {
+    /// Classification (new records default to UNCLASSIFIED).
+    pub classification: Option<Classification>,
+    /// Releasability (Member State codes).
+    pub releasable_to: Option<Vec<String>>,
+    /// Field values; JSON null clears a field on edit.
+    pub fields: BTreeMap<String, Value>,
+}
+
+/// An open, unlocked observatory.
+pub struct Session {
+    store: Store,
+    identity: Identity,
+    author: String,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("store", &self.store)
+            .field("author", &self.author)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Summary of an observatory (`observatory info`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Info {
+    /// The file.
+    pub path: PathBuf,
+    /// File format.
+    pub format: String,
+    /// Schema version.
+    pub schema_version: i64,
+    /// File id.
+    pub file_id: String,
+    /// When the file was created.
+    pub created_at: String,
+    /// Size of the encrypted file in bytes.
+    pub file_bytes: u64,
+    /// Size of the database image in bytes.
+    pub database_bytes: u64,
+    /// Counts per record kind.
+    pub counts: BTreeMap<String, Counts>,
+    /// Highest classification of any live record.
+    pub highest_classification: Classification,
+    /// Change-log rows.
+    pub change_log_entries: u64,
+    /// Audit entries.
+    pub audit_entries: u64,
+    /// Backups present beside the file.
+    pub backups: Vec<String>,
+}
+
+/// Result of `observatory verify`.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    /// Problems found by SQLite's integrity check.
+    pub integrity_problems: Vec<String>,
+    /// Audit chain check.
+    pub audit: AuditReport,
+    /// References to records that do not exist.
+    pub dangling_references: Vec<String>,
+}
+
+impl VerifyReport {
+    /// Whether everything checked out.
+    #[must_use]
+    pub fn is_ok(&self) -> bool {
+        self.integrity_problems.is_empty()
+            && self.audit.first_broken_seq.is_none()
+            && self.dangling_references.is_empty()
+    }
+}
+
+impl Session {
+    /// Creates a new observatory file owned by `identity`.
+    pub fn create(path: &Path, identity: Identity) -> Result<Session, ServiceError> {
+        let author = identity.card().author_id();
+        let mut store = Store::create(path, identity.recipient(), &author)?;
+        let card = identity.card();
+        store.write(&author, |w| {
+            w.audit(
+                "init",
+                None,
+                &serde_json::json!({
+                    "owner": card.profile.name,
+                    "member_state": card.profile.member_state,
+                    "fingerprint": card.fingerprint(),
+                }),
+            )
+        })?;
+        store.save()?;
+        Ok(Session {
+            store,
+            identity,
+            author,
+        })
+    }
+
+    /// Opens an observatory file with `identity`.
+    pub fn open(path: &Path, identity: Identity, mode: OpenMode) -> Result<Session, ServiceError> {
+        let store = Store::open(path, identity.age_identity(), mode)?;
+        let author = identity.card().author_id();
+        Ok(Session {
+            store,
+            identity,
+            author,
+        })
+    }
+
+    /// The store (read access).
+    #[must_use]
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The store (for fault injection in tests).
+    #[doc(hidden)]
+    pub fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+
+    /// The unlocked identity.
+    #[must_use]
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    /// The author id of this session's changes.
+    #[must_use]
+    pub fn author(&self) -> &str {
+        &self.author
+    }
+
+    /// Saves to disk (atomic; see [`crate::store`]).
+    pub fn save(&mut self) -> Result<(), ServiceError> {
+        Ok(self.store.save()?)
+    }
+
+    /// Live records of a kind, sorted.
+    pub fn list(&self, kind: Kind) -> Result<Vec<Record>, ServiceError> {
+        Ok(self.store.list(kind, false)?)
+    }
+
+    /// One live record.
+    pub fn get(&self, kind: Kind, id: Uuid) -> Result<Record, ServiceError> {
+        match self.store.get(kind, id)? {
+            Some(record) if !record.meta.deleted => Ok(record),
+            _ => Err(crate::store::StoreError::UnknownRecord {
+                kind,
+                id: id.to_string(),
+            }
+            .into()),
+        }
+    }
+
+    /// Adds a record; returns its id.
+    pub fn add(
+        &mut self,
+        kind: Kind,
+        id: Option<Uuid>,
+        input: &RecordInput,
+    ) -> Result<Uuid, ServiceError> {
+        let record = prepare_new(kind, id, input)?;
+        self.store
+            .write(&self.author, |w| {
+                check_references(w, kind, &record.fields, &BTreeMap::new())?;
+                if w.find_kind(record.id)?.is_some() {
+                    return Err(crate::store::StoreError::DuplicateId {
+                        id: record.id.to_string(),
+                    });
+                }
+                w.insert(&record)?;
+                w.audit(
+                    "add",
+                    Some((kind, record.id)),
+                    &audit_detail(&record.fields, record.classification),
+                )
+            })
+            .map_err(|e| map_field(kind, e))?;
+        Ok(record.id)
+    }
+
+    /// Edits a live record: fields present in `input` are set (null clears).
+    pub fn edit(
+        &mut self,
+        kind: Kind,
+        id: Uuid,
+        input: &RecordInput,
+    ) -> Result<usize, ServiceError> {
+        let current = self.get(kind, id)?;
+        let changes = prepare_changes(&current, input)?;
+        if changes.is_empty() {
+            return Ok(0);
+        }
+        let count = changes.len();
+        self.store
+            .write(&self.author, |w| {
+                let fields: BTreeMap<String, Value> = changes
+                    .iter()
+                    .filter_map(|c| match c {
+                        RecordChange::Field(name, Some(v)) => Some(((*name).to_owned(), v.clone())),
+                        _ => None,
+                    })
+                    .collect();
+                check_references(w, kind, &fields, &BTreeMap::new())?;
+                w.update(kind, id, &changes)?;
+                let detail: BTreeMap<&str, Value> =
+                    changes.iter().map(|c| (c.name(), c.log_value())).collect();
+                w.audit(
+                    "edit",
+                    Some((kind, id)),
+                    &serde_json::to_value(redact(&detail)).unwrap_or_default(),
+                )
+            })
+            .map_err(|e| map_field(kind, e))?;
+        Ok(count)
+    }
+
+    /// Deletes a live record (leaves a tombstone).
+    pub fn delete(&mut self, kind: Kind, id: Uuid) -> Result<(), ServiceError> {
+        let current = self.get(kind, id)?;
+        self.store.write(&self.author, |w| {
+            w.update(kind, id, &[RecordChange::Deleted(true)])?;
+            w.audit(
+                "delete",
+                Some((kind, id)),
+                &serde_json::json!({ "label": current.label() }),
+            )
+        })?;
+        Ok(())
+    }
+
+    /// Summary of the file.
+    pub fn info(&self) -> Result<Info, ServiceError> {
+        let store = &self.store;
+        let mut counts = BTreeMap::new();
+        for kind in Kind::ALL {
+            counts.insert(kind.name().to_owned(), store.counts(kind)?);
+        }
+        let backups = (1..=crate::store::BACKUP_GENERATIONS)
+            .map(|g| crate::store::backup_path(store.path(), g))
+            .filter(|p| p.exists())
+            .map(|p| p.display().to_string())
+            .collect();
+        Ok(Info {
+            path: store.path().to_owned(),
+            format: "age (X25519 recipient) encrypting a SQLite 3 database image".to_owned(),
+            schema_version: store.schema_version()?,
+            file_id: store.meta_value("file_id")?.unwrap_or_default(),
+            created_at: store.meta_value("created_at")?.unwrap_or_default(),
+            file_bytes: std::fs::metadata(store.path()).map_or(0, |m| m.len()),
+            database_bytes: store.image_size()?,
+            counts,
+            highest_classification: store.highest_classification()?,
+            change_log_entries: store.change_log_len()?,
+            audit_entries: store.audit_entries(None)?.len() as u64,
+            backups,
+        })
+    }
+
+    /// Full check: integrity, audit chain, references.
+    pub fn verify(&self) -> Result<VerifyReport, ServiceError> {
+        let mut dangling = Vec::new();
+        for kind in Kind::ALL {
+            for record in self.store.list(kind, false)? {
+                for field in kind.fields() {
+                    let ids: Vec<&str> = match (field.ty, record.fields.get(field.name)) {
+                        (FieldType::Ref(_) | FieldType::Node, Some(Value::String(s))) => {
+                            vec![s.as_str()]
+                        }
+                        (FieldType::RefList(_), Some(Value::Array(list))) => {
+                            list.iter().filter_map(Value::as_str).collect()
+                        }
+                        _ => continue,
+                    };
+                    for id in ids {
+                        let exists = match Uuid::parse_str(id) {
+                            Ok(uuid) => self.store.find_kind(uuid)?.is_some(),
+                            Err(_) => country::by_code(id).is_some(),
+                        };
+                        if !exists {
+                            dangling
+                                .push(format!("{kind} {}: {} -> {id}", record.meta.id, field.name));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(VerifyReport {
+            integrity_problems: self.store.integrity_check()?,
+            audit: self.store.verify_audit()?,
+            dangling_references: dangling,
+        })
+    }
+
+    pub(super) fn store_write<T>(
+        &mut self,
+        f: impl FnOnce(&Writer<'_>) -> Result<T, crate::store::StoreError>,
+    ) -> Result<T, crate::store::StoreError> {
+        self.store.write(&self.author, f)
+    }
+}
+
+/// Long texts and attachments are not copied into the audit log, only their size.
+fn redact(detail: &BTreeMap<&str, Value>) -> BTreeMap<String, Value> {
+    detail
+        .iter()
+        .map(|(k, v)| {
+            let v = match v {
+                Value::String(s) if s.len() > 200 => {
+                    Value::from(format!("({} characters)", s.chars().count()))
+                }
+                other => other.clone(),
+            };
+            ((*k).to_owned(), v)
+        })
+        .collect()
+}
+
+fn audit_detail(fields: &BTreeMap<String, Value>, classification: Classification) -> Value {
+    let mut detail: BTreeMap<&str, Value> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    detail.insert("classification", Value::from(classification.code()));
+    serde_json::to_value(redact(&detail)).unwrap_or_default()
+}
+
+fn map_field(kind: Kind, e: crate::store::StoreError) -> ServiceError {
+    match e {
+        crate::store::StoreError::Field { source, .. } => ServiceError::Field { kind, source },
+        other => ServiceError::Store(other),
+    }
+}
+
+/// Checks and normalises the input for a new record.
+pub(super) fn prepare_new(
+    kind: Kind,
+    id: Option<Uuid>,
+    input: &RecordInput,
+) -> Result<NewRecord, ServiceError> {
+    let field_err = |source| ServiceError::Field { kind, source };
+    let mut fields = BTreeMap::new();
+    for (name, value) in &input.fields {
+        let field = field_of(kind, name).map_err(field_err)?;
+        if let Some(v) = normalise_value(field, value).map_err(field_err)? {
+            fields.insert(name.clone(), v);
+        }
+    }
+    check_required(kind, &fields).map_err(field_err)?;
+    let releasable_to = normalise_releasability(input.releasable_to.as_deref().unwrap_or_default())
+        .map_err(field_err)?;
+    Ok(NewRecord {
+        kind,
+        id: id.unwrap_or_else(Uuid::now_v7),
+        classification: input.classification.unwrap_or_default(),
+        releasable_to,
+        reference: false,
+        fields,
+    })
+}
+
+/// The changes `input` makes to `current` (unchanged values are left out).
+pub(super) fn prepare_changes(
+    current: &Record,
+    input: &RecordInput,
+) -> Result<Vec<RecordChange>, ServiceError> {
+    let kind = current.kind;
+    let field_err = |source| ServiceError::Field { kind, source };
+    let mut changes = Vec::new();
+    if let Some(level) = input.classification
+        && level != current.meta.classification
+    {
+        changes.push(RecordChange::Classification(level));
+    }
+    if let Some(codes) = &input.releasable_to {
+        let codes = normalise_releasability(codes).map_err(field_err)?;
+        if codes != current.meta.releasable_to {
+            changes.push(RecordChange::ReleasableTo(codes));
+        }
+    }
+    for (name, value) in &input.fields {
+        let field = field_of(kind, name).map_err(field_err)?;
+        let new = normalise_value(field, value).map_err(field_err)?;
+        if new.is_none() && field.required {
+            return Err(field_err(crate::model::FieldError::Missing {
+                field: field.name,
+            }));
+        }
+        if new.as_ref() != current.fields.get(field.name) {
+            changes.push(RecordChange::Field(field.name, new));
+        }
+    }
+    Ok(changes)
+}
+
+/// Checks that every id a record refers to exists (live) with an allowed kind; `pending`
+/// holds records of the same import that are not yet in the store.
+pub(super) fn check_references(
+    w: &Writer<'_>,
+    kind: Kind,
+    fields: &BTreeMap<String, Value>,
+    pending: &BTreeMap<Uuid, Kind>,
+) -> Result<(), crate::store::StoreError> {
+    for (name, value) in fields {
+        let Some(field) = kind.field(name) else {
+            continue;
+        };
+        let (allowed, ids): (&[Kind], Vec<&str>) = match (field.ty, value) {
+            (FieldType::Ref(allowed), Value::String(s)) => (allowed, vec![s.as_str()]),
+            (FieldType::RefList(allowed), Value::Array(list)) => {
+                (allowed, list.iter().filter_map(Value::as_str).collect())
+            }
+            (FieldType::Node, Value::String(s)) => (
+                &[Kind::Technology, Kind::Item, Kind::Organisation][..],
+                vec![s.as_str()],
+            ),
+            _ => continue,
+        };
+        for id in ids {
+            let Ok(uuid) = Uuid::parse_str(id) else {
+                // Country codes were validated by the model.
+                continue;
+            };
+            let found = match pending.get(&uuid) {
+                Some(k) => Some(*k),
+                None => match w.find_kind(uuid)? {
+                    Some((k, false)) => Some(k),
+                    _ => None,
+                },
+            };
+            if !found.is_some_and(|k| allowed.contains(&k)) {
+                let names: Vec<&str> = allowed.iter().map(|k| k.name()).collect();
+                return Err(crate::store::StoreError::BrokenReference {
+                    kind,
+                    field: field.name,
+                    id: id.to_owned(),
+                    expected: format!("the id of an existing {}", names.join(" or ")),
+                });
+            }
+        }
+    }
+    Ok(())
+}

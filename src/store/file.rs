@@ -1,0 +1,468 @@
+//! Opening, locking and saving the encrypted observatory file.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rusqlite::{Connection, MAIN_DB};
+
+use super::error::StoreError;
+use super::schema;
+use crate::fsutil;
+
+/// Number of previous generations kept beside the file.
+pub const BACKUP_GENERATIONS: u32 = 3;
+
+/// How a file is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// Take the writer's lock; fail if another process holds it.
+    ReadWrite,
+    /// No lock, never saved (a second instance looking at the file).
+    ReadOnly,
+}
+
+/// What identifies the file's content on disk without reading it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct DiskStamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    #[cfg(unix)]
+    dev_ino_ctime: (u64, u64, i64, i64),
+}
+
+impl DiskStamp {
+    fn of(path: &Path) -> std::io::Result<Self> {
+        let meta = fs::metadata(path)?;
+        Ok(DiskStamp {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            #[cfg(unix)]
+            dev_ino_ctime: {
+                use std::os::unix::fs::MetadataExt as _;
+                (meta.dev(), meta.ino(), meta.ctime(), meta.ctime_nsec())
+            },
+        })
+    }
+}
+
+/// The writer's lock beside the file; released when dropped.
+#[derive(Debug)]
+struct WriterLock {
+    _file: File,
+}
+
+/// An open observatory: the in-memory database and where it is saved.
+pub struct Store {
+    pub(super) conn: Connection,
+    path: PathBuf,
+    recipient: age::x25519::Recipient,
+    mode: OpenMode,
+    stamp: Option<DiskStamp>,
+    _lock: Option<WriterLock>,
+    fail_after_bytes: Option<u64>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
+    }
+}
+
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// `NAME.lock` beside `NAME`.
+fn lock_path(path: &Path) -> PathBuf {
+    fsutil::parent_dir(path).join(format!("{}.lock", file_name(path)))
+}
+
+fn temp_prefix(path: &Path) -> String {
+    format!(".{}.tmp-", file_name(path))
+}
+
+/// `NAME.bakN` beside `NAME`.
+#[must_use]
+pub fn backup_path(path: &Path, generation: u32) -> PathBuf {
+    fsutil::parent_dir(path).join(format!("{}.bak{generation}", file_name(path)))
+}
+
+fn existing_backups(path: &Path) -> String {
+    let found: Vec<String> = (1..=BACKUP_GENERATIONS)
+        .map(|g| backup_path(path, g))
+        .filter(|p| p.exists())
+        .map(|p| file_name(&p))
+        .collect();
+    if found.is_empty() {
+        "none found".to_owned()
+    } else {
+        found.join(", ")
+    }
+}
+
+/// A fresh in-memory connection with the settings that keep plaintext off the disk.
+pub(super) fn secure_connection() -> Result<Connection, rusqlite::Error> {
+    let conn = Connection::open_in_memory()?;
+    apply_pragmas(&conn)?;
+    Ok(conn)
+}
+
+fn apply_pragmas(conn: &Connection) -> Result<(), rusqlite::Error> {
+    conn.execute_batch(
+        "PRAGMA temp_store = MEMORY;
+         PRAGMA secure_delete = ON;
+         PRAGMA trusted_schema = OFF;
+         PRAGMA journal_mode = MEMORY;
+         PRAGMA foreign_keys = OFF;",
+    )
+}
+
+fn acquire_lock(path: &Path) -> Result<WriterLock, StoreError> {
+    let lock_path = lock_path(path);
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(&lock_path)
+        .map_err(|e| StoreError::io("create the lock file", &lock_path, e))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder = holder.trim();
+            return Err(StoreError::Locked {
+                path: path.to_owned(),
+                holder: if holder.is_empty() {
+                    "unknown process".to_owned()
+                } else {
+                    holder.to_owned()
+                },
+            });
+        }
+        Err(fs::TryLockError::Error(e)) => return Err(StoreError::io("lock", &lock_path, e)),
+    }
+    let host = fs::read_to_string("/etc/hostname").unwrap_or_default();
+    let info = format!("pid {} on {}", std::process::id(), host.trim());
+    let _ = file
+        .set_len(0)
+        .and_then(|()| file.write_all(info.as_bytes()));
+    Ok(WriterLock { _file: file })
+}
+
+fn remove_stale_temp_files(path: &Path) {
+    let prefix = temp_prefix(path);
+    let Ok(entries) = fs::read_dir(fsutil::parent_dir(path)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+impl Store {
+    /// Creates a new observatory in memory, to be saved at `path` (which must not exist),
+    /// encrypted to `recipient`, with the schema and reference data. Nothing is written until
+    /// the first [`Store::save`].
+    pub fn create(
+        path: &Path,
+        recipient: age::x25519::Recipient,
+        author: &str,
+    ) -> Result<Store, StoreError> {
+        if path.exists() {
+            return Err(StoreError::AlreadyExists {
+                path: path.to_owned(),
+            });
+        }
+        let lock = acquire_lock(path)?;
+        let mut conn = secure_connection()?;
+        schema::create(&mut conn, author)?;
+        Ok(Store {
+            conn,
+            path: path.to_owned(),
+            recipient,
+            mode: OpenMode::ReadWrite,
+            stamp: None,
+            _lock: Some(lock),
+            fail_after_bytes: None,
+        })
+    }
+
+    /// Opens and decrypts an observatory file into memory.
+    pub fn open(
+        path: &Path,
+        identity: &age::x25519::Identity,
+        mode: OpenMode,
+    ) -> Result<Store, StoreError> {
+        if !path.exists() {
+            return Err(StoreError::NotFound {
+                path: path.to_owned(),
+            });
+        }
+        let lock = match mode {
+            OpenMode::ReadWrite => Some(acquire_lock(path)?),
+            OpenMode::ReadOnly => None,
+        };
+        if lock.is_some() {
+            remove_stale_temp_files(path);
+        }
+        let stamp = DiskStamp::of(path).map_err(|e| StoreError::io("read", path, e))?;
+        let ciphertext = fs::read(path).map_err(|e| StoreError::io("read", path, e))?;
+        let conn = decrypt_into_memory(path, &ciphertext, identity)?;
+        let mut store = Store {
+            conn,
+            path: path.to_owned(),
+            recipient: identity.to_public(),
+            mode,
+            stamp: Some(stamp),
+            _lock: lock,
+            fail_after_bytes: None,
+        };
+        schema::check_and_migrate(&mut store.conn, path)?;
+        Ok(store)
+    }
+
+    /// Where the file is.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// How it was opened.
+    #[must_use]
+    pub fn mode(&self) -> OpenMode {
+        self.mode
+    }
+
+    /// Fault injection for the save tests: the next saves fail with "disk full" after this many
+    /// bytes of the temporary file (`None` = off).
+    #[doc(hidden)]
+    pub fn inject_write_failure_after(&mut self, bytes: Option<u64>) {
+        self.fail_after_bytes = bytes;
+    }
+
+    /// The size of the database image in bytes.
+    pub fn image_size(&self) -> Result<u64, StoreError> {
+        let pages: i64 = self.conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+        let size: i64 = self.conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+        Ok(u64::try_from(pages * size).unwrap_or(0))
+    }
+
+    /// Encrypts the database image for the file's recipient (what `save` writes).
+    pub fn encrypt_image(&mut self) -> Result<Vec<u8>, StoreError> {
+        let data = self.conn.serialize(MAIN_DB)?;
+        let encryptor = age::Encryptor::with_recipients(std::iter::once(
+            &self.recipient as &dyn age::Recipient,
+        ))
+        .map_err(|e| StoreError::Encrypt(e.to_string()))?;
+        // age adds 16 bytes per 64 KiB chunk plus a header of about 200 bytes.
+        let mut out = Vec::with_capacity(data.len() + data.len() / 4096 + 1024);
+        let mut writer = encryptor
+            .wrap_output(&mut out)
+            .map_err(|e| StoreError::Encrypt(e.to_string()))?;
+        writer
+            .write_all(&data)
+            .and_then(|()| writer.finish().map(|_| ()))
+            .map_err(|e| StoreError::Encrypt(e.to_string()))?;
+        Ok(out)
+    }
+
+    /// Saves atomically (see the module docs). On error the file on disk is unchanged and the
+    /// data stays in memory.
+    pub fn save(&mut self) -> Result<(), StoreError> {
+        if self.mode == OpenMode::ReadOnly {
+            return Err(StoreError::ReadOnly {
+                path: self.path.clone(),
+            });
+        }
+        self.check_unchanged_on_disk()?;
+        let ciphertext = self.encrypt_image()?;
+        let path = self.path.clone();
+        let dir = fsutil::parent_dir(&path).to_owned();
+        let temp = dir.join(format!(
+            "{}{}-{}",
+            temp_prefix(&path),
+            std::process::id(),
+            TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        fsutil::write_new_durable(&temp, &ciphertext, self.fail_after_bytes)
+            .map_err(|e| StoreError::io("write a temporary file for", &path, e))?;
+        let verified = fs::read(&temp).map(|back| back == ciphertext);
+        match verified {
+            Ok(true) => {}
+            Ok(false) => {
+                let _ = fs::remove_file(&temp);
+                return Err(StoreError::VerifyFailed { path });
+            }
+            Err(e) => {
+                let _ = fs::remove_file(&temp);
+                return Err(StoreError::io("read back the temporary file for", &path, e));
+            }
+        }
+        if self.stamp.is_some()
+            && let Err(e) = rotate_backups(&path)
+        {
+            let _ = fs::remove_file(&temp);
+            return Err(StoreError::io("keep a backup of", &path, e));
+        }
+        if let Err(e) = fs::rename(&temp, &path) {
+            let _ = fs::remove_file(&temp);
+            return Err(StoreError::io("replace", &path, e));
+        }
+        let synced = fsutil::sync_dir(&dir);
+        self.stamp = DiskStamp::of(&path).ok();
+        synced.map_err(|e| StoreError::io("flush the folder of", &path, e))
+    }
+
+    fn check_unchanged_on_disk(&self) -> Result<(), StoreError> {
+        let Some(expected) = &self.stamp else {
+            // Never written: the file must still not exist.
+            return if self.path.exists() {
+                Err(StoreError::ChangedOnDisk {
+                    path: self.path.clone(),
+                })
+            } else {
+                Ok(())
+            };
+        };
+        match DiskStamp::of(&self.path) {
+            Ok(now) if &now == expected => Ok(()),
+            _ => Err(StoreError::ChangedOnDisk {
+                path: self.path.clone(),
+            }),
+        }
+    }
+}
+
+/// bak2 -> bak3, bak1 -> bak2, current -> bak1 (as a hard link or copy; the current file stays
+/// in place until the rename that replaces it).
+fn rotate_backups(path: &Path) -> std::io::Result<()> {
+    for generation in (1..BACKUP_GENERATIONS).rev() {
+        let from = backup_path(path, generation);
+        if from.exists() {
+            fs::rename(&from, backup_path(path, generation + 1))?;
+        }
+    }
+    let newest = backup_path(path, 1);
+    if fs::hard_link(path, &newest).is_err() {
+        fs::copy(path, &newest)?;
+        File::open(&newest)?.sync_all()?;
+    }
+    Ok(())
+}
+
+/// Decrypts an observatory file image straight into SQLite's memory.
+fn decrypt_into_memory(
+    path: &Path,
+    ciphertext: &[u8],
+    identity: &age::x25519::Identity,
+) -> Result<Connection, StoreError> {
+    let not_observatory = |detail: &str| StoreError::NotObservatory {
+        path: path.to_owned(),
+        detail: detail.to_owned(),
+    };
+    let corrupted = |detail: String| StoreError::Corrupted {
+        path: path.to_owned(),
+        detail,
+        backups: existing_backups(path),
+    };
+    const AGE_MAGIC: &[u8] = b"age-encryption.org/";
+    // A file cut inside the magic line is still a (truncated) age file.
+    let is_age = ciphertext.starts_with(AGE_MAGIC)
+        || (ciphertext.len() >= 3 && AGE_MAGIC.starts_with(ciphertext));
+    if !is_age {
+        return Err(if ciphertext.starts_with(b"SQLite format 3\0") {
+            not_observatory("it is an unencrypted SQLite database")
+        } else if ciphertext.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----") {
+            not_observatory("it is an ASCII-armored age file, perhaps an identity or a bundle")
+        } else if ciphertext.is_empty() {
+            corrupted("the file is empty".to_owned())
+        } else {
+            not_observatory("it is not an age-encrypted file")
+        });
+    }
+    let decryptor =
+        age::Decryptor::new_buffered(std::io::Cursor::new(ciphertext)).map_err(|e| match e {
+            age::DecryptError::UnknownFormat => {
+                not_observatory("an age file of an unknown newer version")
+            }
+            other => corrupted(format!("the age header cannot be read: {other}")),
+        })?;
+    if decryptor.is_scrypt() {
+        return Err(not_observatory(
+            "it is a passphrase-encrypted age file, perhaps an identity",
+        ));
+    }
+    let mut reader = decryptor
+        .decrypt(std::iter::once(identity as &dyn age::Identity))
+        .map_err(|e| match e {
+            age::DecryptError::NoMatchingKeys => StoreError::NotARecipient {
+                path: path.to_owned(),
+            },
+            other => corrupted(format!("the age header does not verify: {other}")),
+        })?;
+    let plaintext_len = reader
+        .seek(SeekFrom::End(0))
+        .and_then(|len| reader.seek(SeekFrom::Start(0)).map(|_| len))
+        .map_err(|e| {
+            corrupted(format!(
+                "the encrypted content is damaged or cut short: {e}"
+            ))
+        })?;
+    let len = usize::try_from(plaintext_len).map_err(|_| corrupted("too large".to_owned()))?;
+    if len < 512 {
+        return Err(not_observatory("its content is too small to be a database"));
+    }
+    let mut conn = Connection::open_in_memory()?;
+    conn.deserialize_read_exact(MAIN_DB, &mut reader, len, false)
+        .map_err(|e| {
+            corrupted(format!(
+                "the encrypted content is damaged or cut short: {e}"
+            ))
+        })?;
+    apply_pragmas(&conn).map_err(|e| match e {
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase => {
+            not_observatory("it decrypts, but its content is not a SQLite database")
+        }
+        other => StoreError::Sqlite(other),
+    })?;
+    let check: Result<String, _> = conn.query_row("PRAGMA quick_check", [], |r| r.get(0));
+    match check {
+        Ok(ok) if ok == "ok" => Ok(conn),
+        Ok(problem) => Err(corrupted(format!(
+            "database integrity check failed: {problem}"
+        ))),
+        Err(rusqlite::Error::SqliteFailure(f, _))
+            if f.code == rusqlite::ErrorCode::NotADatabase =>
+        {
+            Err(not_observatory(
+                "it decrypts, but its content is not a SQLite database",
+            ))
+        }
+        Err(e) => Err(corrupted(format!("database integrity check failed: {e}"))),
+    }
+}
+
+impl Store {
+    /// Read access to the database for queries the typed API does not cover (analysis,
+    /// tests). Writes go through [`Store::write`].
+    #[must_use]
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}

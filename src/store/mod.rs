@@ -1,0 +1,13 @@
+#![doc = include_str!("FORMAT.md")]
+
+mod audit;
+mod error;
+mod file;
+mod records;
+mod schema;
+
+pub use audit::{AuditEntry, AuditReport};
+pub use error::StoreError;
+pub use file::{BACKUP_GENERATIONS, OpenMode, Store, backup_path};
+pub use records::{Counts, NewRecord, RecordChange, Writer, now_rfc3339};
+pub use schema::SCHEMA_VERSION;

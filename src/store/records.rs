@@ -1,0 +1,524 @@
+//! Typed reads and writes of records, the change log and the clock.
+//!
+//! Values reaching these functions have been normalised by [`crate::model::record`]; this
+//! layer maps them to columns (lists as JSON text, booleans as 0/1, attachments as BLOBs).
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, OptionalExtension as _, Transaction, params};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::audit;
+use super::error::StoreError;
+use super::file::Store;
+use crate::model::kind::{FieldType, Kind};
+use crate::model::{Classification, Hlc, Meta, Record};
+
+/// A record to insert: values already normalised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRecord {
+    /// Kind.
+    pub kind: Kind,
+    /// Id.
+    pub id: Uuid,
+    /// Classification.
+    pub classification: Classification,
+    /// Releasability (Member State codes, sorted).
+    pub releasable_to: Vec<String>,
+    /// Built-in reference data.
+    pub reference: bool,
+    /// Field values (no nulls).
+    pub fields: BTreeMap<String, Value>,
+}
+
+#[must_use]
+/// The current time, RFC 3339 in UTC, whole seconds.
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+fn quote(name: &str) -> String {
+    format!("\"{name}\"")
+}
+
+/// A field value as the column stores it.
+fn to_sql(ty: FieldType, value: Option<&Value>) -> SqlValue {
+    let Some(value) = value else {
+        return SqlValue::Null;
+    };
+    match ty {
+        _ if ty.is_list() => SqlValue::Text(value.to_string()),
+        FieldType::Bool => SqlValue::Integer(i64::from(value.as_bool().unwrap_or(false))),
+        FieldType::Int { .. } => value.as_i64().map_or(SqlValue::Null, SqlValue::Integer),
+        FieldType::Real { .. } => value.as_f64().map_or(SqlValue::Null, SqlValue::Real),
+        FieldType::Bytes => value
+            .as_str()
+            .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok())
+            .map_or(SqlValue::Null, SqlValue::Blob),
+        _ => value
+            .as_str()
+            .map_or(SqlValue::Null, |s| SqlValue::Text(s.to_owned())),
+    }
+}
+
+/// A column value as a field value; `None` for NULL.
+fn from_sql(ty: FieldType, value: SqlValue) -> Option<Value> {
+    match (ty, value) {
+        (_, SqlValue::Null) => None,
+        (ty, SqlValue::Text(text)) if ty.is_list() => serde_json::from_str(&text).ok(),
+        (FieldType::Bool, SqlValue::Integer(i)) => Some(Value::Bool(i != 0)),
+        (_, SqlValue::Integer(i)) => Some(Value::from(i)),
+        (_, SqlValue::Real(f)) => Some(Value::from(f)),
+        (_, SqlValue::Text(t)) => Some(Value::from(t)),
+        (_, SqlValue::Blob(b)) => Some(Value::from(
+            base64::engine::general_purpose::STANDARD.encode(b),
+        )),
+    }
+}
+
+/// Inserts a record (no change log or audit: the caller writes those).
+pub(crate) fn insert(
+    tx: &Connection,
+    record: &NewRecord,
+    created_at: &str,
+    hlc: Hlc,
+    author: &str,
+) -> Result<(), StoreError> {
+    let fields = record.kind.fields();
+    let mut columns = vec![
+        "id",
+        "classification",
+        "releasable_to",
+        "created_at",
+        "updated_hlc",
+        "updated_by",
+        "deleted",
+        "reference",
+    ]
+    .into_iter()
+    .map(quote)
+    .collect::<Vec<_>>();
+    columns.extend(fields.iter().map(|f| quote(f.name)));
+    let placeholders = (1..=columns.len())
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "INSERT INTO {} ({}) VALUES ({placeholders})",
+        record.kind.name(),
+        columns.join(", ")
+    );
+    let mut values = vec![
+        SqlValue::Text(record.id.to_string()),
+        SqlValue::Integer(i64::from(record.classification.rank())),
+        SqlValue::Text(
+            serde_json::to_string(&record.releasable_to).unwrap_or_else(|_| "[]".into()),
+        ),
+        SqlValue::Text(created_at.to_owned()),
+        SqlValue::Text(hlc.to_string()),
+        SqlValue::Text(author.to_owned()),
+        SqlValue::Integer(0),
+        SqlValue::Integer(i64::from(record.reference)),
+    ];
+    values.extend(
+        fields
+            .iter()
+            .map(|f| to_sql(f.ty, record.fields.get(f.name))),
+    );
+    let mut stmt = tx.prepare_cached(&sql)?;
+    match stmt.execute(rusqlite::params_from_iter(values)) {
+        Ok(_) => Ok(()),
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            Err(StoreError::DuplicateId {
+                id: record.id.to_string(),
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A change to one column of a record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecordChange {
+    /// A field of the kind (`None` clears it).
+    Field(&'static str, Option<Value>),
+    /// The classification.
+    Classification(Classification),
+    /// The releasability.
+    ReleasableTo(Vec<String>),
+    /// The tombstone.
+    Deleted(bool),
+}
+
+impl RecordChange {
+    /// Column / change-log field name.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            RecordChange::Field(name, _) => name,
+            RecordChange::Classification(_) => "classification",
+            RecordChange::ReleasableTo(_) => "releasable_to",
+            RecordChange::Deleted(_) => "deleted",
+        }
+    }
+
+    /// The new value as the change log records it.
+    #[must_use]
+    pub fn log_value(&self) -> Value {
+        match self {
+            RecordChange::Field(_, v) => v.clone().unwrap_or(Value::Null),
+            RecordChange::Classification(c) => Value::from(c.code()),
+            RecordChange::ReleasableTo(list) => Value::from(list.clone()),
+            RecordChange::Deleted(d) => Value::Bool(*d),
+        }
+    }
+}
+
+/// Writes inside one transaction: records, change log, audit, clock.
+pub struct Writer<'a> {
+    tx: Transaction<'a>,
+    author: String,
+}
+
+impl Writer<'_> {
+    /// The author of this transaction's changes.
+    #[must_use]
+    pub fn author(&self) -> &str {
+        &self.author
+    }
+
+    /// Issues the next clock value of this file.
+    pub fn tick(&self) -> Result<Hlc, StoreError> {
+        let last: String =
+            self.tx
+                .query_row("SELECT value FROM meta WHERE key = 'clock'", [], |r| {
+                    r.get(0)
+                })?;
+        let last = last.parse().unwrap_or_default();
+        let next = Hlc::tick(last, Hlc::now_ms());
+        self.tx.execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'clock'",
+            params![next.to_string()],
+        )?;
+        Ok(next)
+    }
+
+    /// Inserts a new record and logs every value it has.
+    pub fn insert(&self, record: &NewRecord) -> Result<Hlc, StoreError> {
+        let hlc = self.tick()?;
+        insert(&self.tx, record, &now_rfc3339(), hlc, &self.author)?;
+        let mut changes = vec![
+            RecordChange::Classification(record.classification),
+            RecordChange::ReleasableTo(record.releasable_to.clone()),
+        ];
+        for field in record.kind.fields() {
+            if let Some(value) = record.fields.get(field.name) {
+                changes.push(RecordChange::Field(field.name, Some(value.clone())));
+            }
+        }
+        for change in &changes {
+            self.log_change(record.kind, record.id, change, hlc)?;
+        }
+        Ok(hlc)
+    }
+
+    /// Applies changes to an existing record and logs them.
+    pub fn update(
+        &self,
+        kind: Kind,
+        id: Uuid,
+        changes: &[RecordChange],
+    ) -> Result<Hlc, StoreError> {
+        let hlc = self.tick()?;
+        for change in changes {
+            let value = match change {
+                RecordChange::Field(name, value) => {
+                    let ty = kind.field(name).map_or(FieldType::Text, |f| f.ty);
+                    to_sql(ty, value.as_ref())
+                }
+                RecordChange::Classification(c) => SqlValue::Integer(i64::from(c.rank())),
+                RecordChange::ReleasableTo(list) => {
+                    SqlValue::Text(serde_json::to_string(list).unwrap_or_else(|_| "[]".into()))
+                }
+                RecordChange::Deleted(d) => SqlValue::Integer(i64::from(*d)),
+            };
+            let sql = format!(
+                "UPDATE {} SET {} = ?1 WHERE id = ?2",
+                kind.name(),
+                quote(change.name())
+            );
+            let updated = self.tx.execute(&sql, params![value, id.to_string()])?;
+            if updated == 0 {
+                return Err(StoreError::UnknownRecord {
+                    kind,
+                    id: id.to_string(),
+                });
+            }
+            self.log_change(kind, id, change, hlc)?;
+        }
+        self.tx.execute(
+            &format!(
+                "UPDATE {} SET updated_hlc = ?1, updated_by = ?2 WHERE id = ?3",
+                kind.name()
+            ),
+            params![hlc.to_string(), self.author, id.to_string()],
+        )?;
+        Ok(hlc)
+    }
+
+    fn log_change(
+        &self,
+        kind: Kind,
+        id: Uuid,
+        change: &RecordChange,
+        hlc: Hlc,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO change_log (record_kind, record_id, field, value, hlc, author) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                kind.name(),
+                id.to_string(),
+                change.name(),
+                change.log_value().to_string(),
+                hlc.to_string(),
+                self.author
+            ])?;
+        Ok(())
+    }
+
+    /// Appends an audit entry.
+    pub fn audit(
+        &self,
+        action: &str,
+        record: Option<(Kind, Uuid)>,
+        detail: &Value,
+    ) -> Result<(), StoreError> {
+        audit::append(&self.tx, &self.author, action, record, detail)
+    }
+
+    /// Reads a record inside the transaction.
+    pub fn get(&self, kind: Kind, id: Uuid) -> Result<Option<Record>, StoreError> {
+        get(&self.tx, kind, id)
+    }
+
+    /// Which kind of record has this id, if any (deleted ones included).
+    pub fn find_kind(&self, id: Uuid) -> Result<Option<(Kind, bool)>, StoreError> {
+        find_kind(&self.tx, id)
+    }
+}
+
+fn meta_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Meta> {
+    let id: String = row.get(0)?;
+    let classification: i64 = row.get(1)?;
+    let releasable: String = row.get(2)?;
+    let updated: String = row.get(4)?;
+    Ok(Meta {
+        id: Uuid::parse_str(&id).unwrap_or_default(),
+        classification: Classification::from_rank(classification)
+            .unwrap_or(Classification::TopSecret),
+        releasable_to: serde_json::from_str(&releasable).unwrap_or_default(),
+        created_at: row.get(3)?,
+        updated: updated.parse().unwrap_or_default(),
+        updated_by: row.get(5)?,
+        deleted: row.get::<_, i64>(6)? != 0,
+        reference: row.get::<_, i64>(7)? != 0,
+    })
+}
+
+fn select_sql(kind: Kind) -> String {
+    let mut columns = vec![
+        "id",
+        "classification",
+        "releasable_to",
+        "created_at",
+        "updated_hlc",
+        "updated_by",
+        "deleted",
+        "reference",
+    ]
+    .into_iter()
+    .map(quote)
+    .collect::<Vec<_>>();
+    columns.extend(kind.fields().iter().map(|f| quote(f.name)));
+    format!("SELECT {} FROM {}", columns.join(", "), kind.name())
+}
+
+fn record_from_row(kind: Kind, row: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
+    let meta = meta_from_row(row)?;
+    let mut fields = BTreeMap::new();
+    for (i, field) in kind.fields().iter().enumerate() {
+        let value: SqlValue = row.get(8 + i)?;
+        if let Some(v) = from_sql(field.ty, value) {
+            fields.insert(field.name.to_owned(), v);
+        }
+    }
+    Ok(Record { kind, meta, fields })
+}
+
+fn get(conn: &Connection, kind: Kind, id: Uuid) -> Result<Option<Record>, StoreError> {
+    let sql = format!("{} WHERE id = ?1", select_sql(kind));
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![id.to_string()], |row| record_from_row(kind, row))
+        .optional()?)
+}
+
+fn find_kind(conn: &Connection, id: Uuid) -> Result<Option<(Kind, bool)>, StoreError> {
+    for kind in Kind::ALL {
+        let sql = format!("SELECT deleted FROM {} WHERE id = ?1", kind.name());
+        let deleted: Option<i64> = conn
+            .prepare_cached(&sql)?
+            .query_row(params![id.to_string()], |r| r.get(0))
+            .optional()?;
+        if let Some(deleted) = deleted {
+            return Ok(Some((kind, deleted != 0)));
+        }
+    }
+    Ok(None)
+}
+
+/// Counts of one kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Counts {
+    /// Live records.
+    pub live: u64,
+    /// Tombstones.
+    pub deleted: u64,
+}
+
+impl Store {
+    /// Runs `f` in one transaction as `author`; commits only if it succeeds.
+    pub fn write<T>(
+        &mut self,
+        author: &str,
+        f: impl FnOnce(&Writer<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let tx = self.conn.transaction()?;
+        let writer = Writer {
+            tx,
+            author: author.to_owned(),
+        };
+        let result = f(&writer)?;
+        writer.tx.commit()?;
+        Ok(result)
+    }
+
+    /// Runs `f` in a transaction that is always rolled back: what an edit would do, without
+    /// doing it (`--dry-run`).
+    pub fn dry_run<T>(
+        &mut self,
+        author: &str,
+        f: impl FnOnce(&Writer<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let tx = self.conn.transaction()?;
+        let writer = Writer {
+            tx,
+            author: author.to_owned(),
+        };
+        f(&writer)
+    }
+
+    /// One record by id (deleted ones included; check `meta.deleted`).
+    pub fn get(&self, kind: Kind, id: Uuid) -> Result<Option<Record>, StoreError> {
+        get(&self.conn, kind, id)
+    }
+
+    /// Which kind of record has this id, and whether it is deleted.
+    pub fn find_kind(&self, id: Uuid) -> Result<Option<(Kind, bool)>, StoreError> {
+        find_kind(&self.conn, id)
+    }
+
+    /// All records of a kind, sorted by label then id; tombstones only if asked.
+    pub fn list(&self, kind: Kind, include_deleted: bool) -> Result<Vec<Record>, StoreError> {
+        let sql = if include_deleted {
+            select_sql(kind)
+        } else {
+            format!("{} WHERE deleted = 0", select_sql(kind))
+        };
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut records = stmt
+            .query_map([], |row| record_from_row(kind, row))?
+            .collect::<Result<Vec<_>, _>>()?;
+        records.sort_by_cached_key(|r| (r.label().to_lowercase(), r.meta.id));
+        Ok(records)
+    }
+
+    /// Live and deleted counts of a kind.
+    pub fn counts(&self, kind: Kind) -> Result<Counts, StoreError> {
+        let sql = format!(
+            "SELECT coalesce(sum(deleted = 0), 0), coalesce(sum(deleted = 1), 0) FROM {}",
+            kind.name()
+        );
+        let (live, deleted): (i64, i64) = self
+            .conn
+            .query_row(&sql, [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(Counts {
+            live: u64::try_from(live).unwrap_or(0),
+            deleted: u64::try_from(deleted).unwrap_or(0),
+        })
+    }
+
+    /// The highest classification of any live record.
+    pub fn highest_classification(&self) -> Result<Classification, StoreError> {
+        let mut highest = Classification::Unclassified;
+        for kind in Kind::ALL {
+            let sql = format!(
+                "SELECT max(classification) FROM {} WHERE deleted = 0",
+                kind.name()
+            );
+            let rank: Option<i64> = self.conn.query_row(&sql, [], |r| r.get(0))?;
+            if let Some(level) = rank.and_then(Classification::from_rank) {
+                highest = highest.max(level);
+            }
+        }
+        Ok(highest)
+    }
+
+    /// A value of the `meta` table.
+    pub fn meta_value(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    /// Number of change-log rows.
+    pub fn change_log_len(&self) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM change_log", [], |r| r.get(0))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Full integrity check of the database (slower than the `quick_check` on open).
+    pub fn integrity_check(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows.into_iter().filter(|r| r != "ok").collect())
+    }
+}
