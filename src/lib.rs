@@ -25,6 +25,8 @@
 pub mod cli;
 pub mod crypto;
 mod fsutil;
+#[cfg(feature = "gui")]
+pub mod gui;
 pub mod model;
 pub mod service;
 pub mod store;

@@ -9,36 +9,127 @@ fn keygen_card_init_add_edit_delete_list_info_verify() {
     let env = Env::new();
     let id = env.path("new.identity");
     let card = env.ok(&[
-        "keygen", "--out", id.to_str().unwrap(), "--name", "Piet de Vries", "--member-state", "nl",
-        "--clearance", "confidential", "--work-factor", "10",
+        "keygen",
+        "--out",
+        id.to_str().unwrap(),
+        "--name",
+        "Piet de Vries",
+        "--member-state",
+        "nl",
+        "--clearance",
+        "confidential",
+        "--work-factor",
+        "10",
     ]);
     assert!(card.starts_with("Observatory member card v1\nname: Piet de Vries\nmember-state: NL\nclearance: CONFIDENTIAL\n"), "{card}");
     assert!(card.contains("age-recipient: age1") && card.contains("fingerprint: "));
     let again = env.ok(&["card", "--identity", id.to_str().unwrap()]);
     assert_eq!(card, again, "card prints the same card again");
-    let json: Value = serde_json::from_str(&env.ok(&["card", "--identity", id.to_str().unwrap(), "--format", "json"])).unwrap();
+    let json: Value = serde_json::from_str(&env.ok(&[
+        "card",
+        "--identity",
+        id.to_str().unwrap(),
+        "--format",
+        "json",
+    ]))
+    .unwrap();
     assert_eq!(json["clearance"], "CONFIDENTIAL");
     // Refuses to overwrite an identity.
-    env.fails(&["keygen", "--out", id.to_str().unwrap(), "--name", "X", "--member-state", "NL", "--work-factor", "10"], 10);
+    env.fails(
+        &[
+            "keygen",
+            "--out",
+            id.to_str().unwrap(),
+            "--name",
+            "X",
+            "--member-state",
+            "NL",
+            "--work-factor",
+            "10",
+        ],
+        10,
+    );
 
     let file = env.init("reg.observatory");
     let f = file.to_str().unwrap();
-    let list: Value = serde_json::from_str(&env.ok(&["list", f, "technology", "--format", "json"])).unwrap();
-    assert_eq!(list["records"].as_array().unwrap().len(), 42, "the EU 2023 list is there from the start");
+    let list: Value =
+        serde_json::from_str(&env.ok(&["list", f, "technology", "--format", "json"])).unwrap();
+    assert_eq!(
+        list["records"].as_array().unwrap().len(),
+        42,
+        "the EU 2023 list is there from the start"
+    );
     assert_eq!(list["classification"], "UNCLASSIFIED");
 
-    let tech = env.ok(&["add", f, "technology", "--name", "GaN amplifiers", "--area", "semiconductors", "--domains", "defence,space", "--classification", "SECRET"]);
+    let tech = env.ok(&[
+        "add",
+        f,
+        "technology",
+        "--name",
+        "GaN amplifiers",
+        "--area",
+        "semiconductors",
+        "--domains",
+        "defence,space",
+        "--classification",
+        "SECRET",
+    ]);
     let tech = tech.trim();
-    let item = env.ok(&["add", f, "item", "--json", r#"{"name": "Gallium", "item_kind": "material"}"#]);
+    let item = env.ok(&[
+        "add",
+        f,
+        "item",
+        "--json",
+        r#"{"name": "Gallium", "item_kind": "material"}"#,
+    ]);
     let item = item.trim();
-    env.ok(&["add", f, "link", "--from-id", item, "--to-id", "CN", "--link-kind", "produced-in", "--share", "93.8%", "--year", "2023"]);
-    env.ok(&["add", f, "assessment", "--set", &format!("subject_id={tech}"), "--date", "2026-01-31", "--trl", "6"]);
-    let out = env.ok(&["edit", f, "technology", tech, "--description", "AESA radars", "--dual-use", "yes"]);
+    env.ok(&[
+        "add",
+        f,
+        "link",
+        "--from-id",
+        item,
+        "--to-id",
+        "CN",
+        "--link-kind",
+        "produced-in",
+        "--share",
+        "93.8%",
+        "--year",
+        "2023",
+    ]);
+    env.ok(&[
+        "add",
+        f,
+        "assessment",
+        "--set",
+        &format!("subject_id={tech}"),
+        "--date",
+        "2026-01-31",
+        "--trl",
+        "6",
+    ]);
+    let out = env.ok(&[
+        "edit",
+        f,
+        "technology",
+        tech,
+        "--description",
+        "AESA radars",
+        "--dual-use",
+        "yes",
+    ]);
     assert!(out.contains("2 value(s) changed"), "{out}");
 
     let table = env.ok(&["list", f, "technology"]);
-    assert!(table.starts_with("== SECRET UE/EU SECRET ==\n"), "banner on top: {table}");
-    assert!(table.trim_end().ends_with("== SECRET UE/EU SECRET =="), "banner at the bottom");
+    assert!(
+        table.starts_with("== SECRET UE/EU SECRET ==\n"),
+        "banner on top: {table}"
+    );
+    assert!(
+        table.trim_end().ends_with("== SECRET UE/EU SECRET =="),
+        "banner at the bottom"
+    );
     assert!(table.contains("GaN amplifiers") && table.contains("43 technology(s)"));
 
     let info: Value = serde_json::from_str(&env.ok(&["info", f, "--format", "json"])).unwrap();
@@ -48,17 +139,46 @@ fn keygen_card_init_add_edit_delete_list_info_verify() {
     env.ok(&["delete", f, "technology", tech]);
     let info: Value = serde_json::from_str(&env.ok(&["info", f, "--format", "json"])).unwrap();
     assert_eq!(info["counts"]["technology"]["deleted"], 1);
-    assert_eq!(info["highest_classification"], "UNCLASSIFIED", "deleted records do not count");
+    assert_eq!(
+        info["highest_classification"], "UNCLASSIFIED",
+        "deleted records do not count"
+    );
     let verify = env.ok(&["verify", f]);
     assert!(verify.contains("audit chain:     ok"), "{verify}");
 
     // Validation errors: exit 11, file unchanged.
     let before = std::fs::read(&file).unwrap();
-    let err = env.fails(&["add", f, "assessment", "--subject-id", item, "--date", "2026-01-01", "--trl", "10"], 11);
+    let err = env.fails(
+        &[
+            "add",
+            f,
+            "assessment",
+            "--subject-id",
+            item,
+            "--date",
+            "2026-01-01",
+            "--trl",
+            "10",
+        ],
+        11,
+    );
     assert!(err.contains("trl: 10 is outside 1-9"), "{err}");
     let err = env.fails(&["add", f, "technology", "--area", "semiconductors"], 11);
     assert!(err.contains("name is required"), "{err}");
-    let err = env.fails(&["add", f, "item", "--name", "x", "--item-kind", "material", "--hq-country", "FR"], 11);
+    let err = env.fails(
+        &[
+            "add",
+            f,
+            "item",
+            "--name",
+            "x",
+            "--item-kind",
+            "material",
+            "--hq-country",
+            "FR",
+        ],
+        11,
+    );
     assert!(err.contains("item has no field \"hq_country\""), "{err}");
     assert_eq!(before, std::fs::read(&file).unwrap());
 }
@@ -68,15 +188,54 @@ fn export_json_then_import_recreates_the_records() {
     let env = Env::new();
     let a = env.init("a.observatory");
     let a = a.to_str().unwrap();
-    let item = env.ok(&["add", a, "item", "--name", "Germanium", "--item-kind", "material", "--classification", "restricted", "--releasable-to", "FR,DE"]);
-    env.ok(&["add", a, "link", "--from-id", item.trim(), "--to-id", "CN", "--link-kind", "produced-in", "--share", "0.68"]);
+    let item = env.ok(&[
+        "add",
+        a,
+        "item",
+        "--name",
+        "Germanium",
+        "--item-kind",
+        "material",
+        "--classification",
+        "restricted",
+        "--releasable-to",
+        "FR,DE",
+    ]);
+    env.ok(&[
+        "add",
+        a,
+        "link",
+        "--from-id",
+        item.trim(),
+        "--to-id",
+        "CN",
+        "--link-kind",
+        "produced-in",
+        "--share",
+        "0.68",
+    ]);
     // A plaintext export needs the flag.
     let err = env.fails(&["export", a, "--format", "json", "--out", "x.json"], 2);
     assert!(err.contains("--unencrypted-output"), "{err}");
-    let out = env.cmd().args(["export", a, "--format", "json", "--out", "x.json", "--unencrypted-output"]).output().unwrap();
+    let out = env
+        .cmd()
+        .args([
+            "export",
+            a,
+            "--format",
+            "json",
+            "--out",
+            "x.json",
+            "--unencrypted-output",
+        ])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let warning = String::from_utf8_lossy(&out.stderr);
-    assert!(warning.contains("UNENCRYPTED") && warning.contains("RESTREINT UE/EU RESTRICTED"), "{warning}");
+    assert!(
+        warning.contains("UNENCRYPTED") && warning.contains("RESTREINT UE/EU RESTRICTED"),
+        "{warning}"
+    );
     let doc: Value = serde_json::from_slice(&std::fs::read(env.path("x.json")).unwrap()).unwrap();
     assert_eq!(doc["classification"], "RESTRICTED");
     assert_eq!(doc["records"].as_array().unwrap().len(), 44);
@@ -84,20 +243,43 @@ fn export_json_then_import_recreates_the_records() {
     let b = env.init("b.observatory");
     let b = b.to_str().unwrap();
     let dry = env.ok(&["import", b, "x.json", "--dry-run"]);
-    assert!(dry.contains("would import: 2 new, 0 changed, 42 unchanged"), "{dry}");
-    assert!(env.ok(&["list", b, "item"]).contains("0 item(s)"), "dry run changed nothing");
+    assert!(
+        dry.contains("would import: 2 new, 0 changed, 42 unchanged"),
+        "{dry}"
+    );
+    assert!(
+        env.ok(&["list", b, "item"]).contains("0 item(s)"),
+        "dry run changed nothing"
+    );
     let done = env.ok(&["import", b, "x.json"]);
     assert!(done.contains("imported: 2 new"), "{done}");
     let again = env.ok(&["import", b, "x.json"]);
     assert!(again.contains("0 new, 0 changed, 44 unchanged"), "{again}");
-    let items: Value = serde_json::from_str(&env.ok(&["list", b, "item", "--format", "json"])).unwrap();
+    let items: Value =
+        serde_json::from_str(&env.ok(&["list", b, "item", "--format", "json"])).unwrap();
     assert_eq!(items["records"][0]["id"], item.trim());
-    assert_eq!(items["records"][0]["releasable_to"], serde_json::json!(["DE", "FR"]));
+    assert_eq!(
+        items["records"][0]["releasable_to"],
+        serde_json::json!(["DE", "FR"])
+    );
 
     // CSV export: a folder with one file per kind, marked.
-    env.ok(&["export", a, "--format", "csv", "--out", "csv", "--unencrypted-output"]);
+    env.ok(&[
+        "export",
+        a,
+        "--format",
+        "csv",
+        "--out",
+        "csv",
+        "--unencrypted-output",
+    ]);
     let items_csv = std::fs::read_to_string(env.path("csv/item.csv")).unwrap();
-    assert!(items_csv.starts_with("# CLASSIFICATION: RESTREINT UE/EU RESTRICTED\nid,classification,releasable_to,name,"), "{items_csv}");
+    assert!(
+        items_csv.starts_with(
+            "# CLASSIFICATION: RESTREINT UE/EU RESTRICTED\nid,classification,releasable_to,name,"
+        ),
+        "{items_csv}"
+    );
     assert!(items_csv.contains("RESTRICTED,DE;FR,Germanium,material"));
 }
 
@@ -106,7 +288,17 @@ fn import_is_all_or_nothing_and_never_lowers_a_classification() {
     let env = Env::new();
     let f = env.init("r.observatory");
     let f = f.to_str().unwrap();
-    let id = env.ok(&["add", f, "item", "--name", "Tungsten", "--item-kind", "material", "--classification", "secret"]);
+    let id = env.ok(&[
+        "add",
+        f,
+        "item",
+        "--name",
+        "Tungsten",
+        "--item-kind",
+        "material",
+        "--classification",
+        "secret",
+    ]);
     let id = id.trim();
     let bad = serde_json::json!({
         "format": "observatory-records", "version": 1,
@@ -120,8 +312,14 @@ fn import_is_all_or_nothing_and_never_lowers_a_classification() {
     std::fs::write(env.path("bad.json"), bad.to_string()).unwrap();
     let before = std::fs::read(f).unwrap();
     let err = env.fails(&["import", f, "bad.json"], 11);
-    assert!(err.contains("records[1]") && err.contains("\"metal\" is not one of"), "{err}");
-    assert!(err.contains("records[3]") && err.contains("colour"), "{err}");
+    assert!(
+        err.contains("records[1]") && err.contains("\"metal\" is not one of"),
+        "{err}"
+    );
+    assert!(
+        err.contains("records[3]") && err.contains("colour"),
+        "{err}"
+    );
     assert!(err.contains("nothing was imported"), "{err}");
     assert_eq!(before, std::fs::read(f).unwrap(), "file unchanged");
     // records[2] is checked against the store once the rest is valid.
@@ -129,14 +327,21 @@ fn import_is_all_or_nothing_and_never_lowers_a_classification() {
         {"kind": "link", "from_id": "01900000-0000-7000-8000-000000000001", "to_id": "CD", "link_kind": "produced-in"}]});
     std::fs::write(env.path("refs.json"), refs.to_string()).unwrap();
     let err = env.fails(&["import", f, "refs.json"], 11);
-    assert!(err.contains("records[0]") && err.contains("is not the id of an existing"), "{err}");
+    assert!(
+        err.contains("records[0]") && err.contains("is not the id of an existing"),
+        "{err}"
+    );
 
     let lower = serde_json::json!({"format": "observatory-records", "version": 1, "records": [
         {"kind": "item", "id": id, "name": "Tungsten", "item_kind": "material", "classification": "UNCLASSIFIED", "stage": "mining"}]});
     std::fs::write(env.path("lower.json"), lower.to_string()).unwrap();
     let out = env.ok(&["import", f, "lower.json"]);
-    assert!(out.contains("1 changed") && out.contains("kept their higher classification"), "{out}");
-    let items: Value = serde_json::from_str(&env.ok(&["list", f, "item", "--format", "json"])).unwrap();
+    assert!(
+        out.contains("1 changed") && out.contains("kept their higher classification"),
+        "{out}"
+    );
+    let items: Value =
+        serde_json::from_str(&env.ok(&["list", f, "item", "--format", "json"])).unwrap();
     assert_eq!(items["records"][0]["classification"], "SECRET");
     assert_eq!(items["records"][0]["stage"], "mining");
     let err = env.fails(&["import", f, "/nonexistent.json"], 11);

@@ -26,16 +26,30 @@ fn wrong_passphrase_wrong_identity_and_foreign_files() {
     let before = snapshot(env.dir.path());
 
     std::fs::write(env.path("wrong.txt"), "not the passphrase\n").unwrap();
-    let err = env.fails(&["--passphrase-file", env.path("wrong.txt").to_str().unwrap(), "info", f], 3);
+    let err = env.fails(
+        &[
+            "--passphrase-file",
+            env.path("wrong.txt").to_str().unwrap(),
+            "info",
+            f,
+        ],
+        3,
+    );
     assert!(err.contains("wrong passphrase"), "{err}");
 
     let other = Env::with_name("Someone Else");
     let err = other.fails(&["info", f], 4);
-    assert!(err.contains("cannot open") && err.contains("another member's identity"), "{err}");
+    assert!(
+        err.contains("cannot open") && err.contains("another member's identity"),
+        "{err}"
+    );
 
     std::fs::write(env.path("random.bin"), [7u8; 4096]).unwrap();
     let err = env.fails(&["info", "random.bin"], 5);
-    assert!(err.contains("not an observatory file") && err.contains("not an age-encrypted file"), "{err}");
+    assert!(
+        err.contains("not an observatory file") && err.contains("not an age-encrypted file"),
+        "{err}"
+    );
     let mut sqlite = b"SQLite format 3\0".to_vec();
     sqlite.resize(4096, 0);
     std::fs::write(env.path("plain.db"), sqlite).unwrap();
@@ -51,7 +65,9 @@ fn wrong_passphrase_wrong_identity_and_foreign_files() {
     let mut not_db = Vec::new();
     {
         let recipient = env.identity().recipient();
-        let enc = age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient)).unwrap();
+        let enc =
+            age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+                .unwrap();
         let mut w = enc.wrap_output(&mut not_db).unwrap();
         std::io::Write::write_all(&mut w, &[b'x'; 8192]).unwrap();
         w.finish().unwrap();
@@ -61,7 +77,12 @@ fn wrong_passphrase_wrong_identity_and_foreign_files() {
     assert!(err.contains("not a SQLite database"), "{err}");
 
     for (path, bytes) in &before {
-        assert_eq!(&std::fs::read(path).unwrap(), bytes, "{} changed", path.display());
+        assert_eq!(
+            &std::fs::read(path).unwrap(),
+            bytes,
+            "{} changed",
+            path.display()
+        );
     }
 }
 
@@ -70,15 +91,30 @@ fn truncated_and_corrupted_files_point_to_the_backups() {
     let env = Env::new();
     let file = env.init("c.observatory");
     let f = file.to_str().unwrap();
-    env.ok(&["add", f, "item", "--name", "Cobalt", "--item-kind", "material"]);
+    env.ok(&[
+        "add",
+        f,
+        "item",
+        "--name",
+        "Cobalt",
+        "--item-kind",
+        "material",
+    ]);
     let good = std::fs::read(&file).unwrap();
     for cut in [10, 100, 300, good.len() / 2, good.len() - 1] {
         std::fs::write(&file, &good[..cut]).unwrap();
         let out = env.run(&["info", f]);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(6), "cut at {cut}: {err}");
-        assert!(err.contains("damaged or truncated") && err.contains("c.observatory.bak1"), "{err}");
-        assert_eq!(std::fs::read(&file).unwrap(), &good[..cut], "left as it was");
+        assert!(
+            err.contains("damaged or truncated") && err.contains("c.observatory.bak1"),
+            "{err}"
+        );
+        assert_eq!(
+            std::fs::read(&file).unwrap(),
+            &good[..cut],
+            "left as it was"
+        );
     }
     for position in [good.len() / 3, good.len() - 20] {
         let mut bad = good.clone();
@@ -100,12 +136,19 @@ fn newer_schema_is_refused() {
     let env = Env::new();
     let path = env.path("n.observatory");
     let mut session = Session::create(&path, env.identity()).unwrap();
-    session.store().connection().execute_batch("PRAGMA user_version = 99").unwrap();
+    session
+        .store()
+        .connection()
+        .execute_batch("PRAGMA user_version = 99")
+        .unwrap();
     session.save().unwrap();
     drop(session);
     let before = std::fs::read(&path).unwrap();
     let err = env.fails(&["info", path.to_str().unwrap()], 7);
-    assert!(err.contains("schema version 99") && err.contains("update Observatory"), "{err}");
+    assert!(
+        err.contains("schema version 99") && err.contains("update Observatory"),
+        "{err}"
+    );
     assert_eq!(before, std::fs::read(&path).unwrap());
 }
 
@@ -117,26 +160,43 @@ fn locked_file_and_file_changed_on_disk() {
     let mut session = Session::open(&file, env.identity(), OpenMode::ReadWrite).unwrap();
     let before = std::fs::read(&file).unwrap();
     let err = env.fails(&["add", f, "item", "--name", "x", "--item-kind", "data"], 8);
-    assert!(err.contains("open in another Observatory") && err.contains("pid"), "{err}");
+    assert!(
+        err.contains("open in another Observatory") && err.contains("pid"),
+        "{err}"
+    );
     // Reading is still possible.
     env.ok(&["list", f, "technology"]);
     assert_eq!(before, std::fs::read(&file).unwrap());
     // Another program replaces the file: the session must not overwrite it.
-    session.add(observatory::model::Kind::Item, None, &item("Antimony")).unwrap();
+    session
+        .add(observatory::model::Kind::Item, None, &item("Antimony"))
+        .unwrap();
     let mut replacement = before.clone();
     replacement.extend_from_slice(b"another program's bytes");
     std::fs::write(env.path("other"), &replacement).unwrap();
     std::fs::rename(env.path("other"), &file).unwrap();
     let err = session.save().unwrap_err();
-    assert!(matches!(err, ServiceError::Store(StoreError::ChangedOnDisk { .. })), "{err}");
+    assert!(
+        matches!(err, ServiceError::Store(StoreError::ChangedOnDisk { .. })),
+        "{err}"
+    );
     assert!(err.to_string().contains("still in memory"));
-    assert_eq!(std::fs::read(&file).unwrap(), replacement, "not overwritten");
-    assert_eq!(session.list(observatory::model::Kind::Item).unwrap().len(), 1, "data kept in memory");
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        replacement,
+        "not overwritten"
+    );
+    assert_eq!(
+        session.list(observatory::model::Kind::Item).unwrap().len(),
+        1,
+        "data kept in memory"
+    );
 }
 
 fn item(name: &str) -> observatory::service::RecordInput {
     observatory::service::RecordInput {
-        fields: serde_json::from_value(serde_json::json!({"name": name, "item_kind": "material"})).unwrap(),
+        fields: serde_json::from_value(serde_json::json!({"name": name, "item_kind": "material"}))
+            .unwrap(),
         ..Default::default()
     }
 }
@@ -146,20 +206,36 @@ fn failed_writes_leave_the_file_and_keep_the_data() {
     let env = Env::new();
     let file = env.init("w.observatory");
     let mut session = Session::open(&file, env.identity(), OpenMode::ReadWrite).unwrap();
-    session.add(observatory::model::Kind::Item, None, &item("Scandium")).unwrap();
+    session
+        .add(observatory::model::Kind::Item, None, &item("Scandium"))
+        .unwrap();
     let before = snapshot(env.dir.path());
     for fail_after in [0, 1, 100, 4096, 50_000] {
-        session.store_mut().inject_write_failure_after(Some(fail_after));
+        session
+            .store_mut()
+            .inject_write_failure_after(Some(fail_after));
         let err = session.save().unwrap_err();
-        assert!(matches!(err, ServiceError::Store(StoreError::DiskFull { .. })), "{err}");
-        assert!(err.to_string().contains("disk is full") && err.to_string().contains("still in memory"));
-        assert_eq!(before, snapshot(env.dir.path()), "after a failure at {fail_after} bytes");
+        assert!(
+            matches!(err, ServiceError::Store(StoreError::DiskFull { .. })),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("disk is full") && err.to_string().contains("still in memory")
+        );
+        assert_eq!(
+            before,
+            snapshot(env.dir.path()),
+            "after a failure at {fail_after} bytes"
+        );
     }
     session.store_mut().inject_write_failure_after(None);
     session.save().unwrap();
     drop(session);
     let reopened = Session::open(&file, env.identity(), OpenMode::ReadOnly).unwrap();
-    assert_eq!(reopened.list(observatory::model::Kind::Item).unwrap()[0].label(), "Scandium");
+    assert_eq!(
+        reopened.list(observatory::model::Kind::Item).unwrap()[0].label(),
+        "Scandium"
+    );
 }
 
 /// Runs `f` with `dir` made unwritable: `chmod 555` for ordinary users, the immutable
@@ -172,9 +248,16 @@ fn with_unwritable_dir(dir: &Path, f: impl FnOnce()) -> bool {
     if std::fs::write(&probe, b"x").is_ok() {
         let _ = std::fs::remove_file(&probe);
         // root: try chattr +i
-        let ok = std::process::Command::new("chattr").arg("+i").arg(dir).status().is_ok_and(|s| s.success());
+        let ok = std::process::Command::new("chattr")
+            .arg("+i")
+            .arg(dir)
+            .status()
+            .is_ok_and(|s| s.success());
         if !ok || std::fs::write(&probe, b"x").is_ok() {
-            let _ = std::process::Command::new("chattr").arg("-i").arg(dir).status();
+            let _ = std::process::Command::new("chattr")
+                .arg("-i")
+                .arg(dir)
+                .status();
             let _ = std::fs::remove_file(&probe);
             std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
             return false;
@@ -183,7 +266,10 @@ fn with_unwritable_dir(dir: &Path, f: impl FnOnce()) -> bool {
     }
     f();
     if immutable {
-        let _ = std::process::Command::new("chattr").arg("-i").arg(dir).status();
+        let _ = std::process::Command::new("chattr")
+            .arg("-i")
+            .arg(dir)
+            .status();
     }
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     true
@@ -198,17 +284,28 @@ fn read_only_folder_is_a_clear_error() {
     Session::create(&file, env.identity()).unwrap();
     let lock = folder.join("r.observatory.lock");
     let mut session = Session::open(&file, env.identity(), OpenMode::ReadWrite).unwrap();
-    session.add(observatory::model::Kind::Item, None, &item("Hafnium")).unwrap();
+    session
+        .add(observatory::model::Kind::Item, None, &item("Hafnium"))
+        .unwrap();
     let before = std::fs::read(&file).unwrap();
     let ran = with_unwritable_dir(&folder, || {
         let err = session.save().unwrap_err();
-        assert!(matches!(err, ServiceError::Store(StoreError::Io { .. })), "{err}");
-        assert!(err.to_string().contains("the file on disk is unchanged"), "{err}");
+        assert!(
+            matches!(err, ServiceError::Store(StoreError::Io { .. })),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("the file on disk is unchanged"),
+            "{err}"
+        );
         // A new process cannot even take the lock there... but reading works.
         env.ok(&["list", file.to_str().unwrap(), "technology"]);
     });
     if !ran {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI must be able to make a read-only folder");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI must be able to make a read-only folder"
+        );
         eprintln!("SKIPPED: cannot make a folder read-only here");
         return;
     }
@@ -241,9 +338,14 @@ fn real_full_disk_is_a_clear_error() {
         let filler = mount.join("filler");
         let _ = std::fs::write(&filler, vec![0u8; 2 << 20]);
         let before = std::fs::read(&file).unwrap();
-        session.add(observatory::model::Kind::Item, None, &item("Niobium")).unwrap();
+        session
+            .add(observatory::model::Kind::Item, None, &item("Niobium"))
+            .unwrap();
         let err = session.save().unwrap_err();
-        assert!(matches!(err, ServiceError::Store(StoreError::DiskFull { .. })), "{err}");
+        assert!(
+            matches!(err, ServiceError::Store(StoreError::DiskFull { .. })),
+            "{err}"
+        );
         assert_eq!(before, std::fs::read(&file).unwrap());
         std::fs::remove_file(&filler).unwrap();
         session.save().unwrap();
@@ -255,5 +357,8 @@ fn real_full_disk_is_a_clear_error() {
 }
 
 fn have_root() -> bool {
-    std::process::Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
 }

@@ -13,24 +13,45 @@ fn no_plaintext_reaches_the_disk() {
     // A sizeable import (its input file lives outside the scanned folders: it is the user's own).
     let input_dir = tempfile::tempdir().unwrap();
     let records: Vec<_> = (0..3000)
-        .map(|i| serde_json::json!({
-            "kind": "item", "name": format!("{CANARY} item {i}"), "item_kind": "component",
-            "description": format!("{CANARY} {}", "x".repeat(300)),
-        }))
+        .map(|i| {
+            serde_json::json!({
+                "kind": "item", "name": format!("{CANARY} item {i}"), "item_kind": "component",
+                "description": format!("{CANARY} {}", "x".repeat(300)),
+            })
+        })
         .collect();
-    let doc = serde_json::json!({"format": "observatory-records", "version": 1, "records": records});
+    let doc =
+        serde_json::json!({"format": "observatory-records", "version": 1, "records": records});
     let data = input_dir.path().join("data.json");
     std::fs::write(&data, doc.to_string()).unwrap();
     env.ok(&["import", f, data.to_str().unwrap()]);
-    let tech = env.ok(&["add", f, "technology", "--name", &format!("{CANARY} technology"), "--classification", "secret"]);
-    env.ok(&["edit", f, "technology", tech.trim(), "--description", CANARY]);
+    let tech = env.ok(&[
+        "add",
+        f,
+        "technology",
+        "--name",
+        &format!("{CANARY} technology"),
+        "--classification",
+        "secret",
+    ]);
+    env.ok(&[
+        "edit",
+        f,
+        "technology",
+        tech.trim(),
+        "--description",
+        CANARY,
+    ]);
     env.ok(&["list", f, "item"]);
     env.ok(&["info", f]);
     env.ok(&["verify", f]);
     env.ok(&["delete", f, "technology", tech.trim()]);
 
     let scanned = files_below(env.dir.path());
-    assert!(scanned.len() >= 4, "the file, its backups and the lock: {scanned:?}");
+    assert!(
+        scanned.len() >= 4,
+        "the file, its backups and the lock: {scanned:?}"
+    );
     for path in scanned {
         let bytes = std::fs::read(&path).unwrap();
         assert!(
@@ -39,5 +60,8 @@ fn no_plaintext_reaches_the_disk() {
             path.display()
         );
     }
-    assert!(files_below(&env.tmpdir).is_empty(), "nothing was written to TMPDIR");
+    assert!(
+        files_below(&env.tmpdir).is_empty(),
+        "nothing was written to TMPDIR"
+    );
 }

@@ -12,7 +12,11 @@ use crate::util::{Env, Rng};
 fn description(env: &Env, file: &std::path::Path, id: uuid::Uuid) -> Option<String> {
     let session = Session::open(file, env.identity(), OpenMode::ReadOnly)
         .unwrap_or_else(|e| panic!("the file no longer opens: {e}"));
-    session.get(Kind::Technology, id).unwrap().text("description").map(str::to_owned)
+    session
+        .get(Kind::Technology, id)
+        .unwrap()
+        .text("description")
+        .map(str::to_owned)
 }
 
 #[test]
@@ -24,13 +28,33 @@ fn kill_during_save_loop_leaves_old_or_new_state() {
     let records: Vec<_> = (0..6000)
         .map(|i| serde_json::json!({"kind": "source", "title": format!("source {i}"), "citation": "y".repeat(450)}))
         .collect();
-    let doc = serde_json::json!({"format": "observatory-records", "version": 1, "records": records});
+    let doc =
+        serde_json::json!({"format": "observatory-records", "version": 1, "records": records});
     std::fs::write(env.path("bulk.json"), doc.to_string()).unwrap();
     env.ok(&["import", f, "bulk.json"]);
-    let id: uuid::Uuid = env.ok(&["add", f, "technology", "--name", "crash target", "--description", "state 0"]).trim().parse().unwrap();
+    let id: uuid::Uuid = env
+        .ok(&[
+            "add",
+            f,
+            "technology",
+            "--name",
+            "crash target",
+            "--description",
+            "state 0",
+        ])
+        .trim()
+        .parse()
+        .unwrap();
 
     let started = Instant::now();
-    env.ok(&["edit", f, "technology", &id.to_string(), "--description", "state warmup"]);
+    env.ok(&[
+        "edit",
+        f,
+        "technology",
+        &id.to_string(),
+        "--description",
+        "state warmup",
+    ]);
     let typical = started.elapsed().as_micros().max(1000) as u64;
 
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
@@ -38,7 +62,18 @@ fn kill_during_save_loop_leaves_old_or_new_state() {
     let mut completed = 0;
     for i in 1..=100 {
         let new = format!("state {i}");
-        let mut child = env.cmd().args(["edit", f, "technology", &id.to_string(), "--description", &new]).spawn().unwrap();
+        let mut child = env
+            .cmd()
+            .args([
+                "edit",
+                f,
+                "technology",
+                &id.to_string(),
+                "--description",
+                &new,
+            ])
+            .spawn()
+            .unwrap();
         // Kill somewhere between start and a bit after the typical run time.
         std::thread::sleep(Duration::from_micros(rng.below(typical * 12 / 10)));
         let _ = child.kill();
@@ -52,16 +87,32 @@ fn kill_during_save_loop_leaves_old_or_new_state() {
             "iteration {i}: found {now:?}, expected {current:?} or {new:?}"
         );
         if status.success() {
-            assert_eq!(now.as_deref(), Some(new.as_str()), "a completed save is on disk");
+            assert_eq!(
+                now.as_deref(),
+                Some(new.as_str()),
+                "a completed save is on disk"
+            );
         }
         current = now;
     }
     eprintln!("{completed} of 100 saves completed before the kill");
     // Leftover temporary files are cleaned at the next writing open.
-    env.ok(&["edit", f, "technology", &id.to_string(), "--description", "final"]);
+    env.ok(&[
+        "edit",
+        f,
+        "technology",
+        &id.to_string(),
+        "--description",
+        "final",
+    ]);
     let leftovers: Vec<_> = crate::util::files_below(env.dir.path())
         .into_iter()
-        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(".k.observatory.tmp-"))
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(".k.observatory.tmp-")
+        })
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
     assert_eq!(description(&env, &file, id).as_deref(), Some("final"));

@@ -81,21 +81,34 @@ fn every_kind_round_trips_through_save_and_reopen() {
         .unwrap();
     session.save().unwrap();
 
-    let before: Vec<_> = Kind::ALL.iter().map(|k| session.store().list(*k, true).unwrap()).collect();
+    let before: Vec<_> = Kind::ALL
+        .iter()
+        .map(|k| session.store().list(*k, true).unwrap())
+        .collect();
     let audit_before = session.store().audit_entries(None).unwrap();
     drop(session);
     let reopened = Session::open(&path, env.identity(), OpenMode::ReadOnly).unwrap();
-    let after: Vec<_> = Kind::ALL.iter().map(|k| reopened.store().list(*k, true).unwrap()).collect();
+    let after: Vec<_> = Kind::ALL
+        .iter()
+        .map(|k| reopened.store().list(*k, true).unwrap())
+        .collect();
     assert_eq!(before, after);
     assert_eq!(audit_before, reopened.store().audit_entries(None).unwrap());
     // Every kind is present, with every field of the kind filled.
     for (kind, records) in Kind::ALL.iter().zip(&after) {
         let full = records.iter().find(|r| !r.meta.reference).unwrap();
         for field in kind.fields() {
-            assert!(full.fields.contains_key(field.name), "{kind}.{} lost", field.name);
+            assert!(
+                full.fields.contains_key(field.name),
+                "{kind}.{} lost",
+                field.name
+            );
         }
     }
-    assert_eq!(reopened.store().highest_classification().unwrap(), Classification::Secret);
+    assert_eq!(
+        reopened.store().highest_classification().unwrap(),
+        Classification::Secret
+    );
     let report = reopened.verify().unwrap();
     assert!(report.is_ok(), "{report:?}");
     assert_eq!(report.audit.entries, 9);
@@ -107,17 +120,42 @@ fn edits_and_deletes_write_audit_and_change_log() {
     let path = env.path("edit.observatory");
     let mut session = Session::create(&path, env.identity()).unwrap();
     let id = session
-        .add(Kind::Item, None, &input(Classification::Unclassified, json!({"name": "Germanium", "item_kind": "material"})))
+        .add(
+            Kind::Item,
+            None,
+            &input(
+                Classification::Unclassified,
+                json!({"name": "Germanium", "item_kind": "material"}),
+            ),
+        )
         .unwrap();
     let log_after_add = session.store().change_log_len().unwrap();
-    assert_eq!(log_after_add, 4, "classification, releasable_to, name, item_kind");
+    assert_eq!(
+        log_after_add, 4,
+        "classification, releasable_to, name, item_kind"
+    );
     let changed = session
-        .edit(Kind::Item, id, &RecordInput { fields: serde_json::from_value(json!({"stage": "refining", "name": "Germanium"})).unwrap(), ..RecordInput::default() })
+        .edit(
+            Kind::Item,
+            id,
+            &RecordInput {
+                fields: serde_json::from_value(json!({"stage": "refining", "name": "Germanium"}))
+                    .unwrap(),
+                ..RecordInput::default()
+            },
+        )
         .unwrap();
     assert_eq!(changed, 1, "an unchanged value is not a change");
     // A required field cannot be cleared; nothing changes.
     let err = session
-        .edit(Kind::Item, id, &RecordInput { fields: serde_json::from_value(json!({"name": null})).unwrap(), ..RecordInput::default() })
+        .edit(
+            Kind::Item,
+            id,
+            &RecordInput {
+                fields: serde_json::from_value(json!({"name": null})).unwrap(),
+                ..RecordInput::default()
+            },
+        )
         .unwrap_err();
     assert!(err.to_string().contains("name is required"), "{err}");
     session.delete(Kind::Item, id).unwrap();
@@ -125,7 +163,13 @@ fn edits_and_deletes_write_audit_and_change_log() {
     let tombstone = session.store().get(Kind::Item, id).unwrap().unwrap();
     assert!(tombstone.meta.deleted);
     assert_eq!(session.store().change_log_len().unwrap(), log_after_add + 2);
-    let actions: Vec<_> = session.store().audit_entries(None).unwrap().into_iter().map(|e| e.action).collect();
+    let actions: Vec<_> = session
+        .store()
+        .audit_entries(None)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
     assert_eq!(actions, ["init", "add", "edit", "delete"]);
     assert!(session.verify().unwrap().is_ok());
 }

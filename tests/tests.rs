@@ -1,9 +1,16 @@
 //! Integration tests: one binary, one module per area (as in ripgrep).
 
+// Helpers outside #[test] functions unwrap too: a failed set-up should fail the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
+// Pedantic style lints are for the product code; tests favour directness.
+#![allow(clippy::pedantic)]
+
 mod util;
 
 mod cli_flow;
 mod errors;
+#[cfg(feature = "gui")]
+mod gui;
 mod interop;
 mod no_plaintext;
 mod save_crash;

@@ -32,7 +32,12 @@ impl Env {
             .unwrap();
         let tmpdir = dir.path().join("tmp");
         std::fs::create_dir(&tmpdir).unwrap();
-        Env { dir, identity, passphrase_file, tmpdir }
+        Env {
+            dir,
+            identity,
+            passphrase_file,
+            tmpdir,
+        }
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -109,7 +114,9 @@ pub fn files_below(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_owned()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {

@@ -46,6 +46,21 @@ impl Hlc {
         }
     }
 
+    /// The wall-clock part as `YYYY-MM-DD HH:MM` UTC, or an empty text for the zero clock
+    /// (built-in reference data).
+    #[must_use]
+    pub fn to_utc_minutes(self) -> String {
+        if self.wall_ms == 0 {
+            return String::new();
+        }
+        let nanos = i128::from(self.wall_ms) * 1_000_000;
+        let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
+        time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
+            .ok()
+            .and_then(|t| t.format(&format).ok())
+            .unwrap_or_default()
+    }
+
     /// The current wall clock in milliseconds since the epoch.
     #[must_use]
     pub fn now_ms() -> u64 {
@@ -126,6 +141,15 @@ mod tests {
         assert!(a.to_string() < b.to_string() && b.to_string() < c.to_string());
         assert_eq!(c.to_string().parse::<Hlc>(), Ok(c));
         assert!("zz".parse::<Hlc>().is_err());
+        assert_eq!(
+            Hlc {
+                wall_ms: 1_767_225_600_000,
+                counter: 3
+            }
+            .to_utc_minutes(),
+            "2026-01-01 00:00"
+        );
+        assert_eq!(Hlc::default().to_utc_minutes(), "");
         assert!("00000000000A-0000".parse::<Hlc>().is_err());
     }
 }

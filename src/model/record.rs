@@ -291,6 +291,9 @@ pub fn normalise_value(field: &Field, value: &Value) -> Result<Option<Value>, Fi
 /// Parses command-line text for `field` into a JSON value (lists are comma-separated), then
 /// checks it with [`normalise_value`].
 pub fn parse_text(field: &Field, text: &str) -> Result<Option<Value>, FieldError> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
     let value = match field.ty {
         FieldType::Int { .. } => {
             let t = text.trim();
@@ -451,6 +454,8 @@ mod tests {
         );
         let name = f(Kind::Technology, "name");
         assert_eq!(parse_text(name, "  "), Ok(None));
+        assert_eq!(parse_text(f(Kind::Technology, "parent_id"), ""), Ok(None));
+        assert_eq!(parse_text(f(Kind::Event, "date"), " "), Ok(None));
         assert!(parse_text(name, "a\nb").is_err());
         let node = f(Kind::Link, "from_id");
         assert_eq!(parse_text(node, "cn"), Ok(Some(json!("CN"))));

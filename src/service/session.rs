@@ -156,6 +156,19 @@ impl Session {
         Ok(self.store.save()?)
     }
 
+    /// First half of a background save (see [`Store::prepare_save`]).
+    pub fn prepare_save(&mut self) -> Result<crate::store::SaveJob, ServiceError> {
+        Ok(self.store.prepare_save()?)
+    }
+
+    /// Last half of a background save.
+    pub fn finish_save(
+        &mut self,
+        result: Result<crate::store::SaveOutcome, crate::store::StoreError>,
+    ) -> Result<(), ServiceError> {
+        Ok(self.store.finish_save(result)?)
+    }
+
     /// Live records of a kind, sorted.
     pub fn list(&self, kind: Kind) -> Result<Vec<Record>, ServiceError> {
         Ok(self.store.list(kind, false)?)

@@ -285,6 +285,14 @@ impl Store {
     /// Saves atomically (see the module docs). On error the file on disk is unchanged and the
     /// data stays in memory.
     pub fn save(&mut self) -> Result<(), StoreError> {
+        let job = self.prepare_save()?;
+        let result = job.run();
+        self.finish_save(result)
+    }
+
+    /// The first half of a save, on the thread that owns the store: checks, serializes and
+    /// encrypts. The returned job holds only ciphertext and can be written on any thread.
+    pub fn prepare_save(&mut self) -> Result<SaveJob, StoreError> {
         if self.mode == OpenMode::ReadOnly {
             return Err(StoreError::ReadOnly {
                 path: self.path.clone(),
@@ -292,41 +300,26 @@ impl Store {
         }
         self.check_unchanged_on_disk()?;
         let ciphertext = self.encrypt_image()?;
-        let path = self.path.clone();
-        let dir = fsutil::parent_dir(&path).to_owned();
-        let temp = dir.join(format!(
-            "{}{}-{}",
-            temp_prefix(&path),
-            std::process::id(),
-            TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        fsutil::write_new_durable(&temp, &ciphertext, self.fail_after_bytes)
-            .map_err(|e| StoreError::io("write a temporary file for", &path, e))?;
-        let verified = fs::read(&temp).map(|back| back == ciphertext);
-        match verified {
-            Ok(true) => {}
-            Ok(false) => {
-                let _ = fs::remove_file(&temp);
-                return Err(StoreError::VerifyFailed { path });
+        Ok(SaveJob {
+            path: self.path.clone(),
+            ciphertext,
+            expected: self.stamp.clone(),
+            fail_after_bytes: self.fail_after_bytes,
+        })
+    }
+
+    /// The last half of a save: records what is now on disk.
+    pub fn finish_save(
+        &mut self,
+        result: Result<SaveOutcome, StoreError>,
+    ) -> Result<(), StoreError> {
+        match result {
+            Ok(outcome) => {
+                self.stamp = outcome.stamp;
+                outcome.sync_error.map_or(Ok(()), Err)
             }
-            Err(e) => {
-                let _ = fs::remove_file(&temp);
-                return Err(StoreError::io("read back the temporary file for", &path, e));
-            }
+            Err(e) => Err(e),
         }
-        if self.stamp.is_some()
-            && let Err(e) = rotate_backups(&path)
-        {
-            let _ = fs::remove_file(&temp);
-            return Err(StoreError::io("keep a backup of", &path, e));
-        }
-        if let Err(e) = fs::rename(&temp, &path) {
-            let _ = fs::remove_file(&temp);
-            return Err(StoreError::io("replace", &path, e));
-        }
-        let synced = fsutil::sync_dir(&dir);
-        self.stamp = DiskStamp::of(&path).ok();
-        synced.map_err(|e| StoreError::io("flush the folder of", &path, e))
     }
 
     fn check_unchanged_on_disk(&self) -> Result<(), StoreError> {
@@ -349,6 +342,94 @@ impl Store {
     }
 }
 
+/// Encrypted bytes on their way to disk (see [`Store::prepare_save`]).
+pub struct SaveJob {
+    path: PathBuf,
+    ciphertext: Vec<u8>,
+    expected: Option<DiskStamp>,
+    fail_after_bytes: Option<u64>,
+}
+
+/// What a finished write left on disk.
+#[derive(Debug)]
+pub struct SaveOutcome {
+    stamp: Option<DiskStamp>,
+    sync_error: Option<StoreError>,
+}
+
+impl std::fmt::Debug for SaveJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SaveJob")
+            .field("path", &self.path)
+            .field("bytes", &self.ciphertext.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SaveJob {
+    /// Where it goes.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes the temporary file, fsyncs, reads back, rotates backups, renames, fsyncs the
+    /// folder. Safe to run on a background thread.
+    pub fn run(self) -> Result<SaveOutcome, StoreError> {
+        let SaveJob {
+            path,
+            ciphertext,
+            expected,
+            fail_after_bytes,
+        } = self;
+        let unchanged = match &expected {
+            None => !path.exists(),
+            Some(stamp) => DiskStamp::of(&path).is_ok_and(|now| &now == stamp),
+        };
+        if !unchanged {
+            return Err(StoreError::ChangedOnDisk { path });
+        }
+        let dir = fsutil::parent_dir(&path).to_owned();
+        let temp = dir.join(format!(
+            "{}{}-{}",
+            temp_prefix(&path),
+            std::process::id(),
+            TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        fsutil::write_new_durable(&temp, &ciphertext, fail_after_bytes)
+            .map_err(|e| StoreError::io("write a temporary file for", &path, e))?;
+        let verified = fs::read(&temp).map(|back| back == ciphertext);
+        match verified {
+            Ok(true) => {}
+            Ok(false) => {
+                let _ = fs::remove_file(&temp);
+                return Err(StoreError::VerifyFailed { path });
+            }
+            Err(e) => {
+                let _ = fs::remove_file(&temp);
+                return Err(StoreError::io("read back the temporary file for", &path, e));
+            }
+        }
+        if expected.is_some()
+            && let Err(e) = rotate_backups(&path)
+        {
+            let _ = fs::remove_file(&temp);
+            return Err(StoreError::io("keep a backup of", &path, e));
+        }
+        if let Err(e) = fs::rename(&temp, &path) {
+            let _ = fs::remove_file(&temp);
+            return Err(StoreError::io("replace", &path, e));
+        }
+        let sync_error = fsutil::sync_dir(&dir)
+            .err()
+            .map(|e| StoreError::io("flush the folder of", &path, e));
+        Ok(SaveOutcome {
+            stamp: DiskStamp::of(&path).ok(),
+            sync_error,
+        })
+    }
+}
+
 /// bak2 -> bak3, bak1 -> bak2, current -> bak1 (as a hard link or copy; the current file stays
 /// in place until the rename that replaces it).
 fn rotate_backups(path: &Path) -> std::io::Result<()> {
@@ -366,6 +447,8 @@ fn rotate_backups(path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+const AGE_MAGIC: &[u8] = b"age-encryption.org/";
+
 /// Decrypts an observatory file image straight into SQLite's memory.
 fn decrypt_into_memory(
     path: &Path,
@@ -381,7 +464,6 @@ fn decrypt_into_memory(
         detail,
         backups: existing_backups(path),
     };
-    const AGE_MAGIC: &[u8] = b"age-encryption.org/";
     // A file cut inside the magic line is still a (truncated) age file.
     let is_age = ciphertext.starts_with(AGE_MAGIC)
         || (ciphertext.len() >= 3 && AGE_MAGIC.starts_with(ciphertext));

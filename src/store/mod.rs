@@ -8,6 +8,6 @@ mod schema;
 
 pub use audit::{AuditEntry, AuditReport};
 pub use error::StoreError;
-pub use file::{BACKUP_GENERATIONS, OpenMode, Store, backup_path};
+pub use file::{BACKUP_GENERATIONS, OpenMode, SaveJob, SaveOutcome, Store, backup_path};
 pub use records::{Counts, NewRecord, RecordChange, Writer, now_rfc3339};
 pub use schema::SCHEMA_VERSION;

@@ -1,1 +1,139 @@
-fn main() {}
+//! Open and save of observatory files of 10 MB and 100 MB, against the reference `age` tool
+//! decrypting and encrypting the same bytes in the same run (issue: within 1.3x, plus fsync).
+//!
+//! Run: `cargo bench --bench store`. The reference tool is skipped if `age` is not installed.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // benchmark set-up: a failure should stop the run
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use observatory::crypto::{Identity, Profile};
+use observatory::model::Classification;
+use observatory::service::Session;
+use observatory::store::{OpenMode, Store};
+
+/// Fills the file's database with `megabytes` of sources (random text, so nothing compresses).
+fn build(dir: &Path, megabytes: usize, identity: &Identity) -> std::path::PathBuf {
+    let path = dir.join(format!("bench-{megabytes}mb.observatory"));
+    let mut session = Session::create(&path, clone_identity(identity)).unwrap();
+    let rows = megabytes * 1024; // ~1 KiB each
+    session
+        .store()
+        .connection()
+        .execute_batch(&format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {rows})
+             INSERT INTO source (id, classification, releasable_to, created_at, updated_hlc, updated_by, title, citation)
+             SELECT printf('00000000-0000-7000-8000-%012d', i), 1, '[]', '2026-01-01T00:00:00Z',
+                    '000000000000-0000', 'BENCH', 'source ' || i, hex(randomblob(480)) FROM n;"
+        ))
+        .unwrap();
+    session.save().unwrap();
+    path
+}
+
+fn clone_identity(identity: &Identity) -> Identity {
+    // Identities are not Clone (secrets); round-trip through a private temp file.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("id");
+    let pass = observatory::crypto::Passphrase::new("bench");
+    identity
+        .write_new_file(&p, &pass, observatory::crypto::MIN_WORK_FACTOR)
+        .unwrap();
+    Identity::read_file(&p, &pass).unwrap()
+}
+
+fn have_age() -> bool {
+    Command::new("age")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn bench(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let identity = Identity::generate(Profile::new("Bench", "FR", Classification::Secret).unwrap());
+    // The reference tool needs the key as a plain identity file: a throwaway key, in a temp dir.
+    let plain_identity = dir.path().join("plain.identity");
+    std::fs::write(
+        &plain_identity,
+        format!(
+            "{}\n",
+            age::secrecy::ExposeSecret::expose_secret(&identity.age_identity().to_string())
+        ),
+    )
+    .unwrap();
+    let recipient = identity.recipient().to_string();
+    let reference = have_age();
+    for megabytes in [10, 100] {
+        let path = build(dir.path(), megabytes, &identity);
+        let plaintext = dir.path().join(format!("plain-{megabytes}.db"));
+        let mut group = c.benchmark_group(format!("{megabytes}MB"));
+        group
+            .sample_size(10)
+            .measurement_time(Duration::from_secs(if megabytes > 50 { 20 } else { 8 }));
+        group.bench_function(
+            "observatory open (read + decrypt + deserialize + quick_check)",
+            |b| {
+                b.iter(|| Store::open(&path, identity.age_identity(), OpenMode::ReadOnly).unwrap());
+            },
+        );
+        let mut store = Store::open(&path, identity.age_identity(), OpenMode::ReadWrite).unwrap();
+        group.bench_function("observatory encrypt only (serialize + encrypt)", |b| {
+            b.iter(|| store.encrypt_image().unwrap());
+        });
+        group.bench_function(
+            "observatory save (+ write, fsync, read back, backups, rename)",
+            |b| {
+                b.iter(|| store.save().unwrap());
+            },
+        );
+        drop(store);
+        if reference {
+            group.bench_function("reference age -d", |b| {
+                b.iter(|| {
+                    let s = Command::new("age")
+                        .args(["-d", "-i"])
+                        .arg(&plain_identity)
+                        .arg("-o")
+                        .arg(&plaintext)
+                        .arg(&path)
+                        .status()
+                        .unwrap();
+                    assert!(s.success());
+                    std::fs::remove_file(&plaintext).unwrap();
+                });
+            });
+            Command::new("age")
+                .args(["-d", "-i"])
+                .arg(&plain_identity)
+                .arg("-o")
+                .arg(&plaintext)
+                .arg(&path)
+                .status()
+                .unwrap();
+            let encrypted = dir.path().join("ref.age");
+            group.bench_function("reference age -r (encrypt to file)", |b| {
+                b.iter(|| {
+                    let s = Command::new("age")
+                        .args(["-r", &recipient, "-o"])
+                        .arg(&encrypted)
+                        .arg(&plaintext)
+                        .status()
+                        .unwrap();
+                    assert!(s.success());
+                    std::fs::remove_file(&encrypted).unwrap();
+                });
+            });
+            std::fs::remove_file(&plaintext).unwrap();
+        } else {
+            eprintln!("SKIPPED: reference age tool not installed");
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,651 @@
+//! The app: screens, commands, background jobs, banner, lock.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::time::{Duration, Instant};
+
+use uuid::Uuid;
+
+use super::editor::Editor;
+use super::register::Register;
+use super::theme;
+use super::welcome::Welcome;
+use crate::crypto::{Identity, Passphrase, Profile};
+use crate::model::{Classification, Kind};
+use crate::service::{RecordInput, Session};
+use crate::store::{OpenMode, SaveOutcome, StoreError};
+
+/// Where time comes from (mocked in tests of the idle lock).
+pub trait Clock {
+    /// Now.
+    fn now(&self) -> Instant;
+}
+
+/// The real clock.
+#[derive(Debug, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+}
+
+/// Default idle time before the app locks itself.
+pub const DEFAULT_IDLE_LOCK: Duration = Duration::from_mins(10);
+/// Quiet time after an edit before the autosave starts.
+const AUTOSAVE_DEBOUNCE: Duration = Duration::from_millis(1500);
+
+/// The views of the main window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// Counts and recent changes.
+    Dashboard,
+    /// A register of one kind.
+    Register(Kind),
+    /// The audit log.
+    Audit,
+}
+
+/// What views ask the app to do; applied once per frame.
+#[must_use]
+#[derive(Debug)]
+pub enum Command {
+    /// Unlock an observatory file.
+    Unlock {
+        /// The file.
+        file: PathBuf,
+        /// The identity file.
+        identity: PathBuf,
+        /// Its passphrase.
+        passphrase: Passphrase,
+    },
+    /// Create an identity (if `new_identity`) and a new observatory file.
+    Create {
+        /// The new file.
+        file: PathBuf,
+        /// The identity file.
+        identity: PathBuf,
+        /// Its passphrase.
+        passphrase: Passphrase,
+        /// Create this identity first.
+        new_identity: Option<Profile>,
+    },
+    /// Lock now.
+    Lock,
+    /// Show a view.
+    Navigate(View),
+    /// Open the editor on a record (None: a new one).
+    Edit(Kind, Option<Uuid>),
+    /// Apply an editor's draft.
+    Apply {
+        /// Kind.
+        kind: Kind,
+        /// Record (None: add).
+        id: Option<Uuid>,
+        /// Values.
+        input: RecordInput,
+    },
+    /// Delete a record (after confirmation).
+    Delete(Kind, Uuid),
+    /// Undo the last applied edit.
+    Undo,
+}
+
+/// Save state shown in the status bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SaveState {
+    /// Everything is on disk.
+    Saved,
+    /// Changes wait for the autosave.
+    Pending,
+    /// A save is running.
+    Saving,
+    /// The last save failed.
+    Failed(String),
+}
+
+type JobResult = Result<Session, String>;
+
+/// The unlocked state.
+pub struct Unlocked {
+    pub(super) session: Session,
+    pub(super) view: View,
+    pub(super) register: Register,
+    pub(super) editor: Option<Editor>,
+    pub(super) save: SaveState,
+    last_edit: Option<Instant>,
+    save_job: Option<Receiver<Result<SaveOutcome, StoreError>>>,
+    undo: Vec<Undo>,
+    pub(super) confirm_delete: Option<(Kind, Uuid, String)>,
+    pub(super) message: Option<String>,
+}
+
+/// How to undo one applied edit.
+#[derive(Debug)]
+enum Undo {
+    /// Delete the record that was added.
+    Added(Kind, Uuid),
+    /// Restore the previous values.
+    Edited(Kind, Uuid, RecordInput),
+}
+
+/// The whole app state.
+pub struct ObservatoryApp {
+    clock: Box<dyn Clock>,
+    pub(super) welcome: Welcome,
+    pub(super) unlocked: Option<Unlocked>,
+    job: Option<Receiver<JobResult>>,
+    pub(super) busy: Option<String>,
+    pub(super) error: Option<String>,
+    last_activity: Instant,
+    /// Idle time before locking.
+    pub idle_lock: Duration,
+    /// Highest level of what was on screen when last unlocked: the banner keeps it while locked.
+    pub(super) last_marking: Classification,
+    commands: Vec<Command>,
+    title: String,
+}
+
+impl ObservatoryApp {
+    /// A new app on the welcome screen.
+    #[must_use]
+    pub fn new(clock: Box<dyn Clock>) -> Self {
+        let now = clock.now();
+        ObservatoryApp {
+            clock,
+            welcome: Welcome::new(),
+            unlocked: None,
+            job: None,
+            busy: None,
+            error: None,
+            last_activity: now,
+            idle_lock: DEFAULT_IDLE_LOCK,
+            last_marking: Classification::Unclassified,
+            commands: Vec::new(),
+            title: String::new(),
+        }
+    }
+
+    /// Whether an observatory is open and unlocked.
+    #[must_use]
+    pub fn is_unlocked(&self) -> bool {
+        self.unlocked.is_some()
+    }
+
+    /// The last error shown to the user.
+    #[must_use]
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// The marking currently shown on the banners.
+    #[must_use]
+    pub fn marking(&self) -> Classification {
+        self.unlocked
+            .as_ref()
+            .map_or(self.last_marking, Unlocked::on_screen_level)
+    }
+
+    /// The window title.
+    #[must_use]
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+
+    /// The open session (tests and tools).
+    #[must_use]
+    pub fn session(&self) -> Option<&Session> {
+        self.unlocked.as_ref().map(|u| &u.session)
+    }
+
+    /// Waits for a background job (tests).
+    pub fn wait_for_job(&mut self) {
+        if let Some(rx) = self.job.take()
+            && let Ok(result) = rx.recv()
+        {
+            self.finish_job(result);
+        }
+    }
+
+    /// Pre-fills the welcome screen (command line, tests).
+    pub fn prefill(&mut self, file: &std::path::Path, identity: &std::path::Path) {
+        self.welcome.file = file.display().to_string();
+        self.welcome.identity = identity.display().to_string();
+    }
+
+    /// Draws one frame and applies the commands it produced.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        let now = self.clock.now();
+        let active = ui
+            .ctx()
+            .input(|i| !i.events.is_empty() || i.pointer.is_moving());
+        if active {
+            self.last_activity = now;
+        }
+        if self.unlocked.is_some() && now.duration_since(self.last_activity) >= self.idle_lock {
+            self.commands.push(Command::Lock);
+        }
+        if ui
+            .ctx()
+            .input(|i| i.modifiers.command && i.key_pressed(egui::Key::L))
+            && self.unlocked.is_some()
+        {
+            self.commands.push(Command::Lock);
+        }
+        self.poll_jobs();
+
+        let level = self.marking();
+        banner(ui, "banner_top", level, true);
+        banner(ui, "banner_bottom", level, false);
+        if self.unlocked.is_some() {
+            self.status_bar(ui);
+        }
+        let mut commands = std::mem::take(&mut self.commands);
+        egui::CentralPanel::default().show(ui, |ui| {
+            if let Some(unlocked) = &mut self.unlocked {
+                unlocked.ui(ui, &mut commands);
+            } else {
+                self.welcome.ui(
+                    ui,
+                    self.busy.as_deref(),
+                    self.error.as_deref(),
+                    &mut commands,
+                );
+            }
+        });
+        for command in commands {
+            self.apply(command, now);
+        }
+        self.autosave(now);
+        let title = match &self.unlocked {
+            Some(u) => format!(
+                "Observatory — {} — {}",
+                u.session
+                    .store()
+                    .path()
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                self.marking().marking()
+            ),
+            None => format!("Observatory — locked — {}", self.last_marking.marking()),
+        };
+        if title != self.title {
+            ui.ctx()
+                .send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
+        }
+        // Wake up for the idle lock and for background jobs.
+        ui.ctx()
+            .request_repaint_after(Duration::from_millis(if self.job.is_some() {
+                50
+            } else {
+                1000
+            }));
+    }
+
+    fn status_bar(&self, ui: &mut egui::Ui) {
+        let Some(u) = &self.unlocked else { return };
+        egui::Panel::bottom("status").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.label(u.session.store().path().display().to_string());
+                ui.separator();
+                match &u.save {
+                    SaveState::Saved => ui.colored_label(theme::OK, "Saved"),
+                    SaveState::Pending => ui.label("Unsaved changes"),
+                    SaveState::Saving => ui.label("Saving…"),
+                    SaveState::Failed(why) => {
+                        ui.colored_label(theme::ERROR, format!("Save failed: {why}"))
+                    }
+                };
+                ui.separator();
+                ui.label(format!("Member: {}", u.session.identity().profile().name));
+            });
+        });
+    }
+
+    fn poll_jobs(&mut self) {
+        if let Some(rx) = &self.job
+            && let Ok(result) = rx.try_recv()
+        {
+            self.job = None;
+            self.finish_job(result);
+        }
+        if let Some(u) = &mut self.unlocked {
+            u.poll_save();
+        }
+    }
+
+    fn finish_job(&mut self, result: JobResult) {
+        self.busy = None;
+        match result {
+            Ok(session) => {
+                self.error = None;
+                self.welcome.passphrase.clear();
+                self.welcome.remember(session.store().path());
+                self.unlocked = Some(Unlocked::new(session));
+            }
+            Err(message) => {
+                // The passphrase is typed again after a failure, never kept around.
+                self.welcome.passphrase.clear();
+                self.error = Some(message);
+            }
+        }
+    }
+
+    fn start_job(
+        &mut self,
+        name: &str,
+        busy: &str,
+        job: impl FnOnce() -> JobResult + Send + 'static,
+    ) {
+        let (tx, rx): (Sender<JobResult>, Receiver<JobResult>) = channel();
+        let spawned = std::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || {
+                let _ = tx.send(job());
+            });
+        match spawned {
+            Ok(_) => {
+                self.job = Some(rx);
+                self.busy = Some(busy.to_owned());
+                self.error = None;
+            }
+            Err(e) => self.error = Some(format!("cannot start a background task: {e}")),
+        }
+    }
+
+    fn apply(&mut self, command: Command, now: Instant) {
+        match command {
+            Command::Unlock {
+                file,
+                identity,
+                passphrase,
+            } => {
+                self.start_job("unlock", "Unlocking…", move || {
+                    let identity =
+                        Identity::read_file(&identity, &passphrase).map_err(|e| e.to_string())?;
+                    Session::open(&file, identity, OpenMode::ReadWrite).map_err(|e| e.to_string())
+                });
+            }
+            Command::Create {
+                file,
+                identity,
+                passphrase,
+                new_identity,
+            } => {
+                self.start_job("create", "Creating…", move || {
+                    if let Some(profile) = new_identity {
+                        Identity::generate(profile)
+                            .write_new_file(
+                                &identity,
+                                &passphrase,
+                                crate::crypto::DEFAULT_WORK_FACTOR,
+                            )
+                            .map_err(|e| e.to_string())?;
+                    }
+                    let identity =
+                        Identity::read_file(&identity, &passphrase).map_err(|e| e.to_string())?;
+                    Session::create(&file, identity).map_err(|e| e.to_string())
+                });
+            }
+            Command::Lock => self.lock(),
+            other => {
+                if let Some(u) = &mut self.unlocked {
+                    u.apply(other, now);
+                }
+            }
+        }
+    }
+
+    fn autosave(&mut self, now: Instant) {
+        if let Some(u) = &mut self.unlocked {
+            u.autosave(now);
+        }
+    }
+
+    /// Locks: saves what is pending (waiting for it), drops the session and its secrets.
+    pub fn lock(&mut self) {
+        let Some(mut u) = self.unlocked.take() else {
+            return;
+        };
+        self.last_marking = u.on_screen_level();
+        u.wait_for_save();
+        if u.save != SaveState::Saved {
+            u.start_save();
+            u.wait_for_save();
+        }
+        if let SaveState::Failed(why) = &u.save {
+            // Keep the data: a failed save must not lose it.
+            self.error = Some(format!(
+                "Not locked: the last changes could not be saved ({why})"
+            ));
+            self.unlocked = Some(u);
+            return;
+        }
+        self.welcome.file = u.session.store().path().display().to_string();
+        drop(u);
+        self.error = None;
+    }
+
+    /// Called on exit: saves pending changes.
+    pub fn shutdown(&mut self) {
+        self.lock();
+    }
+}
+
+impl Unlocked {
+    fn new(session: Session) -> Self {
+        let mut register = Register::default();
+        register.refresh(&session, Kind::Technology);
+        Unlocked {
+            session,
+            view: View::Register(Kind::Technology),
+            register,
+            editor: None,
+            save: SaveState::Saved,
+            last_edit: None,
+            save_job: None,
+            undo: Vec::new(),
+            confirm_delete: None,
+            message: None,
+        }
+    }
+
+    /// The highest level of anything on screen: the rows shown and the record in the editor.
+    pub(super) fn on_screen_level(&self) -> Classification {
+        let mut level = match self.view {
+            View::Register(_) => self.register.visible_level(),
+            View::Dashboard | View::Audit => Classification::Unclassified,
+        };
+        if let Some(editor) = &self.editor {
+            level = level.max(editor.level());
+        }
+        level
+    }
+
+    fn apply(&mut self, command: Command, now: Instant) {
+        self.message = None;
+        match command {
+            Command::Navigate(view) => {
+                self.view = view;
+                if let View::Register(kind) = view {
+                    self.register.refresh(&self.session, kind);
+                }
+            }
+            Command::Edit(kind, id) => {
+                let record = id.and_then(|id| self.session.get(kind, id).ok());
+                self.editor = Some(Editor::new(kind, record.as_ref()));
+            }
+            Command::Apply { kind, id, input } => {
+                let result = match id {
+                    None => self.session.add(kind, None, &input).map(|new_id| {
+                        self.undo.push(Undo::Added(kind, new_id));
+                    }),
+                    Some(id) => {
+                        let before = self.session.get(kind, id).ok();
+                        self.session.edit(kind, id, &input).map(|_| {
+                            if let Some(before) = before {
+                                self.undo.push(Undo::Edited(
+                                    kind,
+                                    id,
+                                    previous_values(&before, &input),
+                                ));
+                            }
+                        })
+                    }
+                };
+                match result {
+                    Ok(()) => {
+                        self.editor = None;
+                        self.changed(now, kind);
+                    }
+                    Err(e) => {
+                        if let Some(editor) = &mut self.editor {
+                            editor.show_error(&e);
+                        }
+                    }
+                }
+            }
+            Command::Delete(kind, id) => match self.session.delete(kind, id) {
+                Ok(()) => {
+                    self.editor = None;
+                    self.confirm_delete = None;
+                    self.changed(now, kind);
+                    self.message =
+                        Some("Deleted (kept as a tombstone so the deletion replicates)".into());
+                }
+                Err(e) => self.message = Some(e.to_string()),
+            },
+            Command::Undo => {
+                let Some(step) = self.undo.pop() else { return };
+                let (kind, result) = match step {
+                    Undo::Added(kind, id) => (kind, self.session.delete(kind, id)),
+                    Undo::Edited(kind, id, input) => {
+                        (kind, self.session.edit(kind, id, &input).map(|_| ()))
+                    }
+                };
+                match result {
+                    Ok(()) => self.changed(now, kind),
+                    Err(e) => self.message = Some(format!("Cannot undo: {e}")),
+                }
+            }
+            Command::Unlock { .. } | Command::Create { .. } | Command::Lock => {}
+        }
+    }
+
+    fn changed(&mut self, now: Instant, kind: Kind) {
+        self.last_edit = Some(now);
+        if self.save != SaveState::Saving {
+            self.save = SaveState::Pending;
+        }
+        if self.view == View::Register(kind) {
+            self.register.refresh(&self.session, kind);
+        }
+    }
+
+    fn autosave(&mut self, now: Instant) {
+        let due = self
+            .last_edit
+            .is_some_and(|t| now.duration_since(t) >= AUTOSAVE_DEBOUNCE);
+        if due && self.save_job.is_none() {
+            self.start_save();
+        }
+    }
+
+    fn start_save(&mut self) {
+        self.last_edit = None;
+        match self.session.prepare_save() {
+            Ok(job) => {
+                let (tx, rx) = channel();
+                let spawned = std::thread::Builder::new()
+                    .name("save".into())
+                    .spawn(move || {
+                        let _ = tx.send(job.run());
+                    });
+                match spawned {
+                    Ok(_) => {
+                        self.save_job = Some(rx);
+                        self.save = SaveState::Saving;
+                    }
+                    Err(e) => self.save = SaveState::Failed(e.to_string()),
+                }
+            }
+            Err(e) => self.save = SaveState::Failed(e.to_string()),
+        }
+    }
+
+    fn poll_save(&mut self) {
+        if let Some(rx) = &self.save_job
+            && let Ok(result) = rx.try_recv()
+        {
+            self.save_job = None;
+            self.finish_save(result);
+        }
+    }
+
+    fn finish_save(&mut self, result: Result<SaveOutcome, StoreError>) {
+        self.save = match self.session.finish_save(result) {
+            Ok(()) if self.last_edit.is_some() => SaveState::Pending,
+            Ok(()) => SaveState::Saved,
+            Err(e) => SaveState::Failed(e.to_string()),
+        };
+    }
+
+    /// Blocks until a running save finishes (lock, exit, tests).
+    pub(super) fn wait_for_save(&mut self) {
+        if let Some(rx) = self.save_job.take() {
+            match rx.recv() {
+                Ok(result) => self.finish_save(result),
+                Err(_) => self.save = SaveState::Failed("the save task stopped".into()),
+            }
+        }
+    }
+}
+
+/// The values a record had for the fields `input` changes, to undo the change.
+fn previous_values(before: &crate::model::Record, input: &RecordInput) -> RecordInput {
+    RecordInput {
+        classification: input.classification.map(|_| before.meta.classification),
+        releasable_to: input
+            .releasable_to
+            .as_ref()
+            .map(|_| before.meta.releasable_to.clone()),
+        fields: input
+            .fields
+            .keys()
+            .map(|k| {
+                (
+                    k.clone(),
+                    before
+                        .fields
+                        .get(k)
+                        .cloned()
+                        .unwrap_or(serde_json::Value::Null),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// The classification banner (top or bottom).
+fn banner(ui: &mut egui::Ui, id: &str, level: Classification, top: bool) {
+    let panel = if top {
+        egui::Panel::top(id)
+    } else {
+        egui::Panel::bottom(id)
+    };
+    panel
+        .exact_size(theme::BANNER_HEIGHT)
+        .frame(egui::Frame::NONE.fill(theme::banner_fill(level)))
+        .show(ui, |ui| {
+            ui.centered_and_justified(|ui| {
+                ui.label(
+                    egui::RichText::new(level.marking())
+                        .strong()
+                        .color(theme::BANNER_TEXT),
+                );
+            });
+        });
+}

@@ -1,0 +1,357 @@
+//! The record editor: works on a draft, checks every field next to it, emits `Apply`.
+//!
+//! Generic over the field tables of [`crate::model::kind`], so every record kind has an
+//! editor with the same rules as the command line.
+
+use std::collections::BTreeMap;
+
+use uuid::Uuid;
+
+use super::app::Command;
+use super::theme;
+use crate::model::kind::FieldType;
+use crate::model::record::{normalise_releasability, parse_text};
+use crate::model::{Classification, FieldError, Kind, Record};
+use crate::service::{RecordInput, ServiceError, Session};
+
+/// An open editor.
+pub struct Editor {
+    kind: Kind,
+    id: Option<Uuid>,
+    label: String,
+    classification: Classification,
+    releasable_to: String,
+    drafts: BTreeMap<&'static str, String>,
+    errors: BTreeMap<String, String>,
+    general_error: Option<String>,
+    attachment_bytes: Option<usize>,
+}
+
+/// `dual_use` -> "Dual use".
+pub(super) fn field_title(name: &str) -> String {
+    let spaced = name.replace('_', " ");
+    let spaced = spaced
+        .strip_suffix(" ids")
+        .map_or(spaced.clone(), |s| format!("{s}s"));
+    let spaced = spaced
+        .strip_suffix(" id")
+        .map_or(spaced.clone(), str::to_owned);
+    let mut chars = spaced.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
+        .unwrap_or_default()
+}
+
+fn draft_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        serde_json::Value::Bool(b) => if *b { "yes" } else { "no" }.to_owned(),
+        other => other.to_string(),
+    }
+}
+
+impl Editor {
+    /// An editor on `record`, or on a new record of `kind`.
+    pub(super) fn new(kind: Kind, record: Option<&Record>) -> Self {
+        let mut drafts = BTreeMap::new();
+        for field in kind.fields() {
+            let text = record
+                .and_then(|r| r.fields.get(field.name))
+                .map(draft_text)
+                .unwrap_or_default();
+            drafts.insert(field.name, text);
+        }
+        Editor {
+            kind,
+            id: record.map(|r| r.meta.id),
+            label: record.map(Record::label).unwrap_or_default(),
+            classification: record.map_or(Classification::Unclassified, |r| r.meta.classification),
+            releasable_to: record
+                .map(|r| r.meta.releasable_to.join(", "))
+                .unwrap_or_default(),
+            drafts,
+            errors: BTreeMap::new(),
+            general_error: None,
+            attachment_bytes: record
+                .and_then(|r| r.fields.get("attachment"))
+                .and_then(|v| v.as_str())
+                .map(|s| s.len() * 3 / 4),
+        }
+    }
+
+    /// The classification of the draft (what the banner must show while it is open).
+    pub(super) fn level(&self) -> Classification {
+        self.classification
+    }
+
+    /// Shows an error from the service next to its field, or above the form.
+    pub(super) fn show_error(&mut self, error: &ServiceError) {
+        match error {
+            ServiceError::Field {
+                source: FieldError::Invalid { field, reason },
+                ..
+            } => {
+                self.errors.insert((*field).to_owned(), reason.clone());
+            }
+            ServiceError::Field {
+                source: FieldError::Missing { field },
+                ..
+            } => {
+                self.errors
+                    .insert((*field).to_owned(), "required".to_owned());
+            }
+            other => self.general_error = Some(other.to_string()),
+        }
+    }
+
+    /// Checks every field; fills `errors`; returns the input if all are valid.
+    pub(super) fn validate(&mut self) -> Option<RecordInput> {
+        self.errors.clear();
+        self.general_error = None;
+        let mut input = RecordInput {
+            classification: Some(self.classification),
+            ..RecordInput::default()
+        };
+        let codes: Vec<String> = self
+            .releasable_to
+            .split(',')
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty())
+            .collect();
+        match normalise_releasability(&codes) {
+            Ok(codes) => input.releasable_to = Some(codes),
+            Err(e) => {
+                self.errors.insert("releasable_to".into(), e.to_string());
+            }
+        }
+        for field in self.kind.fields() {
+            if field.ty == FieldType::Bytes {
+                continue;
+            }
+            let text = self.drafts.get(field.name).cloned().unwrap_or_default();
+            match parse_text(field, &text) {
+                Ok(Some(value)) => {
+                    input.fields.insert(field.name.to_owned(), value);
+                }
+                Ok(None) if field.required => {
+                    self.errors
+                        .insert(field.name.to_owned(), "required".to_owned());
+                }
+                Ok(None) => {
+                    if self.id.is_some() {
+                        input
+                            .fields
+                            .insert(field.name.to_owned(), serde_json::Value::Null);
+                    }
+                }
+                Err(FieldError::Invalid { reason, .. }) => {
+                    self.errors.insert(field.name.to_owned(), reason);
+                }
+                Err(e) => {
+                    self.errors.insert(field.name.to_owned(), e.to_string());
+                }
+            }
+        }
+        self.errors.is_empty().then_some(input)
+    }
+
+    /// The editor window.
+    pub(super) fn window(
+        &mut self,
+        ctx: &egui::Context,
+        session: &Session,
+        commands: &mut Vec<Command>,
+        close: &mut bool,
+        confirm_delete: &mut Option<(Kind, Uuid, String)>,
+    ) {
+        let title = match self.id {
+            Some(_) => format!("Edit {}", self.kind),
+            None => format!("New {}", self.kind),
+        };
+        egui::Window::new(title)
+            .collapsible(false)
+            .default_width(560.0)
+            .show(ctx, |ui| {
+                egui::ScrollArea::vertical()
+                    .max_height(520.0)
+                    .show(ui, |ui| {
+                        egui::Grid::new("editor")
+                            .num_columns(2)
+                            .spacing([12.0, 6.0])
+                            .show(ui, |ui| {
+                                let l = ui.label("Classification");
+                                egui::ComboBox::from_id_salt("classification")
+                                    .selected_text(self.classification.marking())
+                                    .show_ui(ui, |ui| {
+                                        for level in Classification::ALL {
+                                            ui.selectable_value(
+                                                &mut self.classification,
+                                                level,
+                                                level.marking(),
+                                            );
+                                        }
+                                    })
+                                    .response
+                                    .labelled_by(l.id);
+                                ui.end_row();
+                                let l = ui.label("Releasable to");
+                                ui.vertical(|ui| {
+                                    ui.add(
+                                        egui::TextEdit::singleline(&mut self.releasable_to)
+                                            .hint_text("whole group; or FR, DE, …"),
+                                    )
+                                    .labelled_by(l.id);
+                                    self.error_ui(ui, "releasable_to");
+                                });
+                                ui.end_row();
+                                for field in self.kind.fields() {
+                                    self.field_ui(ui, field, session);
+                                    ui.end_row();
+                                }
+                            });
+                    });
+                if let Some(error) = &self.general_error {
+                    ui.colored_label(theme::ERROR, error);
+                }
+                ui.separator();
+                ui.horizontal(|ui| {
+                    if ui.button("Apply").clicked()
+                        && let Some(input) = self.validate()
+                    {
+                        commands.push(Command::Apply {
+                            kind: self.kind,
+                            id: self.id,
+                            input,
+                        });
+                    }
+                    if ui.button("Cancel").clicked() {
+                        *close = true;
+                    }
+                    if let Some(id) = self.id
+                        && ui.button("Delete…").clicked()
+                    {
+                        *confirm_delete = Some((self.kind, id, self.label.clone()));
+                    }
+                });
+            });
+    }
+
+    fn error_ui(&self, ui: &mut egui::Ui, name: &str) {
+        if let Some(error) = self.errors.get(name) {
+            ui.colored_label(theme::ERROR, error);
+        }
+    }
+
+    fn field_ui(&mut self, ui: &mut egui::Ui, field: &crate::model::Field, session: &Session) {
+        let title = if field.required {
+            format!("{} *", field_title(field.name))
+        } else {
+            field_title(field.name)
+        };
+        let label = ui.label(&title).on_hover_text(field.help);
+        let name = field.name;
+        let Some(draft) = self.drafts.get_mut(name) else {
+            return;
+        };
+        ui.vertical(|ui| {
+            match field.ty {
+                FieldType::Enum(codes) => {
+                    egui::ComboBox::from_id_salt(name)
+                        .selected_text(if draft.is_empty() {
+                            "—"
+                        } else {
+                            draft.as_str()
+                        })
+                        .show_ui(ui, |ui| {
+                            ui.selectable_value(draft, String::new(), "—");
+                            for code in codes {
+                                ui.selectable_value(draft, (*code).to_owned(), *code);
+                            }
+                        })
+                        .response
+                        .labelled_by(label.id);
+                }
+                FieldType::EnumList(codes) => {
+                    let mut chosen: Vec<String> = draft
+                        .split(',')
+                        .map(|s| s.trim().to_owned())
+                        .filter(|s| !s.is_empty())
+                        .collect();
+                    ui.horizontal_wrapped(|ui| {
+                        for code in codes {
+                            let mut on = chosen.iter().any(|c| c == code);
+                            if ui.checkbox(&mut on, *code).changed() {
+                                if on {
+                                    chosen.push((*code).to_owned());
+                                } else {
+                                    chosen.retain(|c| c != code);
+                                }
+                            }
+                        }
+                    });
+                    *draft = chosen.join(", ");
+                }
+                FieldType::Bool => {
+                    egui::ComboBox::from_id_salt(name)
+                        .selected_text(if draft.is_empty() {
+                            "—"
+                        } else {
+                            draft.as_str()
+                        })
+                        .show_ui(ui, |ui| {
+                            ui.selectable_value(draft, String::new(), "—");
+                            ui.selectable_value(draft, "yes".to_owned(), "yes");
+                            ui.selectable_value(draft, "no".to_owned(), "no");
+                        })
+                        .response
+                        .labelled_by(label.id);
+                }
+                FieldType::LongText => {
+                    ui.add(
+                        egui::TextEdit::multiline(draft)
+                            .desired_rows(3)
+                            .desired_width(380.0),
+                    )
+                    .labelled_by(label.id);
+                }
+                FieldType::Bytes => {
+                    ui.label(match self.attachment_bytes {
+                        Some(n) => format!("{n} bytes attached"),
+                        None => "none (attach with the command line)".to_owned(),
+                    });
+                }
+                FieldType::Ref(kinds) | FieldType::RefList(kinds) => {
+                    ui.add(
+                        egui::TextEdit::singleline(draft)
+                            .desired_width(380.0)
+                            .hint_text("record id"),
+                    )
+                    .labelled_by(label.id);
+                    // Show what the ids refer to.
+                    for id in draft.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                        let found = Uuid::parse_str(id)
+                            .ok()
+                            .and_then(|uuid| kinds.iter().find_map(|k| session.get(*k, uuid).ok()));
+                        match found {
+                            Some(r) => ui.small(format!("-> {} {}", r.kind, r.label())),
+                            None => ui.small("-> not found"),
+                        };
+                    }
+                }
+                _ => {
+                    ui.add(egui::TextEdit::singleline(draft).desired_width(380.0))
+                        .labelled_by(label.id);
+                }
+            }
+            if let Some(error) = self.errors.get(name) {
+                ui.colored_label(theme::ERROR, error);
+            }
+        });
+    }
+}

@@ -1,0 +1,441 @@
+//! The main window: navigation, the registers (sortable, filterable tables), dashboard and
+//! audit log.
+
+use egui_extras::{Column, TableBuilder};
+
+use super::app::{Command, Unlocked, View};
+use super::theme;
+use crate::model::{Classification, Kind, Record};
+
+/// Sortable columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SortBy {
+    Classification,
+    Name,
+    Detail,
+    Updated,
+}
+
+/// One register table: the records of a kind, the filter and the selection.
+pub struct Register {
+    kind: Kind,
+    records: Vec<Record>,
+    pub(super) filter: String,
+    shown: Vec<usize>,
+    sort: (SortBy, bool),
+    selected: Option<usize>,
+}
+
+impl Default for Register {
+    fn default() -> Self {
+        Register {
+            kind: Kind::Technology,
+            records: Vec::new(),
+            filter: String::new(),
+            shown: Vec::new(),
+            sort: (SortBy::Name, true),
+            selected: None,
+        }
+    }
+}
+
+fn detail(record: &Record) -> String {
+    let text = |name: &str| {
+        record
+            .fields
+            .get(name)
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+            .unwrap_or_default()
+    };
+    match record.kind {
+        Kind::Technology => text("area"),
+        Kind::Item => text("item_kind"),
+        Kind::Organisation => text("hq_country"),
+        Kind::Link => {
+            let share = record
+                .fields
+                .get("share")
+                .and_then(serde_json::Value::as_f64)
+                .map(|s| format!("{:.1} %", s * 100.0))
+                .unwrap_or_default();
+            format!("{share} {}", text("year"))
+        }
+        Kind::Assessment => format!("TRL {} | risk {}", text("trl"), text("supply_risk")),
+        Kind::Measure => format!("{} {}", text("instrument"), text("status")),
+        Kind::Source => text("publisher"),
+        Kind::Event => text("date"),
+    }
+}
+
+fn detail_header(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Technology => "Area",
+        Kind::Item => "Kind",
+        Kind::Organisation => "Country",
+        Kind::Link => "Share / year",
+        Kind::Assessment => "TRL / risk",
+        Kind::Measure => "Instrument / status",
+        Kind::Source => "Publisher",
+        Kind::Event => "Date",
+    }
+}
+
+/// Display name of a kind in the navigation.
+pub(super) fn kind_title(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Technology => "Technologies",
+        Kind::Item => "Items",
+        Kind::Organisation => "Organisations",
+        Kind::Link => "Links",
+        Kind::Assessment => "Assessments",
+        Kind::Measure => "Measures",
+        Kind::Source => "Sources",
+        Kind::Event => "Events",
+    }
+}
+
+impl Register {
+    /// Reloads the records of `kind` from the session.
+    pub(super) fn refresh(&mut self, session: &crate::service::Session, kind: Kind) {
+        if kind != self.kind {
+            self.filter.clear();
+            self.selected = None;
+        }
+        self.kind = kind;
+        self.records = session.list(kind).unwrap_or_default();
+        self.apply_filter();
+    }
+
+    fn apply_filter(&mut self) {
+        let needle = self.filter.trim().to_lowercase();
+        let words: Vec<&str> = needle.split_whitespace().collect();
+        self.shown = self
+            .records
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                words.is_empty() || {
+                    let haystack = searchable(r);
+                    words.iter().all(|w| haystack.contains(w))
+                }
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let (by, ascending) = self.sort;
+        let records = &self.records;
+        self.shown.sort_by(|&a, &b| {
+            let (ra, rb) = (&records[a], &records[b]);
+            let order = match by {
+                SortBy::Classification => ra.meta.classification.cmp(&rb.meta.classification),
+                SortBy::Name => ra.label().to_lowercase().cmp(&rb.label().to_lowercase()),
+                SortBy::Detail => detail(ra).cmp(&detail(rb)),
+                SortBy::Updated => ra.meta.updated.cmp(&rb.meta.updated),
+            };
+            if ascending { order } else { order.reverse() }
+        });
+        if self.selected.is_some_and(|s| s >= self.shown.len()) {
+            self.selected = None;
+        }
+    }
+
+    /// The highest level among the rows shown.
+    pub(super) fn visible_level(&self) -> Classification {
+        Classification::highest(
+            self.shown
+                .iter()
+                .map(|&i| self.records[i].meta.classification),
+        )
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        let kind = self.kind;
+        ui.horizontal(|ui| {
+            ui.heading(kind_title(kind));
+            ui.label(format!(
+                "{} of {} shown",
+                self.shown.len(),
+                self.records.len()
+            ));
+        });
+        ui.horizontal(|ui| {
+            let l = ui.label("Search");
+            let r = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.filter)
+                        .hint_text("names, descriptions, narratives")
+                        .desired_width(300.0),
+                )
+                .labelled_by(l.id);
+            if r.changed() {
+                self.apply_filter();
+            }
+            if ui.button(format!("Add {kind}")).clicked() {
+                commands.push(Command::Edit(kind, None));
+            }
+        });
+        if self.records.is_empty() {
+            ui.add_space(20.0);
+            ui.label(format!(
+                "No {} yet: add one, or import a file with `observatory import`",
+                kind_title(kind).to_lowercase()
+            ));
+            return;
+        }
+        // Keyboard navigation.
+        let (down, up, enter) = ui.input(|i| {
+            (
+                i.key_pressed(egui::Key::ArrowDown),
+                i.key_pressed(egui::Key::ArrowUp),
+                i.key_pressed(egui::Key::Enter),
+            )
+        });
+        let typing = ui.ctx().memory(|m| m.focused().is_some());
+        if !typing && !self.shown.is_empty() {
+            if down {
+                self.selected = Some(
+                    self.selected
+                        .map_or(0, |s| (s + 1).min(self.shown.len() - 1)),
+                );
+            }
+            if up {
+                self.selected = Some(self.selected.map_or(0, |s| s.saturating_sub(1)));
+            }
+            if enter && let Some(s) = self.selected {
+                commands.push(Command::Edit(
+                    kind,
+                    Some(self.records[self.shown[s]].meta.id),
+                ));
+            }
+        }
+        let mut resort = None;
+        let header = |ui: &mut egui::Ui,
+                      label: &str,
+                      by: SortBy,
+                      sort: (SortBy, bool),
+                      resort: &mut Option<SortBy>| {
+            let arrow = if sort.0 == by {
+                if sort.1 { " ^" } else { " v" }
+            } else {
+                ""
+            };
+            if ui.button(format!("{label}{arrow}")).clicked() {
+                *resort = Some(by);
+            }
+        };
+        let sort = self.sort;
+        let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
+        TableBuilder::new(ui)
+            .striped(true)
+            .sense(egui::Sense::click())
+            .column(Column::exact(120.0))
+            .column(Column::remainder().at_least(240.0).clip(true))
+            .column(Column::initial(180.0).clip(true))
+            .column(Column::exact(150.0))
+            .header(row_height + 4.0, |mut row| {
+                row.col(|ui| {
+                    header(
+                        ui,
+                        "Classification",
+                        SortBy::Classification,
+                        sort,
+                        &mut resort,
+                    );
+                });
+                row.col(|ui| header(ui, "Name", SortBy::Name, sort, &mut resort));
+                row.col(|ui| header(ui, detail_header(kind), SortBy::Detail, sort, &mut resort));
+                row.col(|ui| header(ui, "Updated", SortBy::Updated, sort, &mut resort));
+            })
+            .body(|body| {
+                body.rows(row_height, self.shown.len(), |mut row| {
+                    let index = row.index();
+                    let record = &self.records[self.shown[index]];
+                    row.set_selected(self.selected == Some(index));
+                    // Cells do not select text, so a click anywhere opens the record.
+                    let cell = |ui: &mut egui::Ui, text: egui::RichText| {
+                        // (an empty "updated" is built-in reference data)
+                        ui.add(egui::Label::new(text).selectable(false));
+                    };
+                    let level = record.meta.classification;
+                    row.col(|ui| {
+                        cell(
+                            ui,
+                            egui::RichText::new(level.code()).color(theme::banner_fill(level)),
+                        );
+                    });
+                    row.col(|ui| cell(ui, egui::RichText::new(record.label())));
+                    row.col(|ui| cell(ui, egui::RichText::new(detail(record))));
+                    row.col(|ui| {
+                        cell(
+                            ui,
+                            egui::RichText::new(record.meta.updated.to_utc_minutes()),
+                        )
+                    });
+                    if row.response().clicked() {
+                        self.selected = Some(index);
+                        commands.push(Command::Edit(kind, Some(record.meta.id)));
+                    }
+                });
+            });
+        if let Some(by) = resort {
+            self.sort = if self.sort.0 == by {
+                (by, !self.sort.1)
+            } else {
+                (by, true)
+            };
+            self.apply_filter();
+        }
+    }
+}
+
+fn searchable(record: &Record) -> String {
+    let mut text = record.label().to_lowercase();
+    for (name, value) in &record.fields {
+        if matches!(
+            name.as_str(),
+            "description" | "narrative" | "notes" | "aliases" | "publisher" | "citation"
+        ) && let Some(s) = value.as_str()
+        {
+            text.push(' ');
+            text.push_str(&s.to_lowercase());
+        }
+    }
+    text
+}
+
+impl Unlocked {
+    /// The main window below the banners.
+    pub(super) fn ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        egui::Panel::left("nav")
+            .exact_size(theme::NAV_WIDTH)
+            .show(ui, |ui| {
+                ui.add_space(6.0);
+                let mut nav = |ui: &mut egui::Ui, view: View, label: &str| {
+                    if ui.selectable_label(self.view == view, label).clicked() {
+                        commands.push(Command::Navigate(view));
+                    }
+                };
+                nav(ui, View::Dashboard, "Dashboard");
+                nav(ui, View::Register(Kind::Technology), "Technologies");
+                ui.label(egui::RichText::new("Supply chain").small());
+                nav(ui, View::Register(Kind::Item), "Items");
+                nav(ui, View::Register(Kind::Organisation), "Organisations");
+                nav(ui, View::Register(Kind::Link), "Links");
+                ui.separator();
+                nav(ui, View::Register(Kind::Assessment), "Assessments");
+                nav(ui, View::Register(Kind::Measure), "Measures");
+                nav(ui, View::Register(Kind::Source), "Sources");
+                nav(ui, View::Register(Kind::Event), "Events");
+                nav(ui, View::Audit, "Audit log");
+                ui.separator();
+                if ui
+                    .button("Undo")
+                    .on_hover_text("Undo the last applied edit")
+                    .clicked()
+                {
+                    commands.push(Command::Undo);
+                }
+                if ui
+                    .button("Lock")
+                    .on_hover_text("Lock now (Ctrl+L)")
+                    .clicked()
+                {
+                    commands.push(Command::Lock);
+                }
+            });
+        egui::CentralPanel::default().show(ui, |ui| {
+            if let Some(message) = &self.message {
+                ui.label(message);
+            }
+            match self.view {
+                View::Register(_) => self.register.ui(ui, commands),
+                View::Dashboard => self.dashboard_ui(ui),
+                View::Audit => self.audit_ui(ui),
+            }
+        });
+        if let Some(editor) = &mut self.editor {
+            let mut close = false;
+            editor.window(
+                ui.ctx(),
+                &self.session,
+                commands,
+                &mut close,
+                &mut self.confirm_delete,
+            );
+            if close {
+                self.editor = None;
+            }
+        }
+        self.confirm_delete_ui(ui.ctx(), commands);
+    }
+
+    fn confirm_delete_ui(&mut self, ctx: &egui::Context, commands: &mut Vec<Command>) {
+        let Some((kind, id, label)) = self.confirm_delete.clone() else {
+            return;
+        };
+        egui::Window::new("Delete?").collapsible(false).resizable(false).show(ctx, |ui| {
+            ui.label(format!("Delete the {kind} \"{label}\"? It stays as a tombstone so that the deletion reaches the other members."));
+            ui.horizontal(|ui| {
+                if ui.button("Delete").clicked() {
+                    commands.push(Command::Delete(kind, id));
+                }
+                if ui.button("Keep").clicked() {
+                    self.confirm_delete = None;
+                }
+            });
+        });
+    }
+
+    fn dashboard_ui(&self, ui: &mut egui::Ui) {
+        ui.heading("Dashboard");
+        egui::Grid::new("counts").striped(true).show(ui, |ui| {
+            for kind in Kind::ALL {
+                let counts = self.session.store().counts(kind).unwrap_or_default();
+                ui.label(kind_title(kind));
+                ui.label(counts.live.to_string());
+                ui.end_row();
+            }
+        });
+        ui.separator();
+        ui.strong("Recent changes");
+        self.audit_table(ui, 15);
+    }
+
+    fn audit_ui(&self, ui: &mut egui::Ui) {
+        ui.heading("Audit log");
+        let report = self.session.store().verify_audit().ok();
+        match report.and_then(|r| {
+            r.first_broken_seq
+                .map(|s| (s, r.entries))
+                .or(Some((0, r.entries)))
+        }) {
+            Some((0, n)) => ui.colored_label(theme::OK, format!("Hash chain intact ({n} entries)")),
+            Some((seq, _)) => ui.colored_label(
+                theme::ERROR,
+                format!("Hash chain broken at entry {seq}: the log was altered"),
+            ),
+            None => ui.label(""),
+        };
+        self.audit_table(ui, 500);
+    }
+
+    fn audit_table(&self, ui: &mut egui::Ui, limit: usize) {
+        let entries = self
+            .session
+            .store()
+            .audit_entries(Some(limit))
+            .unwrap_or_default();
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            egui::Grid::new(format!("audit{limit}"))
+                .striped(true)
+                .show(ui, |ui| {
+                    for e in entries.iter().rev() {
+                        ui.label(&e.at);
+                        ui.label(&e.action);
+                        ui.label(e.record_kind.as_deref().unwrap_or(""));
+                        ui.label(e.author.get(..8).unwrap_or(&e.author));
+                        ui.end_row();
+                    }
+                });
+        });
+    }
+}

@@ -1,0 +1,245 @@
+//! The desktop app driven through egui_kittest: query widgets by label, click, type.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use observatory::gui::{Clock, ObservatoryApp};
+use observatory::model::{Classification, Kind};
+use observatory::service::{RecordInput, Session};
+
+use crate::util::{Env, PASSPHRASE};
+
+#[derive(Clone)]
+struct ManualClock(Rc<Cell<Instant>>);
+
+impl Clock for ManualClock {
+    fn now(&self) -> Instant {
+        self.0.get()
+    }
+}
+
+impl ManualClock {
+    fn advance(&self, by: Duration) {
+        self.0.set(self.0.get() + by);
+    }
+}
+
+fn harness(env: &Env, file: &std::path::Path) -> (Harness<'static, ObservatoryApp>, ManualClock) {
+    let clock = ManualClock(Rc::new(Cell::new(Instant::now())));
+    let mut app = ObservatoryApp::new(Box::new(clock.clone()));
+    app.prefill(file, &env.identity);
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1366.0, 768.0))
+        .build_ui_state(|ui, app: &mut ObservatoryApp| app.ui(ui), app);
+    harness.run_steps(2);
+    (harness, clock)
+}
+
+/// Focuses the text field labelled `label` and types into it.
+fn type_into(harness: &mut Harness<'static, ObservatoryApp>, label: &str, text: &str) {
+    harness.get_by_label(label).focus();
+    harness.run_steps(1);
+    harness.get_by_label(label).type_text(text);
+    harness.run_steps(1);
+}
+
+fn unlock(harness: &mut Harness<'static, ObservatoryApp>, passphrase: &str) {
+    type_into(harness, "Passphrase", passphrase);
+    harness.run_steps(1);
+    harness.get_by_label("Unlock").click();
+    harness.run_steps(2);
+    harness.state_mut().wait_for_job();
+    harness.run_steps(3);
+}
+
+fn new_file(env: &Env, name: &str) -> std::path::PathBuf {
+    let path = env.path(name);
+    Session::create(&path, env.identity()).unwrap();
+    path
+}
+
+#[test]
+fn unlock_with_wrong_then_right_passphrase() {
+    let env = Env::new();
+    let file = new_file(&env, "g.observatory");
+    let (mut harness, _clock) = harness(&env, &file);
+    unlock(&mut harness, "not it");
+    assert!(!harness.state().is_unlocked());
+    let error = harness.state().error().unwrap().to_owned();
+    assert!(error.contains("wrong passphrase"), "{error}");
+    harness.get_by_label(&error);
+    unlock(&mut harness, PASSPHRASE);
+    assert!(
+        harness.state().is_unlocked(),
+        "{:?}",
+        harness.state().error()
+    );
+    // The Technologies register opens with the EU 2023 list.
+    harness.get_by_label("42 of 42 shown");
+    assert!(
+        harness.state().title().contains("g.observatory"),
+        "{}",
+        harness.state().title()
+    );
+}
+
+#[test]
+fn create_a_technology_in_the_editor_and_see_it_saved() {
+    let env = Env::new();
+    let file = new_file(&env, "e.observatory");
+    let (mut harness, clock) = harness(&env, &file);
+    unlock(&mut harness, PASSPHRASE);
+    harness.get_by_label("Add technology").click();
+    harness.run_steps(4);
+    type_into(&mut harness, "Name *", "Gallium nitride amplifiers");
+    type_into(&mut harness, "Description", "AESA radars");
+    harness.run_steps(1);
+    harness.get_by_label("Apply").click();
+    harness.run_steps(3);
+    harness.get_by_label("43 of 43 shown");
+    // Only the rows in view are drawn: narrow the table to find it.
+    type_into(&mut harness, "Search", "gallium");
+    harness.run_steps(2);
+    harness.get_by_label("1 of 43 shown");
+    harness.get_by_label("Gallium nitride amplifiers");
+    // Autosave after the debounce, on a background thread.
+    clock.advance(Duration::from_secs(2));
+    harness.run_steps(2);
+    for _ in 0..100 {
+        harness.run_steps(1);
+        if harness.query_by_label("Saved").is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    harness.get_by_label("Saved");
+    let reopened = Session::open(
+        &file,
+        env.identity(),
+        observatory::store::OpenMode::ReadOnly,
+    );
+    // The app holds the lock, but a read-only open works.
+    let reopened = reopened.unwrap();
+    let names: Vec<String> = reopened
+        .list(Kind::Technology)
+        .unwrap()
+        .iter()
+        .map(|r| r.label())
+        .collect();
+    assert!(names.contains(&"Gallium nitride amplifiers".to_owned()));
+
+    // Edit it: click the row, change the name, apply.
+    harness.get_by_label("Gallium nitride amplifiers").click();
+    harness.run_steps(4);
+    type_into(&mut harness, "Name *", " (GaN)");
+    harness.get_by_label("Apply").click();
+    harness.run_steps(3);
+    harness.get_by_label("Gallium nitride amplifiers (GaN)");
+    // Undo restores the previous name.
+    harness.get_by_label("Undo").click();
+    harness.run_steps(3);
+    harness.get_by_label("Gallium nitride amplifiers");
+}
+
+#[test]
+fn validation_error_is_shown_and_apply_refused() {
+    let env = Env::new();
+    let file = new_file(&env, "v.observatory");
+    let (mut harness, _clock) = harness(&env, &file);
+    unlock(&mut harness, PASSPHRASE);
+    harness.get_by_label("Assessments").click();
+    harness.run_steps(2);
+    harness.get_by_label("Add assessment").click();
+    harness.run_steps(4);
+    type_into(&mut harness, "Date *", "2024-13-01");
+    type_into(&mut harness, "Trl", "12");
+    harness.run_steps(1);
+    harness.get_by_label("Apply").click();
+    harness.run_steps(3);
+    harness.get_by_label("12 is outside 1-9");
+    harness.get_by_label("\"2024-13-01\" is not a date YYYY-MM-DD");
+    assert!(
+        harness.query_all_by_label("required").count() >= 1,
+        "the subject is required"
+    );
+    assert_eq!(
+        harness
+            .state()
+            .session()
+            .unwrap()
+            .list(Kind::Assessment)
+            .unwrap()
+            .len(),
+        0
+    );
+    harness.get_by_label("Apply"); // the editor is still open
+}
+
+#[test]
+fn search_narrows_the_table() {
+    let env = Env::new();
+    let file = new_file(&env, "s.observatory");
+    let (mut harness, _clock) = harness(&env, &file);
+    unlock(&mut harness, PASSPHRASE);
+    type_into(&mut harness, "Search", "quantum");
+    harness.run_steps(2);
+    harness.get_by_label("4 of 42 shown");
+    harness.get_by_label("Quantum computing");
+    assert!(
+        harness
+            .query_by_label("High performance computing")
+            .is_none()
+    );
+}
+
+#[test]
+fn banner_follows_the_highest_level_on_screen() {
+    let env = Env::new();
+    let file = env.path("b.observatory");
+    let mut session = Session::create(&file, env.identity()).unwrap();
+    let input = RecordInput {
+        classification: Some(Classification::Secret),
+        fields: serde_json::from_value(serde_json::json!({"name": "Zeta secret technology"}))
+            .unwrap(),
+        ..RecordInput::default()
+    };
+    session.add(Kind::Technology, None, &input).unwrap();
+    session.save().unwrap();
+    drop(session);
+    let (mut harness, clock) = harness(&env, &file);
+    assert_eq!(harness.state().marking(), Classification::Unclassified);
+    unlock(&mut harness, PASSPHRASE);
+    assert_eq!(harness.state().marking(), Classification::Secret);
+    assert!(
+        harness.query_all_by_label("SECRET UE/EU SECRET").count() >= 2,
+        "top and bottom banners"
+    );
+    assert!(harness.state().title().ends_with("SECRET UE/EU SECRET"));
+    // Filter the SECRET record off the screen: the banner goes back down.
+    type_into(&mut harness, "Search", "quantum");
+    harness.run_steps(2);
+    assert_eq!(harness.state().marking(), Classification::Unclassified);
+    assert!(harness.query_all_by_label("UNCLASSIFIED").count() >= 2);
+    assert_eq!(harness.query_all_by_label("SECRET UE/EU SECRET").count(), 0);
+    // Idle auto-lock with a mocked clock: content hidden, banner and title still marked.
+    type_into(&mut harness, "Search", " ");
+    harness.run_steps(1);
+    clock.advance(Duration::from_secs(9 * 60));
+    harness.run_steps(1);
+    assert!(harness.state().is_unlocked(), "not yet");
+    clock.advance(Duration::from_secs(61));
+    harness.run_steps(2);
+    assert!(
+        !harness.state().is_unlocked(),
+        "locked after 10 idle minutes"
+    );
+    assert!(
+        harness.query_by_label("Quantum computing").is_none(),
+        "content hidden"
+    );
+    harness.get_by_label("Unlock");
+    assert!(harness.state().title().contains("locked"));
+}

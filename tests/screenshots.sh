@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs the app under Xvfb on a sample observatory and saves a PNG of each screen in
+# tests/screenshots/. Needs: xvfb xauth imagemagick xdotool (see .ci/run).
+# Usage: tests/screenshots.sh [path/to/observatory-binary]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${1:-target/release/observatory}
+[ -x "$bin" ] || cargo build --release
+out=tests/screenshots
+work=$(mktemp -d)
+trap 'kill $app $xvfb 2>/dev/null || true; rm -rf "$work"' EXIT
+echo "sample passphrase" > "$work/pass"
+export OBSERVATORY_PASSPHRASE_FILE="$work/pass" OBSERVATORY_IDENTITY="$work/me.identity"
+"$bin" keygen --out "$work/me.identity" --name "Sample Expert" --member-state FR --clearance SECRET --work-factor 12 >/dev/null
+"$bin" init "$work/sample.observatory" >/dev/null
+item=$("$bin" add "$work/sample.observatory" item --name Gallium --item-kind material --stage processing)
+"$bin" add "$work/sample.observatory" link --from-id "$item" --to-id CN --link-kind produced-in --share 93.8% --year 2023 >/dev/null
+"$bin" add "$work/sample.observatory" technology --name "GaN power amplifiers (sample)" --area semiconductors --domains defence,space --classification restricted >/dev/null
+Xvfb :77 -screen 0 1366x768x24 >/dev/null 2>&1 & xvfb=$!
+sleep 1
+export DISPLAY=:77 OBSERVATORY_FILE="$work/sample.observatory" XDG_CONFIG_HOME="$work/config"
+"$bin" >"$work/app.log" 2>&1 & app=$!
+sleep 3
+import -window root "$out/welcome.png"
+# Unlock: focus the window (no window manager here), click the passphrase field, type, Enter.
+win=$(xdotool search --name Observatory | head -1)
+xdotool windowfocus --sync "$win" || true
+xdotool mousemove 200 205 click 1
+sleep 0.3
+xdotool type --delay 20 "sample passphrase"
+xdotool key Return
+sleep 4
+import -window root "$out/technologies.png"
+# Open the sample technology in the editor: search, then click the first row.
+xdotool mousemove 400 90 click 1
+sleep 0.3
+xdotool type --delay 20 "sample"
+sleep 1
+xdotool mousemove 500 148 click 1
+sleep 1.5
+import -window root "$out/editor.png"
+echo "wrote $(ls "$out"/*.png | tr '\n' ' ')"
