@@ -251,8 +251,8 @@ impl Register {
                     let record = &self.records[self.shown[index]];
                     row.set_selected(self.selected == Some(index));
                     // Cells do not select text, so a click anywhere opens the record.
+                    // An empty "updated" is built-in reference data.
                     let cell = |ui: &mut egui::Ui, text: egui::RichText| {
-                        // (an empty "updated" is built-in reference data)
                         ui.add(egui::Label::new(text).selectable(false));
                     };
                     let level = record.meta.classification;
@@ -268,7 +268,7 @@ impl Register {
                         cell(
                             ui,
                             egui::RichText::new(record.meta.updated.to_utc_minutes()),
-                        )
+                        );
                     });
                     if row.response().clicked() {
                         self.selected = Some(index);
