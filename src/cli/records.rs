@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{Cli, FieldFlags, InputError, OutputFormat, kind_arg, open};
 use crate::model::record::{field_of, parse_text};
-use crate::model::{Classification, Kind, Record};
+use crate::model::{Classification, Kind};
 use crate::service::{RecordInput, ServiceError, export::record_json};
 use crate::store::OpenMode;
 
@@ -168,7 +168,7 @@ pub(super) fn list(cli: &Cli, args: &ListArgs) -> anyhow::Result<ExitCode> {
                 "{:<36}  {:<14}  {:<24}  {}",
                 "ID",
                 "CLASSIFICATION",
-                summary_header(args.kind),
+                args.kind.detail_header().to_uppercase(),
                 "NAME"
             );
             for record in &records {
@@ -176,7 +176,7 @@ pub(super) fn list(cli: &Cli, args: &ListArgs) -> anyhow::Result<ExitCode> {
                     "{:<36}  {:<14}  {:<24}  {}",
                     record.meta.id,
                     record.meta.classification.code(),
-                    summary(record),
+                    record.detail().chars().take(24).collect::<String>(),
                     record.label()
                 );
             }
@@ -185,48 +185,6 @@ pub(super) fn list(cli: &Cli, args: &ListArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn summary_header(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Technology => "AREA",
-        Kind::Item => "KIND",
-        Kind::Organisation => "COUNTRY",
-        Kind::Link => "SHARE / YEAR",
-        Kind::Assessment => "TRL / SUPPLY RISK",
-        Kind::Measure => "INSTRUMENT / STATUS",
-        Kind::Source => "PUBLISHER",
-        Kind::Event => "DATE",
-    }
-}
-
-fn summary(record: &Record) -> String {
-    let text = |name: &str| {
-        record
-            .fields
-            .get(name)
-            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
-            .unwrap_or_default()
-    };
-    let out = match record.kind {
-        Kind::Technology => text("area"),
-        Kind::Item => text("item_kind"),
-        Kind::Organisation => text("hq_country"),
-        Kind::Link => {
-            let share = record
-                .fields
-                .get("share")
-                .and_then(Value::as_f64)
-                .map(|s| format!("{:.1}%", s * 100.0))
-                .unwrap_or_default();
-            format!("{share} {}", text("year"))
-        }
-        Kind::Assessment => format!("{} {}", text("trl"), text("supply_risk")),
-        Kind::Measure => format!("{} {}", text("instrument"), text("status")),
-        Kind::Source => text("publisher"),
-        Kind::Event => text("date"),
-    };
-    out.chars().take(24).collect()
 }
 
 pub(super) fn add(cli: &Cli, args: &AddArgs) -> anyhow::Result<ExitCode> {

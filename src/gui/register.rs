@@ -39,47 +39,6 @@ impl Default for Register {
     }
 }
 
-fn detail(record: &Record) -> String {
-    let text = |name: &str| {
-        record
-            .fields
-            .get(name)
-            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
-            .unwrap_or_default()
-    };
-    match record.kind {
-        Kind::Technology => text("area"),
-        Kind::Item => text("item_kind"),
-        Kind::Organisation => text("hq_country"),
-        Kind::Link => {
-            let share = record
-                .fields
-                .get("share")
-                .and_then(serde_json::Value::as_f64)
-                .map(|s| format!("{:.1} %", s * 100.0))
-                .unwrap_or_default();
-            format!("{share} {}", text("year"))
-        }
-        Kind::Assessment => format!("TRL {} | risk {}", text("trl"), text("supply_risk")),
-        Kind::Measure => format!("{} {}", text("instrument"), text("status")),
-        Kind::Source => text("publisher"),
-        Kind::Event => text("date"),
-    }
-}
-
-fn detail_header(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Technology => "Area",
-        Kind::Item => "Kind",
-        Kind::Organisation => "Country",
-        Kind::Link => "Share / year",
-        Kind::Assessment => "TRL / risk",
-        Kind::Measure => "Instrument / status",
-        Kind::Source => "Publisher",
-        Kind::Event => "Date",
-    }
-}
-
 /// Display name of a kind in the navigation.
 pub(super) fn kind_title(kind: Kind) -> &'static str {
     match kind {
@@ -128,7 +87,7 @@ impl Register {
             let order = match by {
                 SortBy::Classification => ra.meta.classification.cmp(&rb.meta.classification),
                 SortBy::Name => ra.label().to_lowercase().cmp(&rb.label().to_lowercase()),
-                SortBy::Detail => detail(ra).cmp(&detail(rb)),
+                SortBy::Detail => ra.detail().cmp(&rb.detail()),
                 SortBy::Updated => ra.meta.updated.cmp(&rb.meta.updated),
             };
             if ascending { order } else { order.reverse() }
@@ -242,7 +201,7 @@ impl Register {
                     );
                 });
                 row.col(|ui| header(ui, "Name", SortBy::Name, sort, &mut resort));
-                row.col(|ui| header(ui, detail_header(kind), SortBy::Detail, sort, &mut resort));
+                row.col(|ui| header(ui, kind.detail_header(), SortBy::Detail, sort, &mut resort));
                 row.col(|ui| header(ui, "Updated", SortBy::Updated, sort, &mut resort));
             })
             .body(|body| {
@@ -263,7 +222,7 @@ impl Register {
                         );
                     });
                     row.col(|ui| cell(ui, egui::RichText::new(record.label())));
-                    row.col(|ui| cell(ui, egui::RichText::new(detail(record))));
+                    row.col(|ui| cell(ui, egui::RichText::new(record.detail())));
                     row.col(|ui| {
                         cell(
                             ui,

@@ -160,7 +160,9 @@ impl Welcome {
     ) {
         ui.horizontal(|ui| {
             let l = ui.label(label);
-            ui.add(egui::TextEdit::singleline(value).desired_width(320.0))
+            // Leave room for the Browse button in a narrow column (1366x768 screens).
+            let width = (ui.available_width() - 190.0).clamp(160.0, 320.0);
+            ui.add(egui::TextEdit::singleline(value).desired_width(width))
                 .labelled_by(l.id);
             if ui.button(format!("Browse {label}…")).clicked() {
                 *browse = Some(target);

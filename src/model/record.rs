@@ -86,6 +86,56 @@ impl Record {
     }
 }
 
+impl Record {
+    /// A short, kind-specific detail for lists (area, kind, country, share and year, ...).
+    #[must_use]
+    pub fn detail(&self) -> String {
+        let text = |name: &str| {
+            self.fields
+                .get(name)
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                .unwrap_or_default()
+        };
+        match self.kind {
+            Kind::Technology => text("area"),
+            Kind::Item => text("item_kind"),
+            Kind::Organisation => text("hq_country"),
+            Kind::Link => {
+                let share = self
+                    .fields
+                    .get("share")
+                    .and_then(Value::as_f64)
+                    .map(|s| format!("{:.1} %", s * 100.0))
+                    .unwrap_or_default();
+                format!("{share} {}", text("year")).trim().to_owned()
+            }
+            Kind::Assessment => format!("TRL {} | risk {}", text("trl"), text("supply_risk")),
+            Kind::Measure => format!("{} {}", text("instrument"), text("status"))
+                .trim()
+                .to_owned(),
+            Kind::Source => text("publisher"),
+            Kind::Event => text("date"),
+        }
+    }
+}
+
+impl Kind {
+    /// Column title of [`Record::detail`].
+    #[must_use]
+    pub fn detail_header(self) -> &'static str {
+        match self {
+            Kind::Technology => "Area",
+            Kind::Item => "Kind",
+            Kind::Organisation => "Country",
+            Kind::Link => "Share / year",
+            Kind::Assessment => "TRL / risk",
+            Kind::Measure => "Instrument / status",
+            Kind::Source => "Publisher",
+            Kind::Event => "Date",
+        }
+    }
+}
+
 /// Why a field value was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FieldError {
