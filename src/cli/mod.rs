@@ -219,8 +219,7 @@ fn store_code(e: &StoreError) -> u8 {
         | StoreError::VerifyFailed { .. }
         | StoreError::ReadOnly { .. }
         | StoreError::AlreadyExists { .. } => 10,
-        StoreError::Field { .. }
-        | StoreError::BrokenReference { .. }
+        StoreError::BrokenReference { .. }
         | StoreError::DuplicateId { .. }
         | StoreError::Rejected { .. } => 11,
         StoreError::NotFound { .. } | StoreError::UnknownRecord { .. } => 12,

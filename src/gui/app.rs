@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 use super::editor::Editor;
-use super::register::Register;
+use super::register::{Overview, Register};
 use super::theme;
 use super::welcome::Welcome;
 use crate::crypto::{Identity, Passphrase, Profile};
@@ -112,6 +112,7 @@ pub struct Unlocked {
     pub(super) session: Session,
     pub(super) view: View,
     pub(super) register: Register,
+    pub(super) overview: Overview,
     pub(super) editor: Option<Editor>,
     pub(super) save: SaveState,
     last_edit: Option<Instant>,
@@ -443,6 +444,7 @@ impl Unlocked {
             session,
             view: View::Register(Kind::Technology),
             register,
+            overview: Overview::default(),
             editor: None,
             save: SaveState::Saved,
             last_edit: None,
@@ -470,9 +472,7 @@ impl Unlocked {
         match command {
             Command::Navigate(view) => {
                 self.view = view;
-                if let View::Register(kind) = view {
-                    self.register.refresh(&self.session, kind);
-                }
+                self.refresh_view();
             }
             Command::Edit(kind, id) => {
                 let record = id.and_then(|id| self.session.get(kind, id).ok());
@@ -540,8 +540,16 @@ impl Unlocked {
         if self.save != SaveState::Saving {
             self.save = SaveState::Pending;
         }
-        if self.view == View::Register(kind) {
-            self.register.refresh(&self.session, kind);
+        if self.view == View::Register(kind) || !matches!(self.view, View::Register(_)) {
+            self.refresh_view();
+        }
+    }
+
+    /// Re-reads what the current view shows.
+    fn refresh_view(&mut self) {
+        match self.view {
+            View::Register(kind) => self.register.refresh(&self.session, kind),
+            view => self.overview = Overview::load(&self.session, view),
         }
     }
 

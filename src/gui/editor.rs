@@ -56,6 +56,25 @@ fn draft_text(value: &serde_json::Value) -> String {
     }
 }
 
+/// A drop-down of `options` plus "—" (no value), editing the draft text.
+fn choice_ui(ui: &mut egui::Ui, id: &str, draft: &mut String, options: &[&str], label: egui::Id) {
+    let shown = if draft.is_empty() {
+        "—".to_owned()
+    } else {
+        draft.clone()
+    };
+    egui::ComboBox::from_id_salt(id)
+        .selected_text(shown)
+        .show_ui(ui, |ui| {
+            ui.selectable_value(draft, String::new(), "—");
+            for option in options {
+                ui.selectable_value(draft, (*option).to_owned(), *option);
+            }
+        })
+        .response
+        .labelled_by(label);
+}
+
 impl Editor {
     /// An editor on `record`, or on a new record of `kind`.
     pub(super) fn new(kind: Kind, record: Option<&Record>) -> Self {
@@ -261,22 +280,7 @@ impl Editor {
         };
         ui.vertical(|ui| {
             match field.ty {
-                FieldType::Enum(codes) => {
-                    egui::ComboBox::from_id_salt(name)
-                        .selected_text(if draft.is_empty() {
-                            "—"
-                        } else {
-                            draft.as_str()
-                        })
-                        .show_ui(ui, |ui| {
-                            ui.selectable_value(draft, String::new(), "—");
-                            for code in codes {
-                                ui.selectable_value(draft, (*code).to_owned(), *code);
-                            }
-                        })
-                        .response
-                        .labelled_by(label.id);
-                }
+                FieldType::Enum(codes) => choice_ui(ui, name, draft, codes, label.id),
                 FieldType::EnumList(codes) => {
                     let mut chosen: Vec<String> = draft
                         .split(',')
@@ -297,21 +301,7 @@ impl Editor {
                     });
                     *draft = chosen.join(", ");
                 }
-                FieldType::Bool => {
-                    egui::ComboBox::from_id_salt(name)
-                        .selected_text(if draft.is_empty() {
-                            "—"
-                        } else {
-                            draft.as_str()
-                        })
-                        .show_ui(ui, |ui| {
-                            ui.selectable_value(draft, String::new(), "—");
-                            ui.selectable_value(draft, "yes".to_owned(), "yes");
-                            ui.selectable_value(draft, "no".to_owned(), "no");
-                        })
-                        .response
-                        .labelled_by(label.id);
-                }
+                FieldType::Bool => choice_ui(ui, name, draft, &["yes", "no"], label.id),
                 FieldType::LongText => {
                     ui.add(
                         egui::TextEdit::multiline(draft)

@@ -347,10 +347,9 @@ impl Unlocked {
     fn dashboard_ui(&self, ui: &mut egui::Ui) {
         ui.heading("Dashboard");
         egui::Grid::new("counts").striped(true).show(ui, |ui| {
-            for kind in Kind::ALL {
-                let counts = self.session.store().counts(kind).unwrap_or_default();
-                ui.label(kind_title(kind));
-                ui.label(counts.live.to_string());
+            for (kind, live) in &self.overview.counts {
+                ui.label(kind_title(*kind));
+                ui.label(live.to_string());
                 ui.end_row();
             }
         });
@@ -361,33 +360,28 @@ impl Unlocked {
 
     fn audit_ui(&self, ui: &mut egui::Ui) {
         ui.heading("Audit log");
-        let report = self.session.store().verify_audit().ok();
-        match report.and_then(|r| {
-            r.first_broken_seq
-                .map(|s| (s, r.entries))
-                .or(Some((0, r.entries)))
-        }) {
-            Some((0, n)) => ui.colored_label(theme::OK, format!("Hash chain intact ({n} entries)")),
-            Some((seq, _)) => ui.colored_label(
-                theme::ERROR,
-                format!("Hash chain broken at entry {seq}: the log was altered"),
-            ),
+        match &self.overview.audit {
+            Some(report) => match report.first_broken_seq {
+                None => ui.colored_label(
+                    theme::OK,
+                    format!("Hash chain intact ({} entries)", report.entries),
+                ),
+                Some(seq) => ui.colored_label(
+                    theme::ERROR,
+                    format!("Hash chain broken at entry {seq}: the log was altered"),
+                ),
+            },
             None => ui.label(""),
         };
-        self.audit_table(ui, 500);
+        self.audit_table(ui, usize::MAX);
     }
 
     fn audit_table(&self, ui: &mut egui::Ui, limit: usize) {
-        let entries = self
-            .session
-            .store()
-            .audit_entries(Some(limit))
-            .unwrap_or_default();
         egui::ScrollArea::vertical().show(ui, |ui| {
             egui::Grid::new(format!("audit{limit}"))
                 .striped(true)
                 .show(ui, |ui| {
-                    for e in entries.iter().rev() {
+                    for e in self.overview.audit_entries.iter().rev().take(limit) {
                         ui.label(&e.at);
                         ui.label(&e.action);
                         ui.label(e.record_kind.as_deref().unwrap_or(""));
@@ -396,5 +390,37 @@ impl Unlocked {
                     }
                 });
         });
+    }
+}
+
+/// What the dashboard and the audit view show, read once when they open or the data changes
+/// (never per frame: verifying the audit chain hashes every entry).
+#[derive(Debug, Default)]
+pub(super) struct Overview {
+    counts: Vec<(Kind, u64)>,
+    audit_entries: Vec<crate::store::AuditEntry>,
+    audit: Option<crate::store::AuditReport>,
+}
+
+impl Overview {
+    /// Reads the overview for `view` (only what that view needs).
+    pub(super) fn load(session: &crate::service::Session, view: View) -> Self {
+        let store = session.store();
+        match view {
+            View::Dashboard => Overview {
+                counts: Kind::ALL
+                    .iter()
+                    .map(|k| (*k, store.counts(*k).map_or(0, |c| c.live)))
+                    .collect(),
+                audit_entries: store.audit_entries(Some(15)).unwrap_or_default(),
+                audit: None,
+            },
+            View::Audit => Overview {
+                counts: Vec::new(),
+                audit_entries: store.audit_entries(Some(500)).unwrap_or_default(),
+                audit: store.verify_audit().ok(),
+            },
+            View::Register(_) => Overview::default(),
+        }
     }
 }

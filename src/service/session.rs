@@ -194,22 +194,20 @@ impl Session {
         input: &RecordInput,
     ) -> Result<Uuid, ServiceError> {
         let record = prepare_new(kind, id, input)?;
-        self.store
-            .write(&self.author, |w| {
-                check_references(w, kind, &record.fields, &BTreeMap::new())?;
-                if w.find_kind(record.id)?.is_some() {
-                    return Err(crate::store::StoreError::DuplicateId {
-                        id: record.id.to_string(),
-                    });
-                }
-                w.insert(&record)?;
-                w.audit(
-                    "add",
-                    Some((kind, record.id)),
-                    &audit_detail(&record.fields, record.classification),
-                )
-            })
-            .map_err(|e| map_field(kind, e))?;
+        self.store.write(&self.author, |w| {
+            check_references(w, kind, &record.fields, &BTreeMap::new())?;
+            if w.find_kind(record.id)?.is_some() {
+                return Err(crate::store::StoreError::DuplicateId {
+                    id: record.id.to_string(),
+                });
+            }
+            w.insert(&record)?;
+            w.audit(
+                "add",
+                Some((kind, record.id)),
+                &audit_detail(&record.fields, record.classification),
+            )
+        })?;
         Ok(record.id)
     }
 
@@ -226,26 +224,24 @@ impl Session {
             return Ok(0);
         }
         let count = changes.len();
-        self.store
-            .write(&self.author, |w| {
-                let fields: BTreeMap<String, Value> = changes
-                    .iter()
-                    .filter_map(|c| match c {
-                        RecordChange::Field(name, Some(v)) => Some(((*name).to_owned(), v.clone())),
-                        _ => None,
-                    })
-                    .collect();
-                check_references(w, kind, &fields, &BTreeMap::new())?;
-                w.update(kind, id, &changes)?;
-                let detail: BTreeMap<&str, Value> =
-                    changes.iter().map(|c| (c.name(), c.log_value())).collect();
-                w.audit(
-                    "edit",
-                    Some((kind, id)),
-                    &serde_json::to_value(redact(&detail)).unwrap_or_default(),
-                )
-            })
-            .map_err(|e| map_field(kind, e))?;
+        self.store.write(&self.author, |w| {
+            let fields: BTreeMap<String, Value> = changes
+                .iter()
+                .filter_map(|c| match c {
+                    RecordChange::Field(name, Some(v)) => Some(((*name).to_owned(), v.clone())),
+                    _ => None,
+                })
+                .collect();
+            check_references(w, kind, &fields, &BTreeMap::new())?;
+            w.update(kind, id, &changes)?;
+            let detail: BTreeMap<&str, Value> =
+                changes.iter().map(|c| (c.name(), c.log_value())).collect();
+            w.audit(
+                "edit",
+                Some((kind, id)),
+                &serde_json::to_value(redact(&detail)).unwrap_or_default(),
+            )
+        })?;
         Ok(count)
     }
 
@@ -357,13 +353,6 @@ fn audit_detail(fields: &BTreeMap<String, Value>, classification: Classification
         .collect();
     detail.insert("classification", Value::from(classification.code()));
     serde_json::to_value(redact(&detail)).unwrap_or_default()
-}
-
-fn map_field(kind: Kind, e: crate::store::StoreError) -> ServiceError {
-    match e {
-        crate::store::StoreError::Field { source, .. } => ServiceError::Field { kind, source },
-        other => ServiceError::Store(other),
-    }
 }
 
 /// Checks and normalises the input for a new record.

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::model::{FieldError, Kind};
+use crate::model::Kind;
 
 /// Why opening, saving or changing the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -114,14 +114,6 @@ pub enum StoreError {
     /// Encryption failed.
     #[error("encryption failed: {0}")]
     Encrypt(String),
-    /// A field value was refused.
-    #[error("{kind}: {source}")]
-    Field {
-        /// Record kind.
-        kind: Kind,
-        /// What is wrong.
-        source: FieldError,
-    },
     /// No such record.
     #[error("no {kind} with id {id}")]
     UnknownRecord {

@@ -47,6 +47,15 @@ impl DiskStamp {
     }
 }
 
+/// Whether the file is still what was opened or last saved (`None`: never written, so it
+/// must not exist).
+fn unchanged_on_disk(path: &Path, expected: Option<&DiskStamp>) -> bool {
+    match expected {
+        None => !path.exists(),
+        Some(stamp) => DiskStamp::of(path).is_ok_and(|now| &now == stamp),
+    }
+}
+
 /// The writer's lock beside the file; released when dropped.
 #[derive(Debug)]
 struct WriterLock {
@@ -323,21 +332,12 @@ impl Store {
     }
 
     fn check_unchanged_on_disk(&self) -> Result<(), StoreError> {
-        let Some(expected) = &self.stamp else {
-            // Never written: the file must still not exist.
-            return if self.path.exists() {
-                Err(StoreError::ChangedOnDisk {
-                    path: self.path.clone(),
-                })
-            } else {
-                Ok(())
-            };
-        };
-        match DiskStamp::of(&self.path) {
-            Ok(now) if &now == expected => Ok(()),
-            _ => Err(StoreError::ChangedOnDisk {
+        if unchanged_on_disk(&self.path, self.stamp.as_ref()) {
+            Ok(())
+        } else {
+            Err(StoreError::ChangedOnDisk {
                 path: self.path.clone(),
-            }),
+            })
         }
     }
 }
@@ -382,11 +382,8 @@ impl SaveJob {
             expected,
             fail_after_bytes,
         } = self;
-        let unchanged = match &expected {
-            None => !path.exists(),
-            Some(stamp) => DiskStamp::of(&path).is_ok_and(|now| &now == stamp),
-        };
-        if !unchanged {
+        // Checked again here: time passes between preparing and writing.
+        if !unchanged_on_disk(&path, expected.as_ref()) {
             return Err(StoreError::ChangedOnDisk { path });
         }
         let dir = fsutil::parent_dir(&path).to_owned();

@@ -45,6 +45,19 @@ fn clone_identity(identity: &Identity) -> Identity {
     Identity::read_file(&p, &pass).unwrap()
 }
 
+/// `age -d -i IDENTITY -o OUT FILE` with the reference tool.
+fn age_decrypt(identity: &Path, file: &Path, out: &Path) {
+    let status = Command::new("age")
+        .args(["-d", "-i"])
+        .arg(identity)
+        .arg("-o")
+        .arg(out)
+        .arg(file)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
 fn have_age() -> bool {
     Command::new("age")
         .arg("--version")
@@ -92,28 +105,14 @@ fn bench(c: &mut Criterion) {
         );
         drop(store);
         if reference {
+            let decrypt = || age_decrypt(&plain_identity, &path, &plaintext);
             group.bench_function("reference age -d", |b| {
                 b.iter(|| {
-                    let s = Command::new("age")
-                        .args(["-d", "-i"])
-                        .arg(&plain_identity)
-                        .arg("-o")
-                        .arg(&plaintext)
-                        .arg(&path)
-                        .status()
-                        .unwrap();
-                    assert!(s.success());
+                    decrypt();
                     std::fs::remove_file(&plaintext).unwrap();
                 });
             });
-            Command::new("age")
-                .args(["-d", "-i"])
-                .arg(&plain_identity)
-                .arg("-o")
-                .arg(&plaintext)
-                .arg(&path)
-                .status()
-                .unwrap();
+            decrypt();
             let encrypted = dir.path().join("ref.age");
             group.bench_function("reference age -r (encrypt to file)", |b| {
                 b.iter(|| {
