@@ -134,7 +134,7 @@ fn keygen_card_init_add_edit_delete_list_info_verify() {
 
     let info: Value = serde_json::from_str(&env.ok(&["info", f, "--format", "json"])).unwrap();
     assert_eq!(info["highest_classification"], "SECRET");
-    assert_eq!(info["schema_version"], 1);
+    assert_eq!(info["schema_version"], observatory::store::SCHEMA_VERSION);
     assert_eq!(info["counts"]["link"]["live"], 1);
     env.ok(&["delete", f, "technology", tech]);
     let info: Value = serde_json::from_str(&env.ok(&["info", f, "--format", "json"])).unwrap();

@@ -69,7 +69,13 @@ fn reference_age_and_sqlite3_open_the_file() {
         .unwrap();
     assert!(query.status.success());
     let text = String::from_utf8(query.stdout).unwrap();
-    assert_eq!(text, "Interop check technology|1\n43\n1\nobservatory\n");
+    assert_eq!(
+        text,
+        format!(
+            "Interop check technology|1\n43\n{}\nobservatory\n",
+            observatory::store::SCHEMA_VERSION
+        )
+    );
     // The identity file itself is a standard passphrase-protected age file holding an age key.
     let plain = env.path("identity.txt");
     let out = age_decrypt(None, &env.identity, &plain);

@@ -173,3 +173,101 @@ fn edits_and_deletes_write_audit_and_change_log() {
     assert_eq!(actions, ["init", "add", "edit", "delete"]);
     assert!(session.verify().unwrap().is_ok());
 }
+
+#[test]
+fn full_text_search_follows_edits_and_deletions() {
+    let env = Env::new();
+    let path = env.path("search.observatory");
+    let mut session = Session::create(&path, env.identity()).unwrap();
+    let quantum = session.search(Kind::Technology, "quant").unwrap();
+    assert_eq!(quantum.len(), 4, "prefix match on the reference list");
+    assert_eq!(
+        session
+            .search(Kind::Technology, "quantum sensing")
+            .unwrap()
+            .len(),
+        1,
+        "every word"
+    );
+    let id = session
+        .add(Kind::Item, None, &input(Classification::Unclassified, json!({
+            "name": "Gadolinium", "item_kind": "material", "description": "Aimants à base de terres rares",
+        })))
+        .unwrap();
+    assert!(
+        session
+            .search(Kind::Item, "aimants terres")
+            .unwrap()
+            .contains(&id)
+    );
+    assert!(
+        session.search(Kind::Item, "a base").unwrap().contains(&id),
+        "accents ignored"
+    );
+    assert!(
+        session
+            .search(Kind::Item, "\"quoted\" AND OR (")
+            .unwrap()
+            .is_empty(),
+        "query syntax is escaped"
+    );
+    session
+        .edit(
+            Kind::Item,
+            id,
+            &RecordInput {
+                fields: serde_json::from_value(json!({"description": "Permanent magnets"}))
+                    .unwrap(),
+                ..RecordInput::default()
+            },
+        )
+        .unwrap();
+    assert!(session.search(Kind::Item, "aimants").unwrap().is_empty());
+    assert!(session.search(Kind::Item, "magnets").unwrap().contains(&id));
+    assert!(
+        session
+            .search(Kind::Technology, "magnets")
+            .unwrap()
+            .is_empty(),
+        "per kind"
+    );
+    session.delete(Kind::Item, id).unwrap();
+    assert!(
+        session.search(Kind::Item, "magnets").unwrap().is_empty(),
+        "tombstones are not found"
+    );
+    session.save().unwrap();
+    drop(session);
+    let reopened = Session::open(&path, env.identity(), OpenMode::ReadOnly).unwrap();
+    assert_eq!(
+        reopened.search(Kind::Technology, "quantum").unwrap().len(),
+        4
+    );
+}
+
+#[test]
+fn a_version_1_file_is_migrated_on_open() {
+    let env = Env::new();
+    let path = env.path("v1.observatory");
+    let mut session = Session::create(&path, env.identity()).unwrap();
+    // Make it look like a file written by schema version 1 (no search index).
+    session
+        .store()
+        .connection()
+        .execute_batch("DROP TABLE search; PRAGMA user_version = 1;")
+        .unwrap();
+    session.save().unwrap();
+    drop(session);
+    let mut migrated = Session::open(&path, env.identity(), OpenMode::ReadWrite).unwrap();
+    assert_eq!(
+        migrated.store().schema_version().unwrap(),
+        observatory::store::SCHEMA_VERSION
+    );
+    assert_eq!(
+        migrated.search(Kind::Technology, "quantum").unwrap().len(),
+        4,
+        "index rebuilt"
+    );
+    migrated.save().unwrap();
+    assert!(migrated.verify().unwrap().is_ok());
+}

@@ -62,24 +62,27 @@ impl Register {
         }
         self.kind = kind;
         self.records = session.list(kind).unwrap_or_default();
-        self.apply_filter();
+        self.apply_filter(session);
     }
 
-    fn apply_filter(&mut self) {
-        let needle = self.filter.trim().to_lowercase();
-        let words: Vec<&str> = needle.split_whitespace().collect();
+    /// Applies the search (full-text, through the session) and the sort order.
+    fn apply_filter(&mut self, session: &crate::service::Session) {
+        let matches = if self.filter.trim().is_empty() {
+            None
+        } else {
+            Some(session.search(self.kind, &self.filter).unwrap_or_default())
+        };
         self.shown = self
             .records
             .iter()
             .enumerate()
-            .filter(|(_, r)| {
-                words.is_empty() || {
-                    let haystack = searchable(r);
-                    words.iter().all(|w| haystack.contains(w))
-                }
-            })
+            .filter(|(_, r)| matches.as_ref().is_none_or(|ids| ids.contains(&r.meta.id)))
             .map(|(i, _)| i)
             .collect();
+        self.sort_shown();
+    }
+
+    fn sort_shown(&mut self) {
         let (by, ascending) = self.sort;
         let records = &self.records;
         self.shown.sort_by(|&a, &b| {
@@ -106,7 +109,12 @@ impl Register {
         )
     }
 
-    fn ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+    fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        session: &crate::service::Session,
+        commands: &mut Vec<Command>,
+    ) {
         let kind = self.kind;
         ui.horizontal(|ui| {
             ui.heading(kind_title(kind));
@@ -126,7 +134,7 @@ impl Register {
                 )
                 .labelled_by(l.id);
             if r.changed() {
-                self.apply_filter();
+                self.apply_filter(session);
             }
             if ui.button(format!("Add {kind}")).clicked() {
                 commands.push(Command::Edit(kind, None));
@@ -241,24 +249,9 @@ impl Register {
             } else {
                 (by, true)
             };
-            self.apply_filter();
+            self.sort_shown();
         }
     }
-}
-
-fn searchable(record: &Record) -> String {
-    let mut text = record.label().to_lowercase();
-    for (name, value) in &record.fields {
-        if matches!(
-            name.as_str(),
-            "description" | "narrative" | "notes" | "aliases" | "publisher" | "citation"
-        ) && let Some(s) = value.as_str()
-        {
-            text.push(' ');
-            text.push_str(&s.to_lowercase());
-        }
-    }
-    text
 }
 
 impl Unlocked {
@@ -306,7 +299,7 @@ impl Unlocked {
                 ui.label(message);
             }
             match self.view {
-                View::Register(_) => self.register.ui(ui, commands),
+                View::Register(_) => self.register.ui(ui, &self.session, commands),
                 View::Dashboard => self.dashboard_ui(ui),
                 View::Audit => self.audit_ui(ui),
             }

@@ -80,6 +80,21 @@ impl Kind {
         self.fields().iter().find(|f| f.name == name)
     }
 
+    /// The text fields full-text search looks in.
+    #[must_use]
+    pub fn search_fields(self) -> &'static [&'static str] {
+        match self {
+            Kind::Technology => &["name", "description", "reference_code"],
+            Kind::Item => &["name", "stage", "description", "cn_codes", "dual_use_entry"],
+            Kind::Organisation => &["name", "aliases", "description"],
+            Kind::Link => &["notes"],
+            Kind::Assessment => &["narrative", "assessor"],
+            Kind::Measure => &["name", "description"],
+            Kind::Source => &["title", "publisher", "citation"],
+            Kind::Event => &["title", "description"],
+        }
+    }
+
     /// The field that names a record of this kind in lists (`name` or `title`).
     #[must_use]
     pub fn label_field(self) -> &'static str {
@@ -551,6 +566,9 @@ mod tests {
             names.dedup();
             assert_eq!(names.len(), kind.fields().len(), "{kind}");
             assert!(kind.field(kind.label_field()).is_some(), "{kind}");
+            for name in kind.search_fields() {
+                assert!(kind.field(name).is_some(), "{kind}.{name}");
+            }
         }
         assert_eq!("organizations".parse::<Kind>(), Ok(Kind::Organisation));
         assert_eq!("technologies".parse::<Kind>(), Ok(Kind::Technology));

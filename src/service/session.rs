@@ -174,6 +174,15 @@ impl Session {
         Ok(self.store.list(kind, false)?)
     }
 
+    /// Ids of the live records of `kind` matching every word of `text` (full-text search).
+    pub fn search(
+        &self,
+        kind: Kind,
+        text: &str,
+    ) -> Result<std::collections::BTreeSet<Uuid>, ServiceError> {
+        Ok(self.store.search(kind, text)?)
+    }
+
     /// One live record.
     pub fn get(&self, kind: Kind, id: Uuid) -> Result<Record, ServiceError> {
         match self.store.get(kind, id)? {

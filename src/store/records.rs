@@ -137,7 +137,7 @@ pub(crate) fn insert(
     );
     let mut stmt = tx.prepare_cached(&sql)?;
     match stmt.execute(rusqlite::params_from_iter(values)) {
-        Ok(_) => Ok(()),
+        Ok(_) => index(tx, record.kind, record.id, &record.fields, false),
         Err(rusqlite::Error::SqliteFailure(e, _))
             if e.code == rusqlite::ErrorCode::ConstraintViolation =>
         {
@@ -147,6 +147,74 @@ pub(crate) fn insert(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The searchable text of a record: its search fields, lists joined by spaces.
+fn search_text(kind: Kind, fields: &BTreeMap<String, Value>) -> String {
+    let mut text = String::new();
+    for name in kind.search_fields() {
+        match fields.get(*name) {
+            Some(Value::String(s)) => {
+                text.push_str(s);
+                text.push(' ');
+            }
+            Some(Value::Array(items)) => {
+                for item in items.iter().filter_map(Value::as_str) {
+                    text.push_str(item);
+                    text.push(' ');
+                }
+            }
+            _ => {}
+        }
+    }
+    text
+}
+
+/// Puts a record's text in the search index (or takes it out, for a tombstone).
+fn index(
+    conn: &Connection,
+    kind: Kind,
+    id: Uuid,
+    fields: &BTreeMap<String, Value>,
+    deleted: bool,
+) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM search WHERE id = ?1")?
+        .execute(params![id.to_string()])?;
+    if !deleted {
+        conn.prepare_cached("INSERT INTO search (kind, id, text) VALUES (?1, ?2, ?3)")?
+            .execute(params![
+                kind.name(),
+                id.to_string(),
+                search_text(kind, fields)
+            ])?;
+    }
+    Ok(())
+}
+
+/// Rebuilds the whole search index from the record tables (after the migration that adds it).
+pub(crate) fn rebuild_search_index(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = conn.transaction()?;
+    tx.execute("DELETE FROM search", [])?;
+    for kind in Kind::ALL {
+        let sql = format!("{} WHERE deleted = 0", select_sql(kind));
+        let records = tx
+            .prepare(&sql)?
+            .query_map([], |row| record_from_row(kind, row))?
+            .collect::<Result<Vec<_>, _>>()?;
+        for record in records {
+            index(&tx, kind, record.meta.id, &record.fields, false)?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Turns what a user types into an FTS5 query: every word must match, as a prefix.
+fn fts_query(text: &str) -> String {
+    text.split_whitespace()
+        .map(|word| format!("\"{}\"*", word.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A change to one column of a record.
@@ -267,6 +335,9 @@ impl Writer<'_> {
                 });
             }
             self.log_change(kind, id, change, hlc)?;
+        }
+        if let Some(record) = get(&self.tx, kind, id)? {
+            index(&self.tx, kind, id, &record.fields, record.meta.deleted)?;
         }
         self.tx.execute(
             &format!(
@@ -455,6 +526,27 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         records.sort_by_cached_key(|r| (r.label().to_lowercase(), r.meta.id));
         Ok(records)
+    }
+
+    /// Ids of the live records of `kind` whose searchable text has every word of `text` (as
+    /// word prefixes, case- and accent-insensitive). Empty text matches nothing.
+    pub fn search(
+        &self,
+        kind: Kind,
+        text: &str,
+    ) -> Result<std::collections::BTreeSet<Uuid>, StoreError> {
+        let query = fts_query(text);
+        if query.is_empty() {
+            return Ok(std::collections::BTreeSet::new());
+        }
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id FROM search WHERE kind = ?1 AND search MATCH ?2")?;
+        let ids = stmt
+            .query_map(params![kind.name(), query], |r| r.get::<_, String>(0))?
+            .filter_map(|id| id.ok().and_then(|id| Uuid::parse_str(&id).ok()))
+            .collect();
+        Ok(ids)
     }
 
     /// Live and deleted counts of a kind.

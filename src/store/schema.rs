@@ -12,7 +12,7 @@ use crate::model::{Classification, Hlc, country, reference};
 
 /// Migrations in order; entry `i` brings the schema from version `i` to `i + 1`. Frozen once
 /// released: change the schema by appending a migration.
-const MIGRATIONS: &[&str] = &[include_str!("schema_v1.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("schema_v1.sql"), include_str!("schema_v2.sql")];
 
 /// The schema version this build writes.
 #[allow(clippy::cast_possible_wrap)] // a handful of migrations
@@ -146,6 +146,9 @@ pub fn check_and_migrate(conn: &mut Connection, path: &Path) -> Result<(), Store
     }
     if found < SCHEMA_VERSION {
         migrate_from(conn, found)?;
+        if found < 2 {
+            records::rebuild_search_index(conn)?;
+        }
     }
     Ok(())
 }
@@ -189,5 +192,13 @@ mod tests {
             .unwrap();
         assert_eq!(count, 42);
         assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
+        let indexed: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM search WHERE kind = 'technology'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(indexed, 42, "reference records are searchable");
     }
 }
