@@ -22,6 +22,7 @@
 //! Deployment on a classified system needs accreditation and approved cryptography; this tool
 //! provides the technical controls (encryption at rest, markings, audit), not the approval.
 
+pub mod analysis;
 pub mod cli;
 pub mod crypto;
 mod fsutil;

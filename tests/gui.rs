@@ -243,3 +243,71 @@ fn banner_follows_the_highest_level_on_screen() {
     harness.get_by_label("Unlock");
     assert!(harness.state().title().contains("locked"));
 }
+
+/// A small register with an assessed dual-use technology and a concentrated material.
+fn sample(env: &Env, name: &str) -> std::path::PathBuf {
+    let path = env.path(name);
+    let mut session = Session::create(&path, env.identity()).unwrap();
+    let add = |session: &mut Session, kind, level, fields: serde_json::Value| {
+        let input = RecordInput {
+            classification: Some(level),
+            fields: serde_json::from_value(fields).unwrap(),
+            ..RecordInput::default()
+        };
+        session.add(kind, None, &input).unwrap()
+    };
+    let tech = add(
+        &mut session,
+        Kind::Technology,
+        Classification::Restricted,
+        serde_json::json!({
+        "name": "GaN radar amplifiers", "domains": ["defence"], "dual_use": true}),
+    );
+    add(
+        &mut session,
+        Kind::Assessment,
+        Classification::Secret,
+        serde_json::json!({
+        "subject_id": tech.to_string(), "date": "2026-06-30", "trl": 5, "criticality": 8.0, "supply_risk": 3.9}),
+    );
+    let gallium = add(
+        &mut session,
+        Kind::Item,
+        Classification::Unclassified,
+        serde_json::json!({
+        "name": "Gallium", "item_kind": "material"}),
+    );
+    add(
+        &mut session,
+        Kind::Link,
+        Classification::Unclassified,
+        serde_json::json!({
+        "from_id": gallium.to_string(), "to_id": "CN", "link_kind": "produced-in", "share": 0.938, "year": 2023}),
+    );
+    session.save().unwrap();
+    path
+}
+
+#[test]
+fn dashboard_shows_watchlist_dependencies_and_opens_records() {
+    let env = Env::new();
+    let file = sample(&env, "d.observatory");
+    let (mut harness, _clock) = harness(&env, &file);
+    unlock(&mut harness, PASSPHRASE);
+    harness.get_by_label("Dashboard").click();
+    harness.run_steps(3);
+    harness.get_by_label("TRL 5  GaN radar amplifiers (2026-06-30)");
+    harness.get_by_label("Gallium");
+    harness.get_by_label("8798"); // HHI of one country at 93.8 %: 93.8² = 8798.4
+    harness.get_by_label("CN 93.8 %");
+    assert_eq!(
+        harness.state().marking(),
+        Classification::Secret,
+        "the SECRET assessment is on screen"
+    );
+    harness
+        .get_by_label("TRL 5  GaN radar amplifiers (2026-06-30)")
+        .click();
+    harness.run_steps(4);
+    harness.get_by_label("Edit technology");
+}

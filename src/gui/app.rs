@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
+use super::dashboard::Overview;
 use super::editor::Editor;
-use super::register::{Overview, Register};
+use super::register::Register;
 use super::theme;
 use super::welcome::Welcome;
 use crate::crypto::{Identity, Passphrase, Profile};
@@ -459,7 +460,8 @@ impl Unlocked {
     pub(super) fn on_screen_level(&self) -> Classification {
         let mut level = match self.view {
             View::Register(_) => self.register.visible_level(),
-            View::Dashboard | View::Audit => Classification::Unclassified,
+            View::Dashboard => self.overview.level,
+            View::Audit => Classification::Unclassified,
         };
         if let Some(editor) = &self.editor {
             level = level.max(editor.level());

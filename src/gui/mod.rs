@@ -7,6 +7,7 @@
 //! is a plain text file of paths.
 
 pub mod app;
+mod dashboard;
 mod editor;
 mod register;
 pub mod theme;

@@ -300,7 +300,7 @@ impl Unlocked {
             }
             match self.view {
                 View::Register(_) => self.register.ui(ui, &self.session, commands),
-                View::Dashboard => self.dashboard_ui(ui),
+                View::Dashboard => self.dashboard_ui(ui, commands),
                 View::Audit => self.audit_ui(ui),
             }
         });
@@ -335,85 +335,5 @@ impl Unlocked {
                 }
             });
         });
-    }
-
-    fn dashboard_ui(&self, ui: &mut egui::Ui) {
-        ui.heading("Dashboard");
-        egui::Grid::new("counts").striped(true).show(ui, |ui| {
-            for (kind, live) in &self.overview.counts {
-                ui.label(kind_title(*kind));
-                ui.label(live.to_string());
-                ui.end_row();
-            }
-        });
-        ui.separator();
-        ui.strong("Recent changes");
-        self.audit_table(ui, 15);
-    }
-
-    fn audit_ui(&self, ui: &mut egui::Ui) {
-        ui.heading("Audit log");
-        match &self.overview.audit {
-            Some(report) => match report.first_broken_seq {
-                None => ui.colored_label(
-                    theme::OK,
-                    format!("Hash chain intact ({} entries)", report.entries),
-                ),
-                Some(seq) => ui.colored_label(
-                    theme::ERROR,
-                    format!("Hash chain broken at entry {seq}: the log was altered"),
-                ),
-            },
-            None => ui.label(""),
-        };
-        self.audit_table(ui, usize::MAX);
-    }
-
-    fn audit_table(&self, ui: &mut egui::Ui, limit: usize) {
-        egui::ScrollArea::vertical().show(ui, |ui| {
-            egui::Grid::new(format!("audit{limit}"))
-                .striped(true)
-                .show(ui, |ui| {
-                    for e in self.overview.audit_entries.iter().rev().take(limit) {
-                        ui.label(&e.at);
-                        ui.label(&e.action);
-                        ui.label(e.record_kind.as_deref().unwrap_or(""));
-                        ui.label(e.author.get(..8).unwrap_or(&e.author));
-                        ui.end_row();
-                    }
-                });
-        });
-    }
-}
-
-/// What the dashboard and the audit view show, read once when they open or the data changes
-/// (never per frame: verifying the audit chain hashes every entry).
-#[derive(Debug, Default)]
-pub(super) struct Overview {
-    counts: Vec<(Kind, u64)>,
-    audit_entries: Vec<crate::store::AuditEntry>,
-    audit: Option<crate::store::AuditReport>,
-}
-
-impl Overview {
-    /// Reads the overview for `view` (only what that view needs).
-    pub(super) fn load(session: &crate::service::Session, view: View) -> Self {
-        let store = session.store();
-        match view {
-            View::Dashboard => Overview {
-                counts: Kind::ALL
-                    .iter()
-                    .map(|k| (*k, store.counts(*k).map_or(0, |c| c.live)))
-                    .collect(),
-                audit_entries: store.audit_entries(Some(15)).unwrap_or_default(),
-                audit: None,
-            },
-            View::Audit => Overview {
-                counts: Vec::new(),
-                audit_entries: store.audit_entries(Some(500)).unwrap_or_default(),
-                audit: store.verify_audit().ok(),
-            },
-            View::Register(_) => Overview::default(),
-        }
     }
 }

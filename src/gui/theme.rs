@@ -40,5 +40,7 @@ pub const BANNER_HEIGHT: f32 = 22.0;
 pub const ERROR: Color32 = Color32::from_rgb(0xb0, 0x1c, 0x1c);
 /// Text colour of "saved".
 pub const OK: Color32 = Color32::from_rgb(0x1b, 0x7a, 0x35);
+/// Points of the risk matrix.
+pub const MATRIX_POINT: Color32 = Color32::from_rgb(0xc8, 0x10, 0x2e);
 /// Width of the navigation panel.
 pub const NAV_WIDTH: f32 = 170.0;

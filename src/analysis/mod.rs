@@ -1,0 +1,228 @@
+//! Pure, deterministic metrics over the register (DESIGN.md §8). No store, no UI: functions
+//! take records and return sorted results.
+//!
+//! # Concentration of supply (per item)
+//! The supply of an item is read from its links: `produced-in` links from the item to a
+//! country, and `supplied-by` links from the item to an organisation, counted for the
+//! organisation's headquarters country. Where links carry years, only the latest year is used
+//! (older figures are history). Shares of the same country are added. If the recorded shares
+//! add up to more than 1 they are scaled to 1; if less, the rest is unknown and left out.
+//! - Herfindahl-Hirschman index: `HHI = Σ (100 · share_c)²`, 0-10,000 (10,000 = one country).
+//! - EU share: the sum of the shares of EU Member States.
+//! - Single source: one country only.
+//!
+//! This is the first part of the analysis engine; chokepoints, exposure and scenarios follow
+//! with the analysis issue.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::model::{Kind, Record, country};
+
+/// Concentration of the supply of one item.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ItemConcentration {
+    /// Item id.
+    pub id: Uuid,
+    /// Item name.
+    pub name: String,
+    /// Herfindahl-Hirschman index, 0-10,000.
+    pub hhi: f64,
+    /// Share of EU Member States, 0-1.
+    pub eu_share: f64,
+    /// Country with the largest share.
+    pub top_country: String,
+    /// Its share, 0-1.
+    pub top_share: f64,
+    /// Only one supplying country.
+    pub single_source: bool,
+    /// Year of the figures, when recorded.
+    pub year: Option<i64>,
+}
+
+/// One recorded share: (year, country, share).
+type SupplyFigure = (Option<i64>, String, f64);
+
+/// Supply concentration of every item with supply links, highest HHI first (then by name and
+/// id, so the order is deterministic).
+#[must_use]
+pub fn concentration(
+    items: &[Record],
+    organisations: &[Record],
+    links: &[Record],
+) -> Vec<ItemConcentration> {
+    let hq: BTreeMap<String, &str> = organisations
+        .iter()
+        .filter_map(|o| Some((o.meta.id.to_string(), o.text("hq_country")?)))
+        .collect();
+    let mut supply: BTreeMap<&str, Vec<SupplyFigure>> = BTreeMap::new();
+    for link in links
+        .iter()
+        .filter(|l| l.kind == Kind::Link && !l.meta.deleted)
+    {
+        let (Some(from), Some(to), Some(share)) = (
+            link.text("from_id"),
+            link.text("to_id"),
+            link.fields.get("share").and_then(Value::as_f64),
+        ) else {
+            continue;
+        };
+        let country = match link.text("link_kind") {
+            Some("produced-in") => country::normalise(to),
+            Some("supplied-by") => hq.get(to).map(|c| (*c).to_owned()),
+            _ => None,
+        };
+        if let Some(country) = country {
+            let year = link.fields.get("year").and_then(Value::as_i64);
+            supply.entry(from).or_default().push((year, country, share));
+        }
+    }
+    let mut out: Vec<ItemConcentration> = items
+        .iter()
+        .filter(|i| !i.meta.deleted)
+        .filter_map(|item| {
+            let rows = supply.get(item.meta.id.to_string().as_str())?;
+            let year = rows.iter().filter_map(|r| r.0).max();
+            let mut by_country: BTreeMap<&str, f64> = BTreeMap::new();
+            for (y, c, share) in rows {
+                if year.is_none() || *y == year {
+                    *by_country.entry(c.as_str()).or_default() += share;
+                }
+            }
+            let total: f64 = by_country.values().sum();
+            if total <= 0.0 {
+                return None;
+            }
+            let scale = if total > 1.0 { 1.0 / total } else { 1.0 };
+            let hhi = by_country
+                .values()
+                .map(|s| (s * scale * 100.0).powi(2))
+                .sum();
+            let eu_share = by_country
+                .iter()
+                .filter(|(c, _)| country::is_eu(c))
+                .map(|(_, s)| s * scale)
+                .sum();
+            let (top_country, top_share) = by_country
+                .iter()
+                .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(a.0)))
+                .map(|(c, s)| ((*c).to_owned(), s * scale))?;
+            Some(ItemConcentration {
+                id: item.meta.id,
+                name: item.label(),
+                hhi,
+                eu_share,
+                top_country,
+                top_share,
+                single_source: by_country.len() == 1,
+                year,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.hhi
+            .total_cmp(&a.hhi)
+            .then_with(|| a.name.cmp(&b.name))
+            .then(a.id.cmp(&b.id))
+    });
+    out
+}
+
+/// The latest assessment (by date, then clock) of each subject.
+#[must_use]
+pub fn latest_assessments(assessments: &[Record]) -> BTreeMap<Uuid, &Record> {
+    let mut latest: BTreeMap<Uuid, &Record> = BTreeMap::new();
+    for a in assessments.iter().filter(|a| !a.meta.deleted) {
+        let Some(subject) = a.text("subject_id").and_then(|s| Uuid::parse_str(s).ok()) else {
+            continue;
+        };
+        let key = |r: &Record| {
+            (
+                r.text("date").unwrap_or_default().to_owned(),
+                r.meta.updated,
+            )
+        };
+        if latest
+            .get(&subject)
+            .is_none_or(|current| key(a) > key(current))
+        {
+            latest.insert(subject, a);
+        }
+    }
+    latest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Classification, Hlc, Meta};
+
+    fn record(kind: Kind, n: u128, fields: serde_json::Value) -> Record {
+        Record {
+            kind,
+            meta: Meta {
+                id: Uuid::from_u128(n),
+                classification: Classification::Unclassified,
+                releasable_to: vec![],
+                created_at: String::new(),
+                updated: Hlc::default(),
+                updated_by: String::new(),
+                deleted: false,
+                reference: false,
+            },
+            fields: serde_json::from_value(fields).unwrap(),
+        }
+    }
+
+    #[test]
+    fn hhi_eu_share_and_single_source_by_hand() {
+        let gallium = record(Kind::Item, 1, serde_json::json!({"name": "Gallium"}));
+        let cobalt = record(Kind::Item, 2, serde_json::json!({"name": "Cobalt"}));
+        let umicore = record(
+            Kind::Organisation,
+            3,
+            serde_json::json!({"name": "U", "hq_country": "BE"}),
+        );
+        let id = |n: u128| Uuid::from_u128(n).to_string();
+        let links = vec![
+            // Gallium 2023: CN 0.938, JP 0.03 (2022 figures are history)
+            record(
+                Kind::Link,
+                10,
+                serde_json::json!({"from_id": id(1), "to_id": "CN", "link_kind": "produced-in", "share": 0.938, "year": 2023}),
+            ),
+            record(
+                Kind::Link,
+                11,
+                serde_json::json!({"from_id": id(1), "to_id": "JP", "link_kind": "produced-in", "share": 0.03, "year": 2023}),
+            ),
+            record(
+                Kind::Link,
+                12,
+                serde_json::json!({"from_id": id(1), "to_id": "DE", "link_kind": "produced-in", "share": 0.5, "year": 2022}),
+            ),
+            // Cobalt: one supplier in Belgium, 100 %
+            record(
+                Kind::Link,
+                13,
+                serde_json::json!({"from_id": id(2), "to_id": id(3), "link_kind": "supplied-by", "share": 1.0}),
+            ),
+        ];
+        let result = concentration(&[cobalt, gallium], &[umicore], &links);
+        assert_eq!(result.len(), 2);
+        assert_eq!(result[0].name, "Cobalt");
+        assert!((result[0].hhi - 10_000.0).abs() < 1e-6);
+        assert!(result[0].single_source);
+        assert!((result[0].eu_share - 1.0).abs() < 1e-9);
+        let ga = &result[1];
+        assert!(
+            (ga.hhi - (93.8f64.powi(2) + 3.0f64.powi(2))).abs() < 1e-6,
+            "{}",
+            ga.hhi
+        );
+        assert_eq!((ga.top_country.as_str(), ga.year), ("CN", Some(2023)));
+        assert!(ga.eu_share.abs() < 1e-12 && !ga.single_source);
+    }
+}

@@ -1,0 +1,283 @@
+//! Dashboard (counts, risk matrix, dual-use watchlist, top dependencies, recent changes) and
+//! the audit log view. Their data is read once per visit or change ([`Overview::load`]),
+//! never per frame.
+
+use egui_plot::{Plot, PlotPoints, Points};
+use uuid::Uuid;
+
+use super::app::{Command, Unlocked, View};
+use super::register::kind_title;
+use super::theme;
+use crate::analysis::{self, ItemConcentration};
+use crate::model::{Classification, Kind};
+use crate::service::Session;
+use crate::store::{AuditEntry, AuditReport};
+
+/// Domains that put a technology on the dual-use watchlist.
+const WATCH_DOMAINS: [&str; 3] = ["defence", "space", "civil-security"];
+
+/// A technology in the risk matrix or on the watchlist.
+#[derive(Debug, Clone)]
+pub(super) struct Point {
+    id: Uuid,
+    name: String,
+    criticality: Option<f64>,
+    supply_risk: Option<f64>,
+    trl: Option<i64>,
+    date: String,
+}
+
+/// What the dashboard and the audit view show.
+#[derive(Debug, Default)]
+pub(super) struct Overview {
+    counts: Vec<(Kind, u64)>,
+    matrix: Vec<Point>,
+    watchlist: Vec<Point>,
+    dependencies: Vec<ItemConcentration>,
+    audit_entries: Vec<AuditEntry>,
+    audit: Option<AuditReport>,
+    /// Highest classification of the records the view draws on.
+    pub(super) level: Classification,
+}
+
+impl Overview {
+    /// Reads what `view` needs.
+    pub(super) fn load(session: &Session, view: View) -> Self {
+        match view {
+            View::Dashboard => Self::dashboard(session),
+            View::Audit => {
+                let store = session.store();
+                Overview {
+                    audit_entries: store.audit_entries(Some(500)).unwrap_or_default(),
+                    audit: store.verify_audit().ok(),
+                    ..Overview::default()
+                }
+            }
+            View::Register(_) => Overview::default(),
+        }
+    }
+
+    fn dashboard(session: &Session) -> Self {
+        let list = |kind| session.list(kind).unwrap_or_default();
+        let (technologies, assessments) = (list(Kind::Technology), list(Kind::Assessment));
+        let (items, organisations, links) =
+            (list(Kind::Item), list(Kind::Organisation), list(Kind::Link));
+        let latest = analysis::latest_assessments(&assessments);
+        let mut level = Classification::Unclassified;
+        let mut matrix = Vec::new();
+        let mut watchlist = Vec::new();
+        for t in &technologies {
+            let Some(a) = latest.get(&t.meta.id) else {
+                continue;
+            };
+            let number = |name: &str| a.fields.get(name).and_then(serde_json::Value::as_f64);
+            let point = Point {
+                id: t.meta.id,
+                name: t.label(),
+                criticality: number("criticality"),
+                supply_risk: number("supply_risk"),
+                trl: a.fields.get("trl").and_then(serde_json::Value::as_i64),
+                date: a.text("date").unwrap_or_default().to_owned(),
+            };
+            let mut used = false;
+            if point.criticality.is_some() && point.supply_risk.is_some() {
+                matrix.push(point.clone());
+                used = true;
+            }
+            let domains: Vec<&str> = t
+                .fields
+                .get("domains")
+                .and_then(serde_json::Value::as_array)
+                .map(|d| d.iter().filter_map(serde_json::Value::as_str).collect())
+                .unwrap_or_default();
+            if point.trl.is_some_and(|trl| (5..=6).contains(&trl))
+                && domains.iter().any(|d| WATCH_DOMAINS.contains(d))
+            {
+                watchlist.push(point);
+                used = true;
+            }
+            if used {
+                level = level.max(t.meta.classification).max(a.meta.classification);
+            }
+        }
+        watchlist.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut dependencies = analysis::concentration(&items, &organisations, &links);
+        dependencies.truncate(10);
+        // The supply figures behind the top dependencies are on screen too.
+        let shown: std::collections::BTreeSet<String> =
+            dependencies.iter().map(|d| d.id.to_string()).collect();
+        for record in items.iter().chain(&links) {
+            let concerns = shown.contains(&record.meta.id.to_string())
+                || record.text("from_id").is_some_and(|f| shown.contains(f));
+            if concerns {
+                level = level.max(record.meta.classification);
+            }
+        }
+        Overview {
+            counts: Kind::ALL
+                .iter()
+                .map(|k| (*k, session.store().counts(*k).map_or(0, |c| c.live)))
+                .collect(),
+            matrix,
+            watchlist,
+            dependencies,
+            audit_entries: session.store().audit_entries(Some(15)).unwrap_or_default(),
+            audit: None,
+            level,
+        }
+    }
+}
+
+impl Unlocked {
+    pub(super) fn dashboard_ui(&self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        let overview = &self.overview;
+        ui.heading("Dashboard");
+        ui.horizontal_wrapped(|ui| {
+            for (kind, live) in &overview.counts {
+                ui.label(format!("{}: {live}", kind_title(*kind)));
+                ui.separator();
+            }
+        });
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            ui.columns(2, |columns| {
+                risk_matrix_ui(&mut columns[0], &overview.matrix, commands);
+                let ui = &mut columns[1];
+                ui.strong("Dual-use watchlist (TRL 5-6, defence / space / security)");
+                if overview.watchlist.is_empty() {
+                    ui.label("No technology at TRL 5-6 with defence, space or security uses in the latest assessments");
+                }
+                for p in &overview.watchlist {
+                    let text = format!("TRL {}  {} ({})", p.trl.unwrap_or_default(), p.name, p.date);
+                    if ui.link(text).clicked() {
+                        commands.push(Command::Edit(Kind::Technology, Some(p.id)));
+                    }
+                }
+                ui.add_space(10.0);
+                ui.strong("Top dependencies by concentration");
+                if overview.dependencies.is_empty() {
+                    ui.label("No supply shares recorded yet: add produced-in or supplied-by links with shares");
+                }
+                egui::Grid::new("dependencies").striped(true).show(ui, |ui| {
+                    if !overview.dependencies.is_empty() {
+                        ui.strong("Item");
+                        ui.strong("HHI");
+                        ui.strong("Top country");
+                        ui.strong("EU share");
+                        ui.end_row();
+                    }
+                    for d in &overview.dependencies {
+                        if ui.link(&d.name).clicked() {
+                            commands.push(Command::Edit(Kind::Item, Some(d.id)));
+                        }
+                        ui.label(format!("{:.0}", d.hhi));
+                        ui.label(format!("{} {:.1} %", d.top_country, d.top_share * 100.0));
+                        ui.label(format!("{:.1} %", d.eu_share * 100.0));
+                        ui.end_row();
+                    }
+                });
+            });
+            ui.separator();
+            ui.strong("Recent changes");
+            self.audit_table(ui, 15);
+        });
+    }
+
+    pub(super) fn audit_ui(&self, ui: &mut egui::Ui) {
+        ui.heading("Audit log");
+        match &self.overview.audit {
+            Some(report) => match report.first_broken_seq {
+                None => ui.colored_label(
+                    theme::OK,
+                    format!("Hash chain intact ({} entries)", report.entries),
+                ),
+                Some(seq) => ui.colored_label(
+                    theme::ERROR,
+                    format!("Hash chain broken at entry {seq}: the log was altered"),
+                ),
+            },
+            None => ui.label(""),
+        };
+        egui::ScrollArea::vertical().show(ui, |ui| self.audit_table(ui, usize::MAX));
+    }
+
+    fn audit_table(&self, ui: &mut egui::Ui, limit: usize) {
+        egui::Grid::new(format!("audit{limit}"))
+            .striped(true)
+            .show(ui, |ui| {
+                for e in self.overview.audit_entries.iter().rev().take(limit) {
+                    ui.label(&e.at);
+                    ui.label(&e.action);
+                    ui.label(e.record_kind.as_deref().unwrap_or(""));
+                    ui.label(e.author.get(..8).unwrap_or(&e.author));
+                    ui.end_row();
+                }
+            });
+    }
+}
+
+/// Criticality against supply risk, a point per technology (latest assessment). Hover shows
+/// the name and values; a click opens the nearest technology.
+fn risk_matrix_ui(ui: &mut egui::Ui, points: &[Point], commands: &mut Vec<Command>) {
+    ui.strong("Risk matrix (latest assessments)");
+    if points.is_empty() {
+        ui.label("No assessment with both criticality and supply risk yet");
+        return;
+    }
+    let response = Plot::new("risk_matrix")
+        .height(320.0)
+        .x_axis_label("criticality (0-10)")
+        .y_axis_label("supply risk")
+        .include_x(0.0)
+        .include_x(10.0)
+        .include_y(0.0)
+        .allow_scroll(false)
+        .label_formatter(|pos| match pos {
+            egui_plot::HoverPosition::NearDataPoint {
+                plot_name,
+                position,
+                ..
+            } => Some(format!(
+                "{plot_name}\ncriticality {:.1}, supply risk {:.2}",
+                position.x, position.y
+            )),
+            egui_plot::HoverPosition::Elsewhere { .. } => None,
+        })
+        .show(ui, |plot_ui| {
+            for p in points {
+                let xy = [
+                    p.criticality.unwrap_or_default(),
+                    p.supply_risk.unwrap_or_default(),
+                ];
+                plot_ui.points(
+                    Points::new(p.name.clone(), PlotPoints::from(vec![xy]))
+                        .radius(5.0)
+                        .color(theme::MATRIX_POINT),
+                );
+            }
+            plot_ui
+                .response()
+                .clicked()
+                .then(|| plot_ui.pointer_coordinate())
+                .flatten()
+        });
+    if let Some(at) = response.inner {
+        // Nearest point in screen distance.
+        let transform = &response.transform;
+        let click = transform.position_from_point(&at);
+        let nearest = points
+            .iter()
+            .map(|p| {
+                let pos = transform.position_from_point(&egui_plot::PlotPoint::new(
+                    p.criticality.unwrap_or_default(),
+                    p.supply_risk.unwrap_or_default(),
+                ));
+                (pos.distance(click), p.id)
+            })
+            .min_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some((distance, id)) = nearest
+            && distance < 12.0
+        {
+            commands.push(Command::Edit(Kind::Technology, Some(id)));
+        }
+    }
+}
