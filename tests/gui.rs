@@ -311,3 +311,37 @@ fn dashboard_shows_watchlist_dependencies_and_opens_records() {
     harness.run_steps(4);
     harness.get_by_label("Edit technology");
 }
+
+#[test]
+fn editor_shows_related_records_and_picks_references() {
+    let env = Env::new();
+    let file = sample(&env, "r.observatory");
+    let (mut harness, _clock) = harness(&env, &file);
+    unlock(&mut harness, PASSPHRASE);
+    harness.get_by_label("Items").click();
+    harness.run_steps(3);
+    harness.get_by_label("Gallium").click();
+    harness.run_steps(4);
+    harness.get_by_label("Edit item");
+    harness.get_by_label("Related records (1)");
+    harness.get_by_label("link: Gallium produced-in China (CN)");
+    harness.get_by_label("Cancel").click();
+    harness.run_steps(3);
+    // A new link: pick its source from the list instead of typing an id.
+    harness.get_by_label("Links").click();
+    harness.run_steps(3);
+    harness.get_by_label("Add link").click();
+    harness.run_steps(4);
+    harness.get_by_label("Pick from…").click();
+    harness.run_steps(3);
+    type_into(&mut harness, "Filter", "gall");
+    harness.get_by_label("item: Gallium").click();
+    harness.run_steps(3);
+    harness.get_by_label("-> item: Gallium");
+    harness.get_by_label("Pick to…").click();
+    harness.run_steps(3);
+    type_into(&mut harness, "Filter", "(JP)");
+    harness.get_by_label("country: Japan (JP)").click();
+    harness.run_steps(3);
+    harness.get_by_label("-> country: Japan (JP)");
+}

@@ -80,6 +80,36 @@ fn every_kind_round_trips_through_save_and_reopen() {
         })))
         .unwrap();
     session.save().unwrap();
+    // Everything that cites the source, and what refers to the technology.
+    let citing: Vec<Kind> = session
+        .referring_to(source)
+        .unwrap()
+        .iter()
+        .map(|r| r.kind)
+        .collect();
+    assert_eq!(
+        citing,
+        [
+            Kind::Item,
+            Kind::Organisation,
+            Kind::Link,
+            Kind::Assessment,
+            Kind::Measure,
+            Kind::Event
+        ]
+    );
+    let on_technology: Vec<Kind> = session
+        .referring_to(technology)
+        .unwrap()
+        .iter()
+        .map(|r| r.kind)
+        .collect();
+    assert_eq!(on_technology, [Kind::Assessment, Kind::Measure]);
+    assert_eq!(
+        session.describe(&link.to_string()),
+        "Gallium supplied-by Example Gallium Ltd"
+    );
+    assert_eq!(session.describe("DE"), "Germany (DE)");
 
     let before: Vec<_> = Kind::ALL
         .iter()

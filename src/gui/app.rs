@@ -478,7 +478,7 @@ impl Unlocked {
             }
             Command::Edit(kind, id) => {
                 let record = id.and_then(|id| self.session.get(kind, id).ok());
-                self.editor = Some(Editor::new(kind, record.as_ref()));
+                self.editor = Some(Editor::new(kind, record.as_ref(), &self.session));
             }
             Command::Apply { kind, id, input } => {
                 let result = match id {

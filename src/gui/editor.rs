@@ -25,6 +25,12 @@ pub struct Editor {
     errors: BTreeMap<String, String>,
     general_error: Option<String>,
     attachment_bytes: Option<usize>,
+    /// For each reference field: the records (or countries) it may point to, as (id, label).
+    candidates: BTreeMap<&'static str, Vec<(String, String)>>,
+    /// Filter typed in a picker.
+    pick_filter: String,
+    /// Live records that refer to this one, as (kind, id, description).
+    related: Vec<(Kind, Uuid, String)>,
 }
 
 /// `dual_use` -> "Dual use".
@@ -56,6 +62,53 @@ fn draft_text(value: &serde_json::Value) -> String {
     }
 }
 
+/// A "Pick" menu listing `candidates` (filtered by what is typed); a choice replaces the
+/// draft, or is added to it for a list.
+fn picker_ui(
+    ui: &mut egui::Ui,
+    field: &str,
+    draft: &mut String,
+    list: bool,
+    candidates: &[(String, String)],
+    filter: &mut String,
+) {
+    const SHOWN: usize = 50;
+    ui.menu_button(
+        format!("Pick {}…", field_title(field).to_lowercase()),
+        |ui| {
+            let l = ui.label("Filter");
+            ui.add(egui::TextEdit::singleline(filter).desired_width(320.0))
+                .labelled_by(l.id);
+            let needle = filter.to_lowercase();
+            let matching: Vec<&(String, String)> = candidates
+                .iter()
+                .filter(|(_, text)| text.to_lowercase().contains(&needle))
+                .collect();
+            egui::ScrollArea::vertical()
+                .max_height(300.0)
+                .show(ui, |ui| {
+                    for (id, text) in matching.iter().take(SHOWN) {
+                        if ui.button(text.as_str()).clicked() {
+                            if list && !draft.trim().is_empty() {
+                                if !draft.split(',').any(|d| d.trim() == id) {
+                                    draft.push_str(", ");
+                                    draft.push_str(id);
+                                }
+                            } else {
+                                draft.clone_from(id);
+                            }
+                            filter.clear();
+                            ui.close();
+                        }
+                    }
+                });
+            if matching.len() > SHOWN {
+                ui.label(format!("{} more: type to narrow", matching.len() - SHOWN));
+            }
+        },
+    );
+}
+
 /// A drop-down of `options` plus "—" (no value), editing the draft text.
 fn choice_ui(ui: &mut egui::Ui, id: &str, draft: &mut String, options: &[&str], label: egui::Id) {
     let shown = if draft.is_empty() {
@@ -75,9 +128,38 @@ fn choice_ui(ui: &mut egui::Ui, id: &str, draft: &mut String, options: &[&str], 
         .labelled_by(label);
 }
 
+/// The records each reference field of `kind` may point to (read once, when the editor opens).
+fn candidates(kind: Kind, session: &Session) -> BTreeMap<&'static str, Vec<(String, String)>> {
+    let mut out = BTreeMap::new();
+    for field in kind.fields() {
+        let kinds: &[Kind] = match field.ty {
+            FieldType::Ref(kinds) | FieldType::RefList(kinds) => kinds,
+            FieldType::Node => &[Kind::Technology, Kind::Item, Kind::Organisation],
+            _ => continue,
+        };
+        let mut list: Vec<(String, String)> = kinds
+            .iter()
+            .flat_map(|k| session.list(*k).unwrap_or_default())
+            .map(|r| {
+                let id = r.meta.id.to_string();
+                let label = format!("{}: {}", r.kind, session.describe(&id));
+                (id, label)
+            })
+            .collect();
+        if field.ty == FieldType::Node {
+            list.extend(
+                crate::model::country::all()
+                    .map(|c| (c.code.clone(), format!("country: {} ({})", c.name, c.code))),
+            );
+        }
+        out.insert(field.name, list);
+    }
+    out
+}
+
 impl Editor {
     /// An editor on `record`, or on a new record of `kind`.
-    pub(super) fn new(kind: Kind, record: Option<&Record>) -> Self {
+    pub(super) fn new(kind: Kind, record: Option<&Record>, session: &Session) -> Self {
         let mut drafts = BTreeMap::new();
         for field in kind.fields() {
             let text = record
@@ -101,6 +183,14 @@ impl Editor {
                 .and_then(|r| r.fields.get("attachment"))
                 .and_then(|v| v.as_str())
                 .map(|s| s.len() * 3 / 4),
+            candidates: candidates(kind, session),
+            pick_filter: String::new(),
+            related: record
+                .and_then(|r| session.referring_to(r.meta.id).ok())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| (r.kind, r.meta.id, session.describe(&r.meta.id.to_string())))
+                .collect(),
         }
     }
 
@@ -184,7 +274,6 @@ impl Editor {
     pub(super) fn window(
         &mut self,
         ctx: &egui::Context,
-        session: &Session,
         commands: &mut Vec<Command>,
         close: &mut bool,
         confirm_delete: &mut Option<(Kind, Uuid, String)>,
@@ -230,11 +319,30 @@ impl Editor {
                                 });
                                 ui.end_row();
                                 for field in self.kind.fields() {
-                                    self.field_ui(ui, field, session);
+                                    self.field_ui(ui, field);
                                     ui.end_row();
                                 }
                             });
                     });
+                if !self.related.is_empty() {
+                    egui::CollapsingHeader::new(format!(
+                        "Related records ({})",
+                        self.related.len()
+                    ))
+                    .default_open(true)
+                    .show(ui, |ui| {
+                        egui::ScrollArea::vertical()
+                            .id_salt("related")
+                            .max_height(140.0)
+                            .show(ui, |ui| {
+                                for (kind, id, text) in &self.related {
+                                    if ui.link(format!("{kind}: {text}")).clicked() {
+                                        commands.push(Command::Edit(*kind, Some(*id)));
+                                    }
+                                }
+                            });
+                    });
+                }
                 if let Some(error) = &self.general_error {
                     ui.colored_label(theme::ERROR, error);
                 }
@@ -267,7 +375,7 @@ impl Editor {
         }
     }
 
-    fn field_ui(&mut self, ui: &mut egui::Ui, field: &crate::model::Field, session: &Session) {
+    fn field_ui(&mut self, ui: &mut egui::Ui, field: &crate::model::Field) {
         let title = if field.required {
             format!("{} *", field_title(field.name))
         } else {
@@ -316,20 +424,28 @@ impl Editor {
                         None => "none (attach with the command line)".to_owned(),
                     });
                 }
-                FieldType::Ref(kinds) | FieldType::RefList(kinds) => {
-                    ui.add(
-                        egui::TextEdit::singleline(draft)
-                            .desired_width(380.0)
-                            .hint_text("record id"),
-                    )
-                    .labelled_by(label.id);
-                    // Show what the ids refer to.
+                FieldType::Ref(_) | FieldType::RefList(_) | FieldType::Node => {
+                    let candidates = self.candidates.get(name).map_or(&[][..], Vec::as_slice);
+                    ui.horizontal(|ui| {
+                        ui.add(
+                            egui::TextEdit::singleline(draft)
+                                .desired_width(300.0)
+                                .hint_text("record id"),
+                        )
+                        .labelled_by(label.id);
+                        picker_ui(
+                            ui,
+                            name,
+                            draft,
+                            field.ty.is_list(),
+                            candidates,
+                            &mut self.pick_filter,
+                        );
+                    });
+                    // What the ids refer to.
                     for id in draft.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                        let found = Uuid::parse_str(id)
-                            .ok()
-                            .and_then(|uuid| kinds.iter().find_map(|k| session.get(*k, uuid).ok()));
-                        match found {
-                            Some(r) => ui.small(format!("-> {} {}", r.kind, r.label())),
+                        match candidates.iter().find(|(c, _)| c.eq_ignore_ascii_case(id)) {
+                            Some((_, text)) => ui.small(format!("-> {text}")),
                             None => ui.small("-> not found"),
                         };
                     }

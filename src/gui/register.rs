@@ -306,13 +306,7 @@ impl Unlocked {
         });
         if let Some(editor) = &mut self.editor {
             let mut close = false;
-            editor.window(
-                ui.ctx(),
-                &self.session,
-                commands,
-                &mut close,
-                &mut self.confirm_delete,
-            );
+            editor.window(ui.ctx(), commands, &mut close, &mut self.confirm_delete);
             if close {
                 self.editor = None;
             }

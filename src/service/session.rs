@@ -183,6 +183,46 @@ impl Session {
         Ok(self.store.search(kind, text)?)
     }
 
+    /// Live records that refer to `id` (a technology's assessments, measures, links, ...).
+    pub fn referring_to(&self, id: Uuid) -> Result<Vec<Record>, ServiceError> {
+        let mut records = Vec::new();
+        for (kind, found) in self.store.referring_to(id)? {
+            if let Some(record) = self.store.get(kind, found)? {
+                records.push(record);
+            }
+        }
+        Ok(records)
+    }
+
+    /// What a reference shows as: the record's label (a link as "from kind to"), or the
+    /// country's name; the id itself when it is unknown.
+    #[must_use]
+    pub fn describe(&self, id: &str) -> String {
+        if let Ok(uuid) = Uuid::parse_str(id) {
+            let Ok(Some((kind, _))) = self.store.find_kind(uuid) else {
+                return id.to_owned();
+            };
+            let Ok(Some(record)) = self.store.get(kind, uuid) else {
+                return id.to_owned();
+            };
+            return match kind {
+                Kind::Link => format!(
+                    "{} {} {}",
+                    self.describe(record.text("from_id").unwrap_or_default()),
+                    record.text("link_kind").unwrap_or_default(),
+                    self.describe(record.text("to_id").unwrap_or_default()),
+                ),
+                Kind::Assessment => format!(
+                    "{} of {}",
+                    record.text("date").unwrap_or_default(),
+                    self.describe(record.text("subject_id").unwrap_or_default())
+                ),
+                _ => record.label(),
+            };
+        }
+        country::by_code(id).map_or_else(|| id.to_owned(), |c| format!("{} ({})", c.name, c.code))
+    }
+
     /// One live record.
     pub fn get(&self, kind: Kind, id: Uuid) -> Result<Record, ServiceError> {
         match self.store.get(kind, id)? {

@@ -549,6 +549,38 @@ impl Store {
         Ok(ids)
     }
 
+    /// Live records that refer to `id` in any reference field (single or list), by kind then
+    /// id.
+    pub fn referring_to(&self, id: Uuid) -> Result<Vec<(Kind, Uuid)>, StoreError> {
+        let mut out = Vec::new();
+        let text = id.to_string();
+        let in_list = format!("%\"{text}\"%");
+        for kind in Kind::ALL {
+            for field in kind.fields() {
+                let (operator, value) = match field.ty {
+                    FieldType::Ref(_) | FieldType::Node => ("=", &text),
+                    FieldType::RefList(_) => ("LIKE", &in_list),
+                    _ => continue,
+                };
+                let sql = format!(
+                    "SELECT id FROM {} WHERE deleted = 0 AND {} {operator} ?1",
+                    kind.name(),
+                    quote(field.name)
+                );
+                let mut stmt = self.conn.prepare_cached(&sql)?;
+                let ids = stmt.query_map(params![value], |r| r.get::<_, String>(0))?;
+                for found in ids {
+                    if let Ok(found) = Uuid::parse_str(&found?) {
+                        out.push((kind, found));
+                    }
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
     /// Live and deleted counts of a kind.
     pub fn counts(&self, kind: Kind) -> Result<Counts, StoreError> {
         let sql = format!(
