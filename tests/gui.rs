@@ -345,3 +345,50 @@ fn editor_shows_related_records_and_picks_references() {
     harness.run_steps(3);
     harness.get_by_label("-> country: Japan (JP)");
 }
+
+#[test]
+fn help_about_settings_and_a_shorter_idle_lock() {
+    let env = Env::new();
+    let file = new_file(&env, "h.observatory");
+    let (mut harness, clock) = harness(&env, &file);
+    harness.get_by_label("About").click();
+    harness.run_steps(3);
+    harness.get_by_label(&format!("Observatory {}", env!("CARGO_PKG_VERSION")));
+    harness
+        .get_by_label("Critical technology areas: Commission Recommendation (EU) 2023/2113, Annex");
+    harness.get_by_label("About").click(); // toggles it closed
+    harness.run_steps(3);
+    assert!(harness.query_by_label("About Observatory").is_none());
+    unlock(&mut harness, PASSPHRASE);
+    assert!(harness.state().is_unlocked());
+    harness.key_press(egui::Key::F1);
+    harness.run_steps(3);
+    harness.get_by_label("lock now");
+    harness.key_press(egui::Key::F1);
+    harness.run_steps(3);
+    assert!(
+        harness.query_by_label("lock now").is_none(),
+        "F1 toggles the help"
+    );
+    harness.get_by_label("Settings").click();
+    harness.run_steps(3);
+    harness.get_by_label("Dark").click();
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().prefs.theme,
+        observatory::gui::theme::Mode::Dark
+    );
+    assert_eq!(harness.ctx.theme(), egui::Theme::Dark);
+    // Ctrl+N opens a new record in the register shown; Escape closes it.
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::N);
+    harness.run_steps(4);
+    harness.get_by_label("New technology");
+    harness.key_press(egui::Key::Escape);
+    harness.run_steps(3);
+    assert!(harness.query_by_label("New technology").is_none());
+    // The idle time is a preference.
+    harness.state_mut().prefs.idle_lock_minutes = 2;
+    clock.advance(Duration::from_secs(121));
+    harness.run_steps(2);
+    assert!(!harness.state().is_unlocked());
+}

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::dashboard::Overview;
 use super::editor::Editor;
+use super::prefs::Preferences;
 use super::register::Register;
 use super::theme;
 use super::welcome::Welcome;
@@ -32,8 +33,26 @@ impl Clock for SystemClock {
     }
 }
 
-/// Default idle time before the app locks itself.
-pub const DEFAULT_IDLE_LOCK: Duration = Duration::from_mins(10);
+/// The shortcuts, as the Help window lists them.
+const SHORTCUTS: &[(&str, &str)] = &[
+    ("Ctrl+L", "lock now"),
+    ("Ctrl+N", "new record in the register shown"),
+    ("Ctrl+Z", "undo the last applied edit"),
+    (
+        "Up / Down, Enter",
+        "move in a table, open the selected record",
+    ),
+    ("Escape", "close the editor without applying"),
+    ("F1", "this help"),
+];
+
+/// Credits shown in the About box.
+const DATA_SOURCES: &[&str] = &[
+    "Critical technology areas: Commission Recommendation (EU) 2023/2113, Annex",
+    "Countries: ISO 3166-1, from Debian's iso-codes (LGPL-2.1+)",
+    "Technology readiness levels: Horizon Europe General Annexes",
+];
+
 /// Quiet time after an edit before the autosave starts.
 const AUTOSAVE_DEBOUNCE: Duration = Duration::from_millis(1500);
 
@@ -91,6 +110,19 @@ pub enum Command {
     Delete(Kind, Uuid),
     /// Undo the last applied edit.
     Undo,
+    /// Open or close one of the app's windows.
+    Toggle(AppWindow),
+}
+
+/// Windows of the app besides the editor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppWindow {
+    /// Keyboard shortcuts and how things work.
+    Help,
+    /// Version, sources, security note.
+    About,
+    /// Preferences.
+    Settings,
 }
 
 /// Save state shown in the status bar.
@@ -141,8 +173,11 @@ pub struct ObservatoryApp {
     pub(super) busy: Option<String>,
     pub(super) error: Option<String>,
     last_activity: Instant,
-    /// Idle time before locking.
-    pub idle_lock: Duration,
+    /// Theme and idle lock.
+    pub prefs: Preferences,
+    persist: bool,
+    theme_applied: Option<super::theme::Mode>,
+    open_windows: Vec<AppWindow>,
     /// Highest level of what was on screen when last unlocked: the banner keeps it while locked.
     pub(super) last_marking: Classification,
     commands: Vec<Command>,
@@ -150,19 +185,33 @@ pub struct ObservatoryApp {
 }
 
 impl ObservatoryApp {
-    /// A new app on the welcome screen.
+    /// A new app on the welcome screen, with default preferences and nothing read from or
+    /// written to the user's config folder (tests, tools).
     #[must_use]
     pub fn new(clock: Box<dyn Clock>) -> Self {
+        Self::build(clock, Preferences::default(), false)
+    }
+
+    /// The app as users start it: saved preferences and recent files.
+    #[must_use]
+    pub fn with_saved_preferences(clock: Box<dyn Clock>) -> Self {
+        Self::build(clock, Preferences::load(), true)
+    }
+
+    fn build(clock: Box<dyn Clock>, prefs: Preferences, persist: bool) -> Self {
         let now = clock.now();
         ObservatoryApp {
             clock,
-            welcome: Welcome::new(),
+            welcome: Welcome::new(persist),
             unlocked: None,
             job: None,
             busy: None,
             error: None,
             last_activity: now,
-            idle_lock: DEFAULT_IDLE_LOCK,
+            prefs,
+            persist,
+            theme_applied: None,
+            open_windows: Vec::new(),
             last_marking: Classification::Unclassified,
             commands: Vec::new(),
             title: String::new(),
@@ -225,16 +274,16 @@ impl ObservatoryApp {
         if active {
             self.last_activity = now;
         }
-        if self.unlocked.is_some() && now.duration_since(self.last_activity) >= self.idle_lock {
-            self.commands.push(Command::Lock);
-        }
-        if ui
-            .ctx()
-            .input(|i| i.modifiers.command && i.key_pressed(egui::Key::L))
-            && self.unlocked.is_some()
+        if self.unlocked.is_some()
+            && now.duration_since(self.last_activity) >= self.prefs.idle_lock()
         {
             self.commands.push(Command::Lock);
         }
+        if self.theme_applied != Some(self.prefs.theme) {
+            super::theme::apply(ui.ctx(), self.prefs.theme);
+            self.theme_applied = Some(self.prefs.theme);
+        }
+        self.shortcuts(ui.ctx());
         self.poll_jobs();
 
         let level = self.marking();
@@ -256,6 +305,7 @@ impl ObservatoryApp {
                 );
             }
         });
+        self.windows_ui(ui.ctx(), &mut commands);
         for command in commands {
             self.apply(command, now);
         }
@@ -285,6 +335,123 @@ impl ObservatoryApp {
             } else {
                 1000
             }));
+    }
+
+    /// Keyboard shortcuts (listed in the Help window).
+    fn shortcuts(&mut self, ctx: &egui::Context) {
+        let (lock, help, undo, new, escape) = ctx.input(|i| {
+            (
+                i.modifiers.command && i.key_pressed(egui::Key::L),
+                i.key_pressed(egui::Key::F1),
+                i.modifiers.command && i.key_pressed(egui::Key::Z),
+                i.modifiers.command && i.key_pressed(egui::Key::N),
+                i.key_pressed(egui::Key::Escape),
+            )
+        });
+        if help {
+            self.commands.push(Command::Toggle(AppWindow::Help));
+        }
+        let Some(u) = &mut self.unlocked else { return };
+        if lock {
+            self.commands.push(Command::Lock);
+        }
+        // Ctrl+Z in a text field undoes typing there, not the last applied edit.
+        let typing = ctx.memory(|m| m.focused().is_some());
+        if undo && !typing {
+            self.commands.push(Command::Undo);
+        }
+        if new && let View::Register(kind) = u.view {
+            self.commands.push(Command::Edit(kind, None));
+        }
+        if escape {
+            u.editor = None;
+            u.confirm_delete = None;
+        }
+    }
+
+    /// Help, About and Settings.
+    fn windows_ui(&mut self, ctx: &egui::Context, commands: &mut Vec<Command>) {
+        for window in self.open_windows.clone() {
+            let mut open = true;
+            match window {
+                AppWindow::Help => {
+                    egui::Window::new("Help")
+                        .open(&mut open)
+                        .anchor(egui::Align2::RIGHT_TOP, [-16.0, 40.0])
+                        .default_width(420.0).show(ctx, |ui| {
+                        ui.strong("Keyboard shortcuts");
+                        egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
+                            for (keys, what) in SHORTCUTS {
+                                ui.label(*keys);
+                                ui.label(*what);
+                                ui.end_row();
+                            }
+                        });
+                        ui.separator();
+                        ui.label("Every record carries a classification. The banners at top and bottom and the window title show the highest level of anything on screen.");
+                        ui.label("Changes are saved automatically, encrypted, a moment after each edit. Deleted records stay as tombstones so that deletions reach the other members.");
+                    });
+                }
+                AppWindow::About => {
+                    egui::Window::new("About Observatory")
+                        .open(&mut open)
+                        .anchor(egui::Align2::RIGHT_TOP, [-16.0, 40.0])
+                        .default_width(420.0).show(ctx, |ui| {
+                        ui.label(format!("Observatory {}", env!("CARGO_PKG_VERSION")));
+                        ui.label("Register, supply chains and dependencies of critical technologies, for the expert group of the EU Observatory of critical technologies.");
+                        ui.separator();
+                        ui.strong("Reference data");
+                        for line in DATA_SOURCES {
+                            ui.label(*line);
+                        }
+                        ui.separator();
+                        ui.label("Files are encrypted with age (X25519, scrypt for identities). Deployment on a classified system needs accreditation and approved cryptography: this tool provides the technical controls, not the approval.");
+                    });
+                }
+                AppWindow::Settings => {
+                    let mut changed = false;
+                    egui::Window::new("Settings")
+                        .open(&mut open)
+                        .anchor(egui::Align2::RIGHT_TOP, [-16.0, 40.0])
+                        .default_width(420.0)
+                        .show(ctx, |ui| {
+                            ui.horizontal(|ui| {
+                                ui.label("Theme");
+                                changed |= ui
+                                    .radio_value(
+                                        &mut self.prefs.theme,
+                                        super::theme::Mode::Light,
+                                        "Light",
+                                    )
+                                    .changed();
+                                changed |= ui
+                                    .radio_value(
+                                        &mut self.prefs.theme,
+                                        super::theme::Mode::Dark,
+                                        "Dark",
+                                    )
+                                    .changed();
+                            });
+                            ui.horizontal(|ui| {
+                                let l = ui.label("Lock after idle minutes");
+                                changed |= ui
+                                    .add(
+                                        egui::DragValue::new(&mut self.prefs.idle_lock_minutes)
+                                            .range(1..=120),
+                                    )
+                                    .labelled_by(l.id)
+                                    .changed();
+                            });
+                        });
+                    if changed && self.persist {
+                        self.prefs.save();
+                    }
+                }
+            }
+            if !open {
+                commands.push(Command::Toggle(window));
+            }
+        }
     }
 
     fn status_bar(&self, ui: &mut egui::Ui) {
@@ -393,6 +560,13 @@ impl ObservatoryApp {
                 });
             }
             Command::Lock => self.lock(),
+            Command::Toggle(window) => {
+                if let Some(i) = self.open_windows.iter().position(|w| *w == window) {
+                    self.open_windows.remove(i);
+                } else {
+                    self.open_windows.push(window);
+                }
+            }
             other => {
                 if let Some(u) = &mut self.unlocked {
                     u.apply(other, now);
@@ -533,7 +707,10 @@ impl Unlocked {
                     Err(e) => self.message = Some(format!("Cannot undo: {e}")),
                 }
             }
-            Command::Unlock { .. } | Command::Create { .. } | Command::Lock => {}
+            Command::Unlock { .. }
+            | Command::Create { .. }
+            | Command::Lock
+            | Command::Toggle(_) => {}
         }
     }
 

@@ -9,6 +9,7 @@
 pub mod app;
 mod dashboard;
 mod editor;
+mod prefs;
 mod register;
 pub mod theme;
 mod welcome;
@@ -28,9 +29,10 @@ pub fn run() -> anyhow::Result<()> {
     eframe::run_native(
         "Observatory",
         options,
-        Box::new(|cc| {
-            theme::apply(&cc.egui_ctx, theme::Mode::Light);
-            Ok(Box::new(Native(ObservatoryApp::new(Box::new(SystemClock)))))
+        Box::new(|_cc| {
+            Ok(Box::new(Native(ObservatoryApp::with_saved_preferences(
+                Box::new(SystemClock),
+            ))))
         }),
     )
     .map_err(|e| anyhow::anyhow!("{e}"))

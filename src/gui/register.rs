@@ -3,7 +3,7 @@
 
 use egui_extras::{Column, TableBuilder};
 
-use super::app::{Command, Unlocked, View};
+use super::app::{AppWindow, Command, Unlocked, View};
 use super::theme;
 use crate::model::{Classification, Kind, Record};
 
@@ -292,6 +292,16 @@ impl Unlocked {
                     .clicked()
                 {
                     commands.push(Command::Lock);
+                }
+                ui.separator();
+                for (label, window) in [
+                    ("Settings", AppWindow::Settings),
+                    ("Help", AppWindow::Help),
+                    ("About", AppWindow::About),
+                ] {
+                    if ui.button(label).clicked() {
+                        commands.push(Command::Toggle(window));
+                    }
                 }
             });
         egui::CentralPanel::default().show(ui, |ui| {

@@ -5,9 +5,10 @@ use egui::Color32;
 use crate::model::Classification;
 
 /// Light or dark.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
     /// Light theme.
+    #[default]
     Light,
     /// Dark theme.
     Dark,

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::app::Command;
+use super::app::{AppWindow, Command};
 use super::theme;
 use crate::crypto::{Passphrase, Profile};
 use crate::model::Classification;
@@ -69,26 +69,17 @@ pub struct Welcome {
     recent: Vec<PathBuf>,
     picker: Option<Picker>,
     profile_error: Option<String>,
-}
-
-fn recent_list_path() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
-    Some(base.join("observatory").join("recent-files"))
+    persist: bool,
 }
 
 impl Welcome {
-    pub(super) fn new() -> Self {
-        let recent = recent_list_path()
-            .and_then(|p| std::fs::read_to_string(p).ok())
-            .map(|text| {
-                text.lines()
-                    .filter(|l| !l.is_empty())
-                    .map(PathBuf::from)
-                    .collect()
-            })
-            .unwrap_or_default();
+    /// `persist`: read and write the recent-files list (off in tests).
+    pub(super) fn new(persist: bool) -> Self {
+        let recent = if persist {
+            super::prefs::recent_files()
+        } else {
+            Vec::new()
+        };
         Welcome {
             file: std::env::var("OBSERVATORY_FILE").unwrap_or_default(),
             identity: std::env::var("OBSERVATORY_IDENTITY").unwrap_or_default(),
@@ -101,6 +92,7 @@ impl Welcome {
             recent,
             picker: None,
             profile_error: None,
+            persist,
         }
     }
 
@@ -109,14 +101,8 @@ impl Welcome {
         self.recent.retain(|p| p != path);
         self.recent.insert(0, path.to_owned());
         self.recent.truncate(8);
-        if let Some(list) = recent_list_path() {
-            let text = self.recent.iter().fold(String::new(), |mut text, p| {
-                text.push_str(&p.display().to_string());
-                text.push('\n');
-                text
-            });
-            let _ = list.parent().map(std::fs::create_dir_all);
-            let _ = std::fs::write(list, text);
+        if self.persist {
+            super::prefs::save_recent_files(&self.recent);
         }
     }
 
@@ -146,6 +132,15 @@ impl Welcome {
             ui.columns(2, |columns| {
                 self.open_ui(&mut columns[0], busy.is_some(), commands);
                 self.create_ui(&mut columns[1], busy.is_some(), commands);
+            });
+            ui.add_space(8.0);
+            ui.horizontal(|ui| {
+                if ui.button("Help").clicked() {
+                    commands.push(Command::Toggle(AppWindow::Help));
+                }
+                if ui.button("About").clicked() {
+                    commands.push(Command::Toggle(AppWindow::About));
+                }
             });
         });
         self.picker_ui(ui.ctx());
