@@ -392,3 +392,98 @@ fn help_about_settings_and_a_shorter_idle_lock() {
     harness.run_steps(2);
     assert!(!harness.state().is_unlocked());
 }
+
+#[test]
+fn the_sample_observatory_opens_and_is_removed_on_lock() {
+    let env = Env::new();
+    let (mut harness, _clock) = harness(&env, &env.path("unused.observatory"));
+    harness.get_by_label("Open the sample observatory").click();
+    harness.run_steps(2);
+    harness.state_mut().wait_for_job();
+    harness.run_steps(3);
+    assert!(
+        harness.state().is_unlocked(),
+        "{:?}",
+        harness.state().error()
+    );
+    let path = harness.state().session().unwrap().store().path().to_owned();
+    assert!(path.exists());
+    harness.get_by_label("Dashboard").click();
+    harness.run_steps(3);
+    harness.get_by_label("TRL 6  High frequency chips (2026-06-30)");
+    harness.get_by_label("TRL 5  Quantum sensing and radar (2026-06-30)");
+    harness.get_by_label("Rare earth elements (heavy)");
+    harness.get_by_label("Lock").click();
+    harness.run_steps(3);
+    assert!(!harness.state().is_unlocked());
+    assert!(
+        !path.parent().unwrap().exists(),
+        "the sample's folder is removed"
+    );
+}
+
+#[test]
+fn undo_and_redo_of_add_edit_and_delete() {
+    let env = Env::new();
+    let file = sample(&env, "u.observatory");
+    let (mut harness, _clock) = harness(&env, &file);
+    unlock(&mut harness, PASSPHRASE);
+    harness.get_by_label("Items").click();
+    harness.run_steps(3);
+    let items = |h: &Harness<'static, ObservatoryApp>| {
+        h.state().session().unwrap().list(Kind::Item).unwrap().len()
+    };
+    assert_eq!(items(&harness), 1);
+    // Delete Gallium (with confirmation), undo, redo.
+    harness.get_by_label("Gallium").click();
+    harness.run_steps(4);
+    harness.get_by_label("Delete…").click();
+    harness.run_steps(3);
+    harness.get_by_label("Delete").click();
+    harness.run_steps(3);
+    assert_eq!(items(&harness), 0);
+    harness.get_by_label("Undo").click();
+    harness.run_steps(3);
+    assert_eq!(items(&harness), 1, "undo restores the deleted record");
+    harness.get_by_label("Redo").click();
+    harness.run_steps(3);
+    assert_eq!(items(&harness), 0, "redo deletes it again");
+    harness.get_by_label("Undo").click();
+    harness.run_steps(3);
+    // Add one, undo, redo with the keyboard.
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::N);
+    harness.run_steps(4);
+    type_into(&mut harness, "Name *", "Indium");
+    harness.get_by_label("Item kind *").click();
+    harness.run_steps(2);
+    // The table behind also shows "material": the drop-down's option is the last one.
+    harness
+        .query_all_by_label("material")
+        .last()
+        .unwrap()
+        .click();
+    harness.run_steps(2);
+    harness.get_by_label("Apply").click();
+    harness.run_steps(3);
+    assert_eq!(items(&harness), 2, "{:?}", harness.state().error());
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    harness.run_steps(3);
+    assert_eq!(items(&harness), 1);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Y);
+    harness.run_steps(3);
+    assert_eq!(items(&harness), 2);
+    let audit: Vec<String> = harness
+        .state()
+        .session()
+        .unwrap()
+        .store()
+        .audit_entries(None)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert!(
+        audit.ends_with(&["add".to_owned(), "delete".to_owned(), "restore".to_owned()]),
+        "{audit:?}"
+    );
+}

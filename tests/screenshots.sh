@@ -15,7 +15,10 @@ export OBSERVATORY_PASSPHRASE_FILE="$work/pass" OBSERVATORY_IDENTITY="$work/me.i
 "$bin" init "$work/sample.observatory" >/dev/null
 item=$("$bin" add "$work/sample.observatory" item --name Gallium --item-kind material --stage processing)
 "$bin" add "$work/sample.observatory" link --from-id "$item" --to-id CN --link-kind produced-in --share 93.8% --year 2023 >/dev/null
-"$bin" add "$work/sample.observatory" technology --name "GaN power amplifiers (sample)" --area semiconductors --domains defence,space --classification restricted >/dev/null
+tech=$("$bin" add "$work/sample.observatory" technology --name "GaN power amplifiers (sample)" --area semiconductors --domains defence,space --classification restricted)
+"$bin" add "$work/sample.observatory" assessment --subject-id "$tech" --date 2026-06-30 --trl 5 --criticality 8.2 --supply-risk 3.9 --eu-position lagging >/dev/null
+quantum=$("$bin" list "$work/sample.observatory" technology --format json | python3 -c 'import json,sys; print([r["id"] for r in json.load(sys.stdin)["records"] if r["name"]=="Quantum computing"][0])')
+"$bin" add "$work/sample.observatory" assessment --subject-id "$quantum" --date 2026-06-30 --trl 4 --criticality 6.5 --supply-risk 1.2 >/dev/null
 Xvfb :77 -screen 0 1366x768x24 >/dev/null 2>&1 & xvfb=$!
 sleep 1
 export DISPLAY=:77 OBSERVATORY_FILE="$work/sample.observatory" XDG_CONFIG_HOME="$work/config"
@@ -39,4 +42,9 @@ sleep 1
 xdotool mousemove 500 148 click 1
 sleep 1.5
 import -window root "$out/editor.png"
+xdotool key Escape
+sleep 0.5
+xdotool mousemove 55 49 click 1
+sleep 1.5
+import -window root "$out/dashboard.png"
 echo "wrote $(ls "$out"/*.png | tr '\n' ' ')"

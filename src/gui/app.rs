@@ -38,6 +38,7 @@ const SHORTCUTS: &[(&str, &str)] = &[
     ("Ctrl+L", "lock now"),
     ("Ctrl+N", "new record in the register shown"),
     ("Ctrl+Z", "undo the last applied edit"),
+    ("Ctrl+Y, Ctrl+Shift+Z", "redo what was undone"),
     (
         "Up / Down, Enter",
         "move in a table, open the selected record",
@@ -110,8 +111,12 @@ pub enum Command {
     Delete(Kind, Uuid),
     /// Undo the last applied edit.
     Undo,
+    /// Apply again what was undone.
+    Redo,
     /// Open or close one of the app's windows.
     Toggle(AppWindow),
+    /// Create and open the sample observatory (throwaway key, temporary folder).
+    OpenSample,
 }
 
 /// Windows of the app besides the editor.
@@ -138,7 +143,9 @@ pub enum SaveState {
     Failed(String),
 }
 
-type JobResult = Result<Session, String>;
+/// What a background open or create job hands back: the session, and for the sample the
+/// temporary folder to remove when it is locked.
+type JobResult = Result<(Session, Option<PathBuf>), String>;
 
 /// The unlocked state.
 pub struct Unlocked {
@@ -150,18 +157,23 @@ pub struct Unlocked {
     pub(super) save: SaveState,
     last_edit: Option<Instant>,
     save_job: Option<Receiver<Result<SaveOutcome, StoreError>>>,
-    undo: Vec<Undo>,
+    undo: Vec<Step>,
+    redo: Vec<Step>,
     pub(super) confirm_delete: Option<(Kind, Uuid, String)>,
+    /// The sample's temporary folder, removed on lock.
+    temp_dir: Option<PathBuf>,
     pub(super) message: Option<String>,
 }
 
-/// How to undo one applied edit.
+/// One applied edit, as undo and redo replay it.
 #[derive(Debug)]
-enum Undo {
-    /// Delete the record that was added.
+enum Step {
+    /// A record was added (undo deletes it, redo restores it).
     Added(Kind, Uuid),
-    /// Restore the previous values.
-    Edited(Kind, Uuid, RecordInput),
+    /// Values changed: the values before and the values applied.
+    Edited(Kind, Uuid, RecordInput, RecordInput),
+    /// A record was deleted (undo restores it, redo deletes it again).
+    Deleted(Kind, Uuid),
 }
 
 /// The whole app state.
@@ -259,6 +271,18 @@ impl ObservatoryApp {
         }
     }
 
+    /// Shows an already unlocked session (tools and benchmarks; users unlock on the welcome
+    /// screen).
+    pub fn open_session(&mut self, session: Session) {
+        self.unlocked = Some(Unlocked::new(session));
+    }
+
+    /// Shows a view of the unlocked observatory.
+    pub fn show(&mut self, view: View) {
+        let now = self.clock.now();
+        self.apply(Command::Navigate(view), now);
+    }
+
     /// Pre-fills the welcome screen (command line, tests).
     pub fn prefill(&mut self, file: &std::path::Path, identity: &std::path::Path) {
         self.welcome.file = file.display().to_string();
@@ -339,11 +363,14 @@ impl ObservatoryApp {
 
     /// Keyboard shortcuts (listed in the Help window).
     fn shortcuts(&mut self, ctx: &egui::Context) {
-        let (lock, help, undo, new, escape) = ctx.input(|i| {
+        let (lock, help, undo, redo, new, escape) = ctx.input(|i| {
             (
                 i.modifiers.command && i.key_pressed(egui::Key::L),
                 i.key_pressed(egui::Key::F1),
-                i.modifiers.command && i.key_pressed(egui::Key::Z),
+                i.modifiers.command && !i.modifiers.shift && i.key_pressed(egui::Key::Z),
+                i.modifiers.command
+                    && (i.key_pressed(egui::Key::Y)
+                        || i.modifiers.shift && i.key_pressed(egui::Key::Z)),
                 i.modifiers.command && i.key_pressed(egui::Key::N),
                 i.key_pressed(egui::Key::Escape),
             )
@@ -359,6 +386,9 @@ impl ObservatoryApp {
         let typing = ctx.memory(|m| m.focused().is_some());
         if undo && !typing {
             self.commands.push(Command::Undo);
+        }
+        if redo && !typing {
+            self.commands.push(Command::Redo);
         }
         if new && let View::Register(kind) = u.view {
             self.commands.push(Command::Edit(kind, None));
@@ -489,11 +519,15 @@ impl ObservatoryApp {
     fn finish_job(&mut self, result: JobResult) {
         self.busy = None;
         match result {
-            Ok(session) => {
+            Ok((session, temp_dir)) => {
                 self.error = None;
                 self.welcome.passphrase.clear();
-                self.welcome.remember(session.store().path());
-                self.unlocked = Some(Unlocked::new(session));
+                if temp_dir.is_none() {
+                    self.welcome.remember(session.store().path());
+                }
+                let mut unlocked = Unlocked::new(session);
+                unlocked.temp_dir = temp_dir;
+                self.unlocked = Some(unlocked);
             }
             Err(message) => {
                 // The passphrase is typed again after a failure, never kept around.
@@ -535,7 +569,9 @@ impl ObservatoryApp {
                 self.start_job("unlock", "Unlocking…", move || {
                     let identity =
                         Identity::read_file(&identity, &passphrase).map_err(|e| e.to_string())?;
-                    Session::open(&file, identity, OpenMode::ReadWrite).map_err(|e| e.to_string())
+                    let session = Session::open(&file, identity, OpenMode::ReadWrite)
+                        .map_err(|e| e.to_string())?;
+                    Ok((session, None))
                 });
             }
             Command::Create {
@@ -556,10 +592,12 @@ impl ObservatoryApp {
                     }
                     let identity =
                         Identity::read_file(&identity, &passphrase).map_err(|e| e.to_string())?;
-                    Session::create(&file, identity).map_err(|e| e.to_string())
+                    let session = Session::create(&file, identity).map_err(|e| e.to_string())?;
+                    Ok((session, None))
                 });
             }
             Command::Lock => self.lock(),
+            Command::OpenSample => self.start_job("sample", "Building the sample…", open_sample),
             Command::Toggle(window) => {
                 if let Some(i) = self.open_windows.iter().position(|w| *w == window) {
                     self.open_windows.remove(i);
@@ -600,8 +638,15 @@ impl ObservatoryApp {
             self.unlocked = Some(u);
             return;
         }
-        self.welcome.file = u.session.store().path().display().to_string();
+        let temp_dir = u.temp_dir.take();
+        if temp_dir.is_none() {
+            self.welcome.file = u.session.store().path().display().to_string();
+        }
         drop(u);
+        if let Some(dir) = temp_dir {
+            // The sample's throwaway key is gone: its (encrypted) file can go too.
+            let _ = std::fs::remove_dir_all(dir);
+        }
         self.error = None;
     }
 
@@ -625,6 +670,8 @@ impl Unlocked {
             last_edit: None,
             save_job: None,
             undo: Vec::new(),
+            redo: Vec::new(),
+            temp_dir: None,
             confirm_delete: None,
             message: None,
         }
@@ -657,17 +704,15 @@ impl Unlocked {
             Command::Apply { kind, id, input } => {
                 let result = match id {
                     None => self.session.add(kind, None, &input).map(|new_id| {
-                        self.undo.push(Undo::Added(kind, new_id));
+                        self.undo.push(Step::Added(kind, new_id));
                     }),
                     Some(id) => {
                         let before = self.session.get(kind, id).ok();
                         self.session.edit(kind, id, &input).map(|_| {
                             if let Some(before) = before {
-                                self.undo.push(Undo::Edited(
-                                    kind,
-                                    id,
-                                    previous_values(&before, &input),
-                                ));
+                                let previous = previous_values(&before, &input);
+                                self.undo
+                                    .push(Step::Edited(kind, id, previous, input.clone()));
                             }
                         })
                     }
@@ -675,6 +720,7 @@ impl Unlocked {
                 match result {
                     Ok(()) => {
                         self.editor = None;
+                        self.redo.clear();
                         self.changed(now, kind);
                     }
                     Err(e) => {
@@ -686,6 +732,8 @@ impl Unlocked {
             }
             Command::Delete(kind, id) => match self.session.delete(kind, id) {
                 Ok(()) => {
+                    self.undo.push(Step::Deleted(kind, id));
+                    self.redo.clear();
                     self.editor = None;
                     self.confirm_delete = None;
                     self.changed(now, kind);
@@ -694,23 +742,46 @@ impl Unlocked {
                 }
                 Err(e) => self.message = Some(e.to_string()),
             },
-            Command::Undo => {
-                let Some(step) = self.undo.pop() else { return };
-                let (kind, result) = match step {
-                    Undo::Added(kind, id) => (kind, self.session.delete(kind, id)),
-                    Undo::Edited(kind, id, input) => {
-                        (kind, self.session.edit(kind, id, &input).map(|_| ()))
+            Command::Undo | Command::Redo => {
+                let forward = matches!(command, Command::Redo);
+                let popped = if forward {
+                    self.redo.pop()
+                } else {
+                    self.undo.pop()
+                };
+                let Some(step) = popped else { return };
+                let (kind, result) = match (&step, forward) {
+                    (Step::Added(k, id), false) | (Step::Deleted(k, id), true) => {
+                        (*k, self.session.delete(*k, *id))
+                    }
+                    (Step::Added(k, id), true) | (Step::Deleted(k, id), false) => {
+                        (*k, self.session.restore(*k, *id))
+                    }
+                    (Step::Edited(k, id, before, after), _) => {
+                        let values = if forward { after } else { before };
+                        (*k, self.session.edit(*k, *id, values).map(|_| ()))
                     }
                 };
                 match result {
-                    Ok(()) => self.changed(now, kind),
-                    Err(e) => self.message = Some(format!("Cannot undo: {e}")),
+                    Ok(()) => {
+                        if forward {
+                            self.undo.push(step);
+                        } else {
+                            self.redo.push(step);
+                        }
+                        self.changed(now, kind);
+                    }
+                    Err(e) => {
+                        let verb = if forward { "redo" } else { "undo" };
+                        self.message = Some(format!("Cannot {verb}: {e}"));
+                    }
                 }
             }
             Command::Unlock { .. }
             | Command::Create { .. }
             | Command::Lock
-            | Command::Toggle(_) => {}
+            | Command::Toggle(_)
+            | Command::OpenSample => {}
         }
     }
 
@@ -787,6 +858,37 @@ impl Unlocked {
                 Ok(result) => self.finish_save(result),
                 Err(_) => self.save = SaveState::Failed("the save task stopped".into()),
             }
+        }
+    }
+}
+
+/// Builds the sample observatory in a new private temporary folder, encrypted to a throwaway
+/// key that lives only in memory.
+fn open_sample() -> JobResult {
+    let dir = std::env::temp_dir().join(format!(
+        "observatory-sample-{}-{}",
+        std::process::id(),
+        Uuid::now_v7()
+    ));
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(&dir)
+        .map_err(|e| format!("cannot create a folder for the sample: {e}"))?;
+    let build = || -> Result<Session, crate::service::ServiceError> {
+        let profile = Profile::new("Sample user", "EU", Classification::Unclassified)?;
+        let mut session =
+            Session::create(&dir.join("sample.observatory"), Identity::generate(profile))?;
+        session.add_sample_records()?;
+        session.save()?;
+        Ok(session)
+    };
+    match build() {
+        Ok(session) => Ok((session, Some(dir))),
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            Err(e.to_string())
         }
     }
 }

@@ -14,7 +14,7 @@ mod register;
 pub mod theme;
 mod welcome;
 
-pub use app::{Clock, ObservatoryApp, SystemClock};
+pub use app::{Clock, ObservatoryApp, SystemClock, View};
 
 /// Starts the desktop app.
 pub fn run() -> anyhow::Result<()> {

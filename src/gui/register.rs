@@ -287,6 +287,13 @@ impl Unlocked {
                     commands.push(Command::Undo);
                 }
                 if ui
+                    .button("Redo")
+                    .on_hover_text("Apply again what was undone")
+                    .clicked()
+                {
+                    commands.push(Command::Redo);
+                }
+                if ui
                     .button("Lock")
                     .on_hover_text("Lock now (Ctrl+L)")
                     .clicked()

@@ -134,6 +134,13 @@ impl Welcome {
                 self.create_ui(&mut columns[1], busy.is_some(), commands);
             });
             ui.add_space(8.0);
+            ui.group(|ui| {
+                ui.strong("Explore first");
+                ui.label("A sample register with example items, supply links, assessments and measures, all UNCLASSIFIED, encrypted to a throwaway key and removed when you lock.");
+                if ui.add_enabled(busy.is_none(), egui::Button::new("Open the sample observatory")).clicked() {
+                    commands.push(Command::OpenSample);
+                }
+            });
             ui.horizontal(|ui| {
                 if ui.button("Help").clicked() {
                     commands.push(Command::Toggle(AppWindow::Help));

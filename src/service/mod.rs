@@ -8,9 +8,11 @@
 mod error;
 pub mod export;
 mod import;
+mod sample;
 mod session;
 
 pub use error::ServiceError;
 pub use export::{EXPORT_FORMAT_TAG, ExportDocument};
 pub use import::{ImportDocument, ImportReport};
+pub use sample::EXAMPLE_NOTE;
 pub use session::{Info, RecordInput, Session, VerifyReport};

@@ -308,6 +308,29 @@ impl Session {
         Ok(())
     }
 
+    /// Brings a deleted record back (undo of a delete).
+    pub fn restore(&mut self, kind: Kind, id: Uuid) -> Result<(), ServiceError> {
+        let Some(record) = self.store.get(kind, id)? else {
+            return Err(crate::store::StoreError::UnknownRecord {
+                kind,
+                id: id.to_string(),
+            }
+            .into());
+        };
+        if !record.meta.deleted {
+            return Ok(());
+        }
+        self.store.write(&self.author, |w| {
+            w.update(kind, id, &[RecordChange::Deleted(false)])?;
+            w.audit(
+                "restore",
+                Some((kind, id)),
+                &serde_json::json!({ "label": record.label() }),
+            )
+        })?;
+        Ok(())
+    }
+
     /// Summary of the file.
     pub fn info(&self) -> Result<Info, ServiceError> {
         let store = &self.store;
