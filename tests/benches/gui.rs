@@ -71,9 +71,9 @@ fn bench(c: &mut Criterion) {
     app.open_session(session(dir.path(), "table.observatory", rows));
     app.show(View::Register(Kind::Technology));
     let ctx = egui::Context::default();
-    frame(&ctx, &mut app); // fonts and layout caches
+    warm_up(&ctx, &mut app, "table");
     c.bench_function("frame: Technologies table, 10,000 rows", |b| {
-        b.iter(|| frame(&ctx, &mut app))
+        b.iter(|| frame(&ctx, &mut app));
     });
 
     // Dashboard: 500 assessed technologies, 2,000 items with supply links.
@@ -99,7 +99,7 @@ fn bench(c: &mut Criterion) {
     app.open_session(session(dir.path(), "dashboard.observatory", sample));
     app.show(View::Dashboard);
     let ctx = egui::Context::default();
-    frame(&ctx, &mut app);
+    warm_up(&ctx, &mut app, "dashboard");
     c.bench_function(
         "frame: dashboard, 500 assessed technologies, 2,000 items",
         |b| {
