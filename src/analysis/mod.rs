@@ -100,11 +100,11 @@ pub fn concentration(
                 .values()
                 .map(|s| (s * scale * 100.0).powi(2))
                 .sum();
+            // fold from +0.0: an empty float sum is -0.0, which prints as "-0.0 %".
             let eu_share = by_country
                 .iter()
                 .filter(|(c, _)| country::is_eu(c))
-                .map(|(_, s)| s * scale)
-                .sum();
+                .fold(0.0, |total, (_, s)| total + s * scale);
             let (top_country, top_share) = by_country
                 .iter()
                 .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(a.0)))
@@ -224,5 +224,6 @@ mod tests {
         );
         assert_eq!((ga.top_country.as_str(), ga.year), ("CN", Some(2023)));
         assert!(ga.eu_share.abs() < 1e-12 && !ga.single_source);
+        assert!(ga.eu_share.is_sign_positive(), "no -0.0");
     }
 }
