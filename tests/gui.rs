@@ -487,3 +487,38 @@ fn undo_and_redo_of_add_edit_and_delete() {
         "{audit:?}"
     );
 }
+
+#[test]
+fn damaged_and_foreign_files_get_their_own_messages() {
+    let env = Env::new();
+    let file = new_file(&env, "x.observatory");
+    let good = std::fs::read(&file).unwrap();
+    std::fs::write(&file, &good[..good.len() / 2]).unwrap();
+    let (mut harness, _clock) = harness(&env, &file);
+    unlock(&mut harness, PASSPHRASE);
+    let error = harness.state().error().unwrap().to_owned();
+    assert!(
+        error.contains("damaged or truncated") && error.contains("backup"),
+        "{error}"
+    );
+    std::fs::write(&file, b"just some text, not an observatory").unwrap();
+    unlock(&mut harness, PASSPHRASE);
+    let error = harness.state().error().unwrap().to_owned();
+    assert!(error.contains("is not an observatory file"), "{error}");
+    harness.get_by_label(&error);
+    assert!(!harness.state().is_unlocked());
+}
+
+#[test]
+fn members_view_shows_this_members_card() {
+    let env = Env::new();
+    let file = new_file(&env, "m.observatory");
+    let (mut harness, _clock) = harness(&env, &file);
+    unlock(&mut harness, PASSPHRASE);
+    harness.get_by_label("Members").click();
+    harness.run_steps(3);
+    let card = env.identity().card();
+    harness.get_by_label(&card.fingerprint());
+    harness.get_by_label(&card.age_recipient);
+    harness.get_by_label("Copy my member card");
+}

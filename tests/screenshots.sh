@@ -47,4 +47,25 @@ sleep 0.5
 xdotool mousemove 55 49 click 1
 sleep 1.5
 import -window root "$out/dashboard.png"
+# Lock, then open the built-in sample from the welcome screen and shoot every view.
+xdotool mousemove 37 466 click 1
+sleep 1.5
+xdotool mousemove 108 374 click 1
+sleep 4
+shoot() { xdotool mousemove "$2" "$3" click 1; sleep 1.2; import -window root "$out/$1.png"; }
+shoot sample-dashboard 55 49
+shoot sample-technologies 62 78
+shoot sample-items 40 123
+shoot sample-organisations 64 152
+shoot sample-links 38 181
+shoot sample-assessments 61 222
+shoot sample-measures 51 251
+shoot sample-sources 46 280
+shoot sample-events 43 309
+shoot sample-members 48 338
+shoot sample-audit 50 367
+shoot sample-items 40 123
+shoot sample-item-editor 500 132
+xdotool key Escape
+shoot sample-help 37 523
 echo "wrote $(ls "$out"/*.png | tr '\n' ' ')"

@@ -66,6 +66,8 @@ pub enum View {
     Register(Kind),
     /// The audit log.
     Audit,
+    /// Members of the expert group (this member's card).
+    Members,
 }
 
 /// What views ask the app to do; applied once per frame.
@@ -682,7 +684,7 @@ impl Unlocked {
         let mut level = match self.view {
             View::Register(_) => self.register.visible_level(),
             View::Dashboard => self.overview.level,
-            View::Audit => Classification::Unclassified,
+            View::Audit | View::Members => Classification::Unclassified,
         };
         if let Some(editor) = &self.editor {
             level = level.max(editor.level());

@@ -53,7 +53,7 @@ impl Overview {
                     ..Overview::default()
                 }
             }
-            View::Register(_) => Overview::default(),
+            View::Register(_) | View::Members => Overview::default(),
         }
     }
 
@@ -180,6 +180,32 @@ impl Unlocked {
             ui.strong("Recent changes");
             self.audit_table(ui, 15);
         });
+    }
+
+    /// This member's card, to give to the others and to compare fingerprints aloud.
+    pub(super) fn members_ui(&self, ui: &mut egui::Ui) {
+        ui.heading("Members");
+        let card = self.session.identity().card();
+        ui.strong("You");
+        egui::Grid::new("card").num_columns(2).show(ui, |ui| {
+            for (label, value) in [
+                ("Name", card.profile.name.clone()),
+                ("Member State", card.profile.member_state.clone()),
+                ("Clearance", card.profile.clearance.marking().to_owned()),
+                ("age recipient", card.age_recipient.clone()),
+                ("Signing key (Ed25519)", card.signing_key_base64()),
+                ("Fingerprint", card.fingerprint()),
+            ] {
+                ui.label(label);
+                ui.monospace(value);
+                ui.end_row();
+            }
+        });
+        if ui.button("Copy my member card").clicked() {
+            ui.ctx().copy_text(card.to_string());
+        }
+        ui.add_space(8.0);
+        ui.label("Read the fingerprint aloud or compare it on paper before another member trusts your card. The other members' cards are added, verified and revoked with the encrypted exchange between members, which is not part of this version yet.");
     }
 
     pub(super) fn audit_ui(&self, ui: &mut egui::Ui) {

@@ -20,6 +20,8 @@ enum SortBy {
 pub struct Register {
     kind: Kind,
     records: Vec<Record>,
+    /// What the Name column shows for each record.
+    names: Vec<String>,
     pub(super) filter: String,
     shown: Vec<usize>,
     sort: (SortBy, bool),
@@ -31,6 +33,7 @@ impl Default for Register {
         Register {
             kind: Kind::Technology,
             records: Vec::new(),
+            names: Vec::new(),
             filter: String::new(),
             shown: Vec::new(),
             sort: (SortBy::Name, true),
@@ -62,6 +65,15 @@ impl Register {
         }
         self.kind = kind;
         self.records = session.list(kind).unwrap_or_default();
+        // Links and assessments name other records: show those names, not ids.
+        self.names = self
+            .records
+            .iter()
+            .map(|r| match kind {
+                Kind::Link | Kind::Assessment => session.describe(&r.meta.id.to_string()),
+                _ => r.label(),
+            })
+            .collect();
         self.apply_filter(session);
     }
 
@@ -84,12 +96,12 @@ impl Register {
 
     fn sort_shown(&mut self) {
         let (by, ascending) = self.sort;
-        let records = &self.records;
+        let (records, names) = (&self.records, &self.names);
         self.shown.sort_by(|&a, &b| {
             let (ra, rb) = (&records[a], &records[b]);
             let order = match by {
                 SortBy::Classification => ra.meta.classification.cmp(&rb.meta.classification),
-                SortBy::Name => ra.label().to_lowercase().cmp(&rb.label().to_lowercase()),
+                SortBy::Name => names[a].to_lowercase().cmp(&names[b].to_lowercase()),
                 SortBy::Detail => ra.detail().cmp(&rb.detail()),
                 SortBy::Updated => ra.meta.updated.cmp(&rb.meta.updated),
             };
@@ -229,7 +241,8 @@ impl Register {
                             egui::RichText::new(level.code()).color(theme::banner_fill(level)),
                         );
                     });
-                    row.col(|ui| cell(ui, egui::RichText::new(record.label())));
+                    let name = self.names[self.shown[index]].as_str();
+                    row.col(|ui| cell(ui, egui::RichText::new(name)));
                     row.col(|ui| cell(ui, egui::RichText::new(record.detail())));
                     row.col(|ui| {
                         cell(
@@ -277,6 +290,7 @@ impl Unlocked {
                 nav(ui, View::Register(Kind::Measure), "Measures");
                 nav(ui, View::Register(Kind::Source), "Sources");
                 nav(ui, View::Register(Kind::Event), "Events");
+                nav(ui, View::Members, "Members");
                 nav(ui, View::Audit, "Audit log");
                 ui.separator();
                 if ui
@@ -319,6 +333,7 @@ impl Unlocked {
                 View::Register(_) => self.register.ui(ui, &self.session, commands),
                 View::Dashboard => self.dashboard_ui(ui, commands),
                 View::Audit => self.audit_ui(ui),
+                View::Members => self.members_ui(ui),
             }
         });
         if let Some(editor) = &mut self.editor {
