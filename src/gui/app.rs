@@ -523,7 +523,7 @@ impl ObservatoryApp {
         match result {
             Ok((session, temp_dir)) => {
                 self.error = None;
-                self.welcome.passphrase.clear();
+                zeroize::Zeroize::zeroize(&mut self.welcome.passphrase);
                 if temp_dir.is_none() {
                     self.welcome.remember(session.store().path());
                 }
@@ -533,7 +533,7 @@ impl ObservatoryApp {
             }
             Err(message) => {
                 // The passphrase is typed again after a failure, never kept around.
-                self.welcome.passphrase.clear();
+                zeroize::Zeroize::zeroize(&mut self.welcome.passphrase);
                 self.error = Some(message);
             }
         }
@@ -633,7 +633,9 @@ impl ObservatoryApp {
             u.wait_for_save();
         }
         if let SaveState::Failed(why) = &u.save {
-            // Keep the data: a failed save must not lose it.
+            // Keep the data: a failed save must not lose it. The idle lock tries again after
+            // another idle period, not every frame.
+            self.last_activity = self.clock.now();
             self.error = Some(format!(
                 "Not locked: the last changes could not be saved ({why})"
             ));

@@ -297,15 +297,7 @@ impl Session {
     /// Deletes a live record (leaves a tombstone).
     pub fn delete(&mut self, kind: Kind, id: Uuid) -> Result<(), ServiceError> {
         let current = self.get(kind, id)?;
-        self.store.write(&self.author, |w| {
-            w.update(kind, id, &[RecordChange::Deleted(true)])?;
-            w.audit(
-                "delete",
-                Some((kind, id)),
-                &serde_json::json!({ "label": current.label() }),
-            )
-        })?;
-        Ok(())
+        self.set_tombstone(&current, true)
     }
 
     /// Brings a deleted record back (undo of a delete).
@@ -320,10 +312,17 @@ impl Session {
         if !record.meta.deleted {
             return Ok(());
         }
+        self.set_tombstone(&record, false)
+    }
+
+    /// Sets or clears a record's tombstone, with its change-log row and audit entry.
+    fn set_tombstone(&mut self, record: &Record, deleted: bool) -> Result<(), ServiceError> {
+        let (kind, id) = (record.kind, record.meta.id);
+        let action = if deleted { "delete" } else { "restore" };
         self.store.write(&self.author, |w| {
-            w.update(kind, id, &[RecordChange::Deleted(false)])?;
+            w.update(kind, id, &[RecordChange::Deleted(deleted)])?;
             w.audit(
-                "restore",
+                action,
                 Some((kind, id)),
                 &serde_json::json!({ "label": record.label() }),
             )
