@@ -231,8 +231,16 @@ impl Store {
             remove_stale_temp_files(path);
         }
         let stamp = DiskStamp::of(path).map_err(|e| StoreError::io("read", path, e))?;
-        let ciphertext = fs::read(path).map_err(|e| StoreError::io("read", path, e))?;
-        let conn = decrypt_into_memory(path, &ciphertext, identity)?;
+        // Decrypt straight from the file (no copy of the whole ciphertext in memory).
+        let mut file = File::open(path).map_err(|e| StoreError::io("read", path, e))?;
+        let mut prefix = Vec::with_capacity(64);
+        (&mut file)
+            .take(64)
+            .read_to_end(&mut prefix)
+            .and_then(|_| file.seek(SeekFrom::Start(0)))
+            .map_err(|e| StoreError::io("read", path, e))?;
+        let reader = std::io::BufReader::with_capacity(1 << 20, file);
+        let conn = decrypt_into_memory(path, &prefix, reader, identity)?;
         let mut store = Store {
             conn,
             path: path.to_owned(),
@@ -447,9 +455,12 @@ fn rotate_backups(path: &Path) -> std::io::Result<()> {
 const AGE_MAGIC: &[u8] = b"age-encryption.org/";
 
 /// Decrypts an observatory file image straight into SQLite's memory.
-fn decrypt_into_memory(
+/// `prefix` is the start of the file (up to 64 bytes), used to say what a foreign file is;
+/// `reader` reads the whole file from its start.
+fn decrypt_into_memory<R: std::io::BufRead + std::io::Seek>(
     path: &Path,
-    ciphertext: &[u8],
+    prefix: &[u8],
+    reader: R,
     identity: &age::x25519::Identity,
 ) -> Result<Connection, StoreError> {
     let not_observatory = |detail: &str| StoreError::NotObservatory {
@@ -462,26 +473,25 @@ fn decrypt_into_memory(
         backups: existing_backups(path),
     };
     // A file cut inside the magic line is still a (truncated) age file.
-    let is_age = ciphertext.starts_with(AGE_MAGIC)
-        || (ciphertext.len() >= 3 && AGE_MAGIC.starts_with(ciphertext));
+    let is_age =
+        prefix.starts_with(AGE_MAGIC) || (prefix.len() >= 3 && AGE_MAGIC.starts_with(prefix));
     if !is_age {
-        return Err(if ciphertext.starts_with(b"SQLite format 3\0") {
+        return Err(if prefix.starts_with(b"SQLite format 3\0") {
             not_observatory("it is an unencrypted SQLite database")
-        } else if ciphertext.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----") {
+        } else if prefix.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----") {
             not_observatory("it is an ASCII-armored age file, perhaps an identity or a bundle")
-        } else if ciphertext.is_empty() {
+        } else if prefix.is_empty() {
             corrupted("the file is empty".to_owned())
         } else {
             not_observatory("it is not an age-encrypted file")
         });
     }
-    let decryptor =
-        age::Decryptor::new_buffered(std::io::Cursor::new(ciphertext)).map_err(|e| match e {
-            age::DecryptError::UnknownFormat => {
-                not_observatory("an age file of an unknown newer version")
-            }
-            other => corrupted(format!("the age header cannot be read: {other}")),
-        })?;
+    let decryptor = age::Decryptor::new_buffered(reader).map_err(|e| match e {
+        age::DecryptError::UnknownFormat => {
+            not_observatory("an age file of an unknown newer version")
+        }
+        other => corrupted(format!("the age header cannot be read: {other}")),
+    })?;
     if decryptor.is_scrypt() {
         return Err(not_observatory(
             "it is a passphrase-encrypted age file, perhaps an identity",
