@@ -5,7 +5,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use observatory::gui::{Clock, ObservatoryApp};
 use observatory::model::{Classification, Kind};
 use observatory::service::{RecordInput, Session};
@@ -521,4 +521,37 @@ fn members_view_shows_this_members_card() {
     harness.get_by_label(&card.fingerprint());
     harness.get_by_label(&card.age_recipient);
     harness.get_by_label("Copy my member card");
+}
+
+#[test]
+fn area_and_classification_filters_narrow_the_table() {
+    let env = Env::new();
+    let file = sample(&env, "f.observatory");
+    let (mut harness, _clock) = harness(&env, &file);
+    unlock(&mut harness, PASSPHRASE);
+    harness.get_by_label("43 of 43 shown");
+    harness.get_by_label("Area filter").click();
+    harness.run_steps(2);
+    harness
+        .query_all_by_label("quantum")
+        .last()
+        .unwrap()
+        .click();
+    harness.run_steps(3);
+    harness.get_by_label("4 of 43 shown");
+    harness.get_by_label("Area filter").click();
+    harness.run_steps(2);
+    harness.query_all_by_label("any").last().unwrap().click();
+    harness.run_steps(3);
+    harness.get_by_label("Classification filter").click();
+    harness.run_steps(2);
+    // "RESTRICTED" is also in the table (a label): take the drop-down's option (a button).
+    let option = harness
+        .query_all_by_label("RESTRICTED")
+        .find(|n| n.accesskit_node().role() == egui::accesskit::Role::Button)
+        .unwrap();
+    option.click();
+    harness.run_steps(3);
+    harness.get_by_label("1 of 43 shown");
+    harness.get_by_label("GaN radar amplifiers");
 }

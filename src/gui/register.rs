@@ -22,6 +22,10 @@ pub struct Register {
     records: Vec<Record>,
     /// What the Name column shows for each record.
     names: Vec<String>,
+    /// Show only records of this classification.
+    level: Option<Classification>,
+    /// Technologies only: show only this area.
+    area: Option<String>,
     pub(super) filter: String,
     shown: Vec<usize>,
     sort: (SortBy, bool),
@@ -34,6 +38,8 @@ impl Default for Register {
             kind: Kind::Technology,
             records: Vec::new(),
             names: Vec::new(),
+            level: None,
+            area: None,
             filter: String::new(),
             shown: Vec::new(),
             sort: (SortBy::Name, true),
@@ -61,6 +67,8 @@ impl Register {
     pub(super) fn refresh(&mut self, session: &crate::service::Session, kind: Kind) {
         if kind != self.kind {
             self.filter.clear();
+            self.level = None;
+            self.area = None;
             self.selected = None;
         }
         self.kind = kind;
@@ -89,6 +97,15 @@ impl Register {
             .iter()
             .enumerate()
             .filter(|(_, r)| matches.as_ref().is_none_or(|ids| ids.contains(&r.meta.id)))
+            .filter(|(_, r)| {
+                self.level
+                    .is_none_or(|level| r.meta.classification == level)
+            })
+            .filter(|(_, r)| {
+                self.area
+                    .as_deref()
+                    .is_none_or(|area| r.text("area") == Some(area))
+            })
             .map(|(i, _)| i)
             .collect();
         self.sort_shown();
@@ -146,6 +163,34 @@ impl Register {
                 )
                 .labelled_by(l.id);
             if r.changed() {
+                self.apply_filter(session);
+            }
+            let mut changed = false;
+            let shown = self.level.map_or("any", Classification::code);
+            egui::ComboBox::from_label("Classification filter")
+                .selected_text(shown)
+                .show_ui(ui, |ui| {
+                    changed |= ui.selectable_value(&mut self.level, None, "any").changed();
+                    for level in Classification::ALL {
+                        changed |= ui
+                            .selectable_value(&mut self.level, Some(level), level.code())
+                            .changed();
+                    }
+                });
+            if kind == Kind::Technology {
+                let shown = self.area.clone().unwrap_or_else(|| "any".to_owned());
+                egui::ComboBox::from_label("Area filter")
+                    .selected_text(shown)
+                    .show_ui(ui, |ui| {
+                        changed |= ui.selectable_value(&mut self.area, None, "any").changed();
+                        for area in crate::model::kind::AREAS {
+                            changed |= ui
+                                .selectable_value(&mut self.area, Some((*area).to_owned()), *area)
+                                .changed();
+                        }
+                    });
+            }
+            if changed {
                 self.apply_filter(session);
             }
             if ui.button(format!("Add {kind}")).clicked() {
