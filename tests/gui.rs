@@ -555,3 +555,58 @@ fn area_and_classification_filters_narrow_the_table() {
     harness.get_by_label("1 of 43 shown");
     harness.get_by_label("GaN radar amplifiers");
 }
+
+#[test]
+fn a_failed_save_keeps_the_data_and_does_not_lock() {
+    let env = Env::new();
+    let file = new_file(&env, "fail.observatory");
+    let (mut harness, _clock) = harness(&env, &file);
+    unlock(&mut harness, PASSPHRASE);
+    let before = std::fs::read(&file).unwrap();
+    {
+        let session = harness.state_mut().session_mut().unwrap();
+        session.store_mut().inject_write_failure_after(Some(0));
+        let input = RecordInput {
+            fields: serde_json::from_value(serde_json::json!({"name": "Unsaved technology"}))
+                .unwrap(),
+            ..RecordInput::default()
+        };
+        session.add(Kind::Technology, None, &input).unwrap();
+    }
+    harness.get_by_label("Lock").click();
+    harness.run_steps(3);
+    assert!(
+        harness.state().is_unlocked(),
+        "not locked while the data is only in memory"
+    );
+    let error = harness.state().error().unwrap().to_owned();
+    assert!(
+        error.contains("Not locked") && error.contains("disk is full"),
+        "{error}"
+    );
+    assert_eq!(
+        before,
+        std::fs::read(&file).unwrap(),
+        "the file is unchanged"
+    );
+    harness
+        .state_mut()
+        .session_mut()
+        .unwrap()
+        .store_mut()
+        .inject_write_failure_after(None);
+    harness.get_by_label("Lock").click();
+    harness.run_steps(3);
+    assert!(!harness.state().is_unlocked());
+    let reopened = Session::open(
+        &file,
+        env.identity(),
+        observatory::store::OpenMode::ReadOnly,
+    )
+    .unwrap();
+    assert_eq!(
+        reopened.search(Kind::Technology, "unsaved").unwrap().len(),
+        1,
+        "saved on the second lock"
+    );
+}

@@ -149,6 +149,7 @@ fn edits_and_deletes_write_audit_and_change_log() {
     let env = Env::new();
     let path = env.path("edit.observatory");
     let mut session = Session::create(&path, env.identity()).unwrap();
+    assert!(!session.store().has_unsaved_changes(), "create saves");
     let id = session
         .add(
             Kind::Item,
@@ -159,6 +160,12 @@ fn edits_and_deletes_write_audit_and_change_log() {
             ),
         )
         .unwrap();
+    assert!(
+        session.store().has_unsaved_changes(),
+        "an edit is unsaved until saved"
+    );
+    session.save().unwrap();
+    assert!(!session.store().has_unsaved_changes());
     let log_after_add = session.store().change_log_len().unwrap();
     assert_eq!(
         log_after_add, 4,

@@ -264,6 +264,12 @@ impl ObservatoryApp {
         self.unlocked.as_ref().map(|u| &u.session)
     }
 
+    /// The open session, writable (fault injection in tests).
+    #[doc(hidden)]
+    pub fn session_mut(&mut self) -> Option<&mut Session> {
+        self.unlocked.as_mut().map(|u| &mut u.session)
+    }
+
     /// Waits for a background job (tests).
     pub fn wait_for_job(&mut self) {
         if let Some(rx) = self.job.take()
@@ -628,7 +634,8 @@ impl ObservatoryApp {
         };
         self.last_marking = u.on_screen_level();
         u.wait_for_save();
-        if u.save != SaveState::Saved {
+        // The store knows best what is unsaved (edits may not have gone through this UI).
+        if u.save != SaveState::Saved || u.session.store().has_unsaved_changes() {
             u.start_save();
             u.wait_for_save();
         }

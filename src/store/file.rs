@@ -71,6 +71,10 @@ pub struct Store {
     stamp: Option<DiskStamp>,
     _lock: Option<WriterLock>,
     fail_after_bytes: Option<u64>,
+    /// SQLite's change counter when what is on disk was serialized (None: never saved).
+    saved_mark: Option<u64>,
+    /// The counter captured by a save that is being written.
+    pending_mark: Option<u64>,
 }
 
 impl std::fmt::Debug for Store {
@@ -209,6 +213,8 @@ impl Store {
             stamp: None,
             _lock: Some(lock),
             fail_after_bytes: None,
+            saved_mark: None,
+            pending_mark: None,
         })
     }
 
@@ -249,9 +255,19 @@ impl Store {
             stamp: Some(stamp),
             _lock: lock,
             fail_after_bytes: None,
+            saved_mark: None,
+            pending_mark: None,
         };
+        store.saved_mark = Some(store.conn.total_changes());
+        // A migration changes the database: it counts as unsaved.
         schema::check_and_migrate(&mut store.conn, path)?;
         Ok(store)
+    }
+
+    /// Whether the database changed since it was last saved (or was never saved).
+    #[must_use]
+    pub fn has_unsaved_changes(&self) -> bool {
+        self.saved_mark != Some(self.conn.total_changes())
     }
 
     /// Where the file is.
@@ -316,6 +332,7 @@ impl Store {
             });
         }
         self.check_unchanged_on_disk()?;
+        self.pending_mark = Some(self.conn.total_changes());
         let ciphertext = self.encrypt_image()?;
         Ok(SaveJob {
             path: self.path.clone(),
@@ -333,6 +350,7 @@ impl Store {
         match result {
             Ok(outcome) => {
                 self.stamp = outcome.stamp;
+                self.saved_mark = self.pending_mark.take();
                 outcome.sync_error.map_or(Ok(()), Err)
             }
             Err(e) => Err(e),
