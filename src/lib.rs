@@ -8,8 +8,10 @@
 //! - [`model`]: domain types and their rules.
 //! - [`crypto`]: identities, member cards, passphrases.
 //! - [`store`]: the encrypted file <-> in-memory SQLite (file format in its docs).
+//! - [`sources`]: readers of the public datasets experts start from (ETO supply chains, EU
+//!   critical raw materials 2023 tables, USGS world tables); pure, no store.
 //! - [`service`]: operations shared by the CLI and the GUI (record document format in
-//!   [`service`]'s `import` docs, exports in `export`).
+//!   [`service`]'s `import` docs, exports in `export`; the demo observatory).
 //! - [`cli`]: the command line.
 //!
 //! Formats, each specified where it is read:
@@ -17,7 +19,10 @@
 //! - identity file: [`crypto`] (`identity` module docs) — a standard passphrase-encrypted age
 //!   identity;
 //! - member card: [`crypto::MemberCard`];
-//! - record document (JSON import/export) and CSV export: [`service`].
+//! - record document (JSON import/export) and CSV export: [`service`];
+//! - public datasets read by `import --format eto|crm|usgs`: [`sources`] and its modules
+//!   ([`sources::eto`], [`sources::crm`], [`sources::usgs`]), including how their records get
+//!   stable ids so that a newer release updates the same records.
 //!
 //! Deployment on a classified system needs accreditation and approved cryptography; this tool
 //! provides the technical controls (encryption at rest, markings, audit), not the approval.
@@ -30,4 +35,5 @@ mod fsutil;
 pub mod gui;
 pub mod model;
 pub mod service;
+pub mod sources;
 pub mod store;

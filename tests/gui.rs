@@ -394,10 +394,10 @@ fn help_about_settings_and_a_shorter_idle_lock() {
 }
 
 #[test]
-fn the_sample_observatory_opens_and_is_removed_on_lock() {
+fn the_demo_observatory_opens_and_is_removed_on_lock() {
     let env = Env::new();
     let (mut harness, _clock) = harness(&env, &env.path("unused.observatory"));
-    harness.get_by_label("Open the sample observatory").click();
+    harness.get_by_label("Open the demo observatory").click();
     harness.run_steps(2);
     harness.state_mut().wait_for_job();
     harness.run_steps(3);
@@ -410,15 +410,16 @@ fn the_sample_observatory_opens_and_is_removed_on_lock() {
     assert!(path.exists());
     harness.get_by_label("Dashboard").click();
     harness.run_steps(3);
-    harness.get_by_label("TRL 6  High frequency chips (2026-06-30)");
+    harness.get_by_label("TRL 6  High frequency chips (2024-12-31)");
     harness.get_by_label("TRL 5  Quantum sensing and radar (2026-06-30)");
-    harness.get_by_label("Rare earth elements (heavy)");
+    // Top dependencies come from the imported public data.
+    harness.get_by_label("Gallium (processing)");
     harness.get_by_label("Lock").click();
     harness.run_steps(3);
     assert!(!harness.state().is_unlocked());
     assert!(
         !path.parent().unwrap().exists(),
-        "the sample's folder is removed"
+        "the demo's folder is removed"
     );
 }
 
@@ -609,4 +610,80 @@ fn a_failed_save_keeps_the_data_and_does_not_lock() {
         1,
         "saved on the second lock"
     );
+}
+
+#[test]
+fn import_dialog_reads_previews_and_imports_a_dataset() {
+    let env = Env::new();
+    let file = new_file(&env, "i.observatory");
+    let (mut harness, _clock) = harness(&env, &file);
+    unlock(&mut harness, PASSPHRASE);
+    // A table with one bad row first: the problem is listed with its line, nothing imported
+    // until the user chooses to skip it.
+    let bad = env.path("mcs2024-tin_world.csv");
+    std::fs::write(
+        &bad,
+        "Source,Country,Type,Prod_t_2022,Prod_t_est_2023\nMCS2024,China,Mine production,\"1,000\",lots\nMCS2024,Peru,Mine production,\"2,000\",\"2,500\"\nMCS2024,World total (rounded),Mine production,\"9,000\",\"10,000\"\n",
+    )
+    .unwrap();
+    harness.get_by_label("Import data…").click();
+    harness.run_steps(4);
+    harness
+        .get_by_label("USGS Mineral Commodity Summaries world tables (file or folder)")
+        .click();
+    harness.run_steps(1);
+    type_into(&mut harness, "File or folder", bad.to_str().unwrap());
+    harness.get_by_label("Read and preview").click();
+    harness.run_steps(1);
+    harness.state_mut().wait_for_import();
+    harness.run_steps(2);
+    harness.get_by_label("1 row(s) cannot be read:");
+    harness.get_by_label("mcs2024-tin_world.csv line 2: Prod_t_est_2023: \"lots\" is not a number");
+    assert!(
+        harness
+            .get_by_label("Import")
+            .accesskit_node()
+            .is_disabled()
+    );
+    harness
+        .get_by_label("Skip these rows and import the rest")
+        .click();
+    harness.run_steps(3);
+    harness.get_by_label("Importing would add 3 record(s), change 0 and leave 0 as they are.");
+    harness.get_by_label("Import").click();
+    harness.run_steps(3);
+    let message = harness.state().message().unwrap_or_default().to_owned();
+    assert!(
+        message.contains("3 new") && message.contains("1 row(s) left out"),
+        "{message}"
+    );
+    // Now a clean file, through the whole dialog again.
+    harness.get_by_label("Import data…").click();
+    harness.run_steps(4);
+    harness
+        .get_by_label("USGS Mineral Commodity Summaries world tables (file or folder)")
+        .click();
+    harness.run_steps(1);
+    let good = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/usgs/mcs2024-galli_world.csv");
+    type_into(&mut harness, "File or folder", good.to_str().unwrap());
+    harness.get_by_label("Read and preview").click();
+    harness.run_steps(1);
+    harness.state_mut().wait_for_import();
+    harness.run_steps(2);
+    harness.get_by_label("Importing would add 3 record(s), change 0 and leave 1 as they are.");
+    assert!(
+        harness
+            .query_all_by_label_contains("Atlantis")
+            .next()
+            .is_some(),
+        "the unmapped name is shown"
+    );
+    harness.get_by_label("Import").click();
+    harness.run_steps(3);
+    harness.get_by_label("Items").click();
+    harness.run_steps(3);
+    harness.get_by_label("Gallium: Primary production");
+    let session = harness.state().session().unwrap();
+    assert_eq!(session.list(Kind::Item).unwrap().len(), 2);
 }

@@ -11,6 +11,7 @@ mod cli_flow;
 mod errors;
 #[cfg(feature = "gui")]
 mod gui;
+mod importers;
 mod interop;
 mod no_plaintext;
 mod save_crash;

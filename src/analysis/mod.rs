@@ -5,8 +5,10 @@
 //! The supply of an item is read from its links: `produced-in` links from the item to a
 //! country, and `supplied-by` links from the item to an organisation, counted for the
 //! organisation's headquarters country. Where links carry years, only the latest year is used
-//! (older figures are history). Shares of the same country are added. If the recorded shares
-//! add up to more than 1 they are scaled to 1; if less, the rest is unknown and left out.
+//! (older figures are history). Shares of the same country are added. Published shares are
+//! rounded, so totals up to 1.02 are taken as published (China's 93.8 % of gallium processing
+//! in the CRM study, whose shares add up to 100.1 %, stays 93.8 %); totals above that are
+//! scaled to 1; totals below 1 leave the rest unknown, left out.
 //! - Herfindahl-Hirschman index: `HHI = Σ (100 · share_c)²`, 0-10,000 (10,000 = one country).
 //! - EU share: the sum of the shares of EU Member States.
 //! - Single source: one country only.
@@ -41,6 +43,9 @@ pub struct ItemConcentration {
     /// Year of the figures, when recorded.
     pub year: Option<i64>,
 }
+
+/// How far recorded shares may add up over 1 and still be read as rounding (2 points).
+pub const ROUNDING_TOLERANCE: f64 = 0.02;
 
 /// One recorded share: (year, country, share).
 type SupplyFigure = (Option<i64>, String, f64);
@@ -95,11 +100,18 @@ pub fn concentration(
             if total <= 0.0 {
                 return None;
             }
-            let scale = if total > 1.0 { 1.0 / total } else { 1.0 };
+            // Published shares are rounded: totals up to ROUNDING_TOLERANCE over 1 are kept
+            // as published (the HHI is capped at 10,000); larger totals are scaled to 1.
+            let scale = if total > 1.0 + ROUNDING_TOLERANCE {
+                1.0 / total
+            } else {
+                1.0
+            };
             let hhi = by_country
                 .values()
                 .map(|s| (s * scale * 100.0).powi(2))
-                .sum();
+                .fold(0.0, |a: f64, b| a + b)
+                .min(10_000.0);
             // fold from +0.0: an empty float sum is -0.0, which prints as "-0.0 %".
             let eu_share = by_country
                 .iter()
@@ -128,6 +140,46 @@ pub fn concentration(
             .then(a.id.cmp(&b.id))
     });
     out
+}
+
+/// For every node upstream of a technology, the technologies that need it: a technology
+/// `requires` a node; a node needs whatever is `input-to` it. Countries and organisations are
+/// not followed (they are suppliers, not inputs). Deleted records and links are ignored.
+#[must_use]
+pub fn needed_by(technologies: &[Record], links: &[Record]) -> BTreeMap<String, Vec<Uuid>> {
+    let mut requires: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut inputs: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for link in links.iter().filter(|l| !l.meta.deleted) {
+        let (Some(from), Some(to)) = (link.text("from_id"), link.text("to_id")) else {
+            continue;
+        };
+        match link.text("link_kind") {
+            Some("requires") => requires.entry(from).or_default().push(to),
+            Some("input-to") => inputs.entry(to).or_default().push(from),
+            _ => {}
+        }
+    }
+    let mut needed: BTreeMap<String, Vec<Uuid>> = BTreeMap::new();
+    for tech in technologies.iter().filter(|t| !t.meta.deleted) {
+        let id = tech.meta.id.to_string();
+        let mut seen: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+        let mut stack: Vec<&str> = requires.get(id.as_str()).cloned().unwrap_or_default();
+        while let Some(node) = stack.pop() {
+            if !seen.insert(node) {
+                continue;
+            }
+            if let Some(upstream) = inputs.get(node) {
+                stack.extend(upstream.iter().copied());
+            }
+        }
+        for node in seen {
+            needed
+                .entry(node.to_owned())
+                .or_default()
+                .push(tech.meta.id);
+        }
+    }
+    needed
 }
 
 /// The latest assessment (by date, then clock) of each subject.
@@ -225,5 +277,59 @@ mod tests {
         assert_eq!((ga.top_country.as_str(), ga.year), ("CN", Some(2023)));
         assert!(ga.eu_share.abs() < 1e-12 && !ga.single_source);
         assert!(ga.eu_share.is_sign_positive(), "no -0.0");
+    }
+
+    #[test]
+    fn rounded_totals_are_kept_and_larger_ones_scaled() {
+        let item = record(Kind::Item, 1, serde_json::json!({"name": "Ga"}));
+        let id = Uuid::from_u128(1).to_string();
+        let link = |n: u128, to: &str, share: f64| {
+            record(
+                Kind::Link,
+                n,
+                serde_json::json!({"from_id": id, "to_id": to, "link_kind": "produced-in", "share": share}),
+            )
+        };
+        // 100.1 %: rounding, kept as published.
+        let result = concentration(
+            std::slice::from_ref(&item),
+            &[],
+            &[link(2, "CN", 0.938), link(3, "UA", 0.063)],
+        );
+        assert!((result[0].top_share - 0.938).abs() < 1e-12);
+        assert!((result[0].hhi - (93.8f64.powi(2) + 6.3f64.powi(2))).abs() < 1e-6);
+        // 150 %: scaled to 1.
+        let result = concentration(&[item], &[], &[link(2, "CN", 1.0), link(3, "UA", 0.5)]);
+        assert!((result[0].top_share - 2.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn needed_by_follows_requires_then_inputs_upstream() {
+        let id = |n: u128| Uuid::from_u128(n).to_string();
+        let tech = record(Kind::Technology, 1, serde_json::json!({"name": "Radar"}));
+        let other = record(Kind::Technology, 2, serde_json::json!({"name": "Other"}));
+        let link = |n: u128, from: String, to: String, kind: &str| {
+            record(
+                Kind::Link,
+                n,
+                serde_json::json!({"from_id": from, "to_id": to, "link_kind": kind}),
+            )
+        };
+        // Radar requires wafers (10); gallium (11) is input to wafers; processing (12) to
+        // gallium; a cycle back from wafers to processing is harmless; 13 is unrelated.
+        let links = [
+            link(20, id(1), id(10), "requires"),
+            link(21, id(11), id(10), "input-to"),
+            link(22, id(12), id(11), "input-to"),
+            link(23, id(10), id(12), "input-to"),
+            link(24, id(13), id(99), "input-to"),
+            link(25, id(10), "CN".into(), "produced-in"),
+        ];
+        let needed = needed_by(&[tech, other], &links);
+        let keys: Vec<&String> = needed.keys().collect();
+        let mut expected = [id(10), id(11), id(12)];
+        expected.sort();
+        assert_eq!(keys, expected.iter().collect::<Vec<_>>());
+        assert_eq!(needed[&id(11)], vec![Uuid::from_u128(1)]);
     }
 }

@@ -14,6 +14,10 @@ use crate::store::OpenMode;
 pub struct InitArgs {
     /// The new observatory file (e.g. register.observatory).
     file: PathBuf,
+    /// Fill it with the demo observatory: the EU CRM 2023 study and USGS production figures
+    /// (public data) and example records.
+    #[arg(long)]
+    demo: bool,
 }
 
 /// Arguments of `info`.
@@ -46,7 +50,11 @@ pub(super) fn init(cli: &Cli, args: &InitArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let identity = load_identity(cli)?;
-    let session = Session::create(&args.file, identity)?;
+    let mut session = Session::create(&args.file, identity)?;
+    if args.demo {
+        session.build_demo()?;
+        session.save()?;
+    }
     let technologies = session.store().counts(crate::model::Kind::Technology)?.live;
     outln!(
         "created {} ({technologies} technologies of the EU 2023 list), encrypted to {}",

@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 
 use super::{Cli, InputError, UsageError, open};
 use crate::service::{ImportDocument, ServiceError};
+use crate::sources::{ReadOptions, SourceFormat};
 use crate::store::OpenMode;
 
 /// Largest record document read (bytes).
@@ -18,6 +19,13 @@ pub enum ImportFormat {
     /// Observatory record document (see the crate docs).
     #[default]
     Json,
+    /// CSET Emerging Technology Observatory supply-chain dataset: a folder with inputs.csv,
+    /// providers.csv, provision.csv, sequence.csv, stages.csv.
+    Eto,
+    /// EU critical raw materials study 2023 tables: a folder.
+    Crm,
+    /// USGS Mineral Commodity Summaries world tables: a CSV file or a folder of them.
+    Usgs,
 }
 
 /// Export formats.
@@ -42,6 +50,14 @@ pub struct ImportArgs {
     /// Show what would change without changing anything.
     #[arg(long)]
     dry_run: bool,
+    /// Year of the figures where the data does not say (eto), the year to take (usgs;
+    /// default the latest in each file) or the study year (crm; default 2023).
+    #[arg(long, value_name = "YYYY", value_parser = clap::value_parser!(i64).range(1900..=2200))]
+    year: Option<i64>,
+    /// Import the rows that can be read and leave out (and list) those that cannot; without
+    /// it, any bad row rejects the whole import.
+    #[arg(long)]
+    skip_bad_rows: bool,
 }
 
 /// Arguments of `export`.
@@ -61,6 +77,65 @@ pub struct ExportArgs {
 }
 
 pub(super) fn import(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
+    let format = match args.format {
+        ImportFormat::Json => {
+            if args.year.is_some() || args.skip_bad_rows {
+                return Err(UsageError(
+                    "--year and --skip-bad-rows apply to --format eto, crm and usgs".into(),
+                )
+                .into());
+            }
+            return import_document(cli, args);
+        }
+        ImportFormat::Eto => SourceFormat::Eto,
+        ImportFormat::Crm => SourceFormat::Crm,
+        ImportFormat::Usgs => SourceFormat::Usgs,
+    };
+    let what = args.data.display().to_string();
+    if !args.data.exists() {
+        return Err(InputError(format!("cannot read {what}: no such file or folder")).into());
+    }
+    let options = ReadOptions {
+        year: args.year,
+        progress: None,
+    };
+    let parsed = crate::sources::read(format, &args.data, &options)
+        .map_err(|e| InputError(e.to_string()))?;
+    let mut session = open(cli, &args.file, OpenMode::ReadWrite)?;
+    let bad_rows = parsed.problems.len();
+    let result = session.import_source_owned(parsed, &what, args.skip_bad_rows, args.dry_run);
+    let report = match result {
+        Ok(report) => report,
+        Err(e) => {
+            if bad_rows > 0 && !args.skip_bad_rows {
+                eprintln!(
+                    "{bad_rows} row(s) of {what} cannot be read; fix them, or pass --skip-bad-rows to import the others"
+                );
+            }
+            return Err(e.into());
+        }
+    };
+    if !args.dry_run && report.import.new + report.import.changed > 0 {
+        session.save()?;
+    }
+    outln!("{}: {} row(s) read", report.dataset, report.rows);
+    print_report(&report.import, args.dry_run);
+    if !report.skipped.is_empty() {
+        outln!(
+            "{} row(s) left out (--skip-bad-rows):",
+            report.skipped.len()
+        );
+        for problem in &report.skipped {
+            outln!("  {problem}");
+        }
+    }
+    for note in &report.notes {
+        outln!("note: {note}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn import_document(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let what = args.data.display().to_string();
     let size = std::fs::metadata(&args.data)
         .map_err(|e| InputError(format!("cannot read {what}: {e}")))?
@@ -83,11 +158,12 @@ pub(super) fn import(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     if !args.dry_run && report.new + report.changed > 0 {
         session.save()?;
     }
-    let verb = if args.dry_run {
-        "would import"
-    } else {
-        "imported"
-    };
+    print_report(&report, args.dry_run);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_report(report: &crate::service::ImportReport, dry_run: bool) {
+    let verb = if dry_run { "would import" } else { "imported" };
     outln!(
         "{verb}: {} new, {} changed, {} unchanged record(s)",
         report.new,
@@ -103,7 +179,6 @@ pub(super) fn import(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
             report.classification_kept
         );
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 pub(super) fn export(cli: &Cli, args: &ExportArgs) -> anyhow::Result<ExitCode> {

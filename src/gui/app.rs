@@ -52,6 +52,8 @@ const DATA_SOURCES: &[&str] = &[
     "Critical technology areas: Commission Recommendation (EU) 2023/2113, Annex",
     "Countries: ISO 3166-1, from Debian's iso-codes (LGPL-2.1+)",
     "Technology readiness levels: Horizon Europe General Annexes",
+    "Demo observatory: European Commission, Study on the critical raw materials for the EU 2023 (tables transcribed by E. Emilsson, CC BY 4.0)",
+    "Demo observatory: U.S. Geological Survey, Mineral Commodity Summaries 2023 and 2024 (public domain)",
 ];
 
 /// Quiet time after an edit before the autosave starts.
@@ -117,8 +119,20 @@ pub enum Command {
     Redo,
     /// Open or close one of the app's windows.
     Toggle(AppWindow),
-    /// Create and open the sample observatory (throwaway key, temporary folder).
-    OpenSample,
+    /// Create and open the demo observatory (throwaway key, temporary folder).
+    OpenDemo,
+    /// Open the Import dialog.
+    ShowImport,
+    /// Import what the Import dialog read (all or nothing, or without the rows it could not
+    /// read when `skip_bad_rows`).
+    ImportSource {
+        /// What was read.
+        parsed: Box<crate::sources::Parsed>,
+        /// The source, for messages and the audit log.
+        what: String,
+        /// Leave out the rows that could not be read.
+        skip_bad_rows: bool,
+    },
 }
 
 /// Windows of the app besides the editor.
@@ -145,7 +159,7 @@ pub enum SaveState {
     Failed(String),
 }
 
-/// What a background open or create job hands back: the session, and for the sample the
+/// What a background open or create job hands back: the session, and for the demo the
 /// temporary folder to remove when it is locked.
 type JobResult = Result<(Session, Option<PathBuf>), String>;
 
@@ -162,7 +176,9 @@ pub struct Unlocked {
     undo: Vec<Step>,
     redo: Vec<Step>,
     pub(super) confirm_delete: Option<(Kind, Uuid, String)>,
-    /// The sample's temporary folder, removed on lock.
+    /// The Import dialog, when open.
+    pub(super) import: Option<super::import::ImportDialog>,
+    /// The demo's temporary folder, removed on lock.
     temp_dir: Option<PathBuf>,
     pub(super) message: Option<String>,
 }
@@ -277,6 +293,22 @@ impl ObservatoryApp {
         {
             self.finish_job(result);
         }
+    }
+
+    /// Blocks until the Import dialog has read its dataset, and runs the preview (tests).
+    pub fn wait_for_import(&mut self) {
+        if let Some(u) = &mut self.unlocked
+            && let Some(dialog) = &mut u.import
+            && dialog.wait()
+        {
+            u.check_import();
+        }
+    }
+
+    /// The message shown above the current view, if any.
+    #[must_use]
+    pub fn message(&self) -> Option<&str> {
+        self.unlocked.as_ref().and_then(|u| u.message.as_deref())
     }
 
     /// Shows an already unlocked session (tools and benchmarks; users unlock on the welcome
@@ -605,7 +637,11 @@ impl ObservatoryApp {
                 });
             }
             Command::Lock => self.lock(),
-            Command::OpenSample => self.start_job("sample", "Building the sample…", open_sample),
+            Command::OpenDemo => self.start_job(
+                "demo",
+                "Building the demo from the public datasets…",
+                open_demo,
+            ),
             Command::Toggle(window) => {
                 if let Some(i) = self.open_windows.iter().position(|w| *w == window) {
                     self.open_windows.remove(i);
@@ -655,7 +691,7 @@ impl ObservatoryApp {
         }
         drop(u);
         if let Some(dir) = temp_dir {
-            // The sample's throwaway key is gone: its (encrypted) file can go too.
+            // The demo's throwaway key is gone: its (encrypted) file can go too.
             let _ = std::fs::remove_dir_all(dir);
         }
         self.error = None;
@@ -684,6 +720,7 @@ impl Unlocked {
             redo: Vec::new(),
             temp_dir: None,
             confirm_delete: None,
+            import: None,
             message: None,
         }
     }
@@ -788,11 +825,43 @@ impl Unlocked {
                     }
                 }
             }
+            Command::ShowImport => {
+                if self.import.is_none() {
+                    self.import = Some(super::import::ImportDialog::default());
+                }
+            }
+            Command::ImportSource {
+                parsed,
+                what,
+                skip_bad_rows,
+            } => match self
+                .session
+                .import_source(&parsed, &what, skip_bad_rows, false)
+            {
+                Ok(report) => {
+                    self.import = None;
+                    self.changed(now, Kind::Item);
+                    let r = &report.import;
+                    self.message = Some(format!(
+                        "Imported {}: {} new, {} changed, {} unchanged record(s){}",
+                        report.dataset,
+                        r.new,
+                        r.changed,
+                        r.unchanged,
+                        if report.skipped.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; {} row(s) left out", report.skipped.len())
+                        }
+                    ));
+                }
+                Err(e) => self.message = Some(format!("Nothing was imported: {e}")),
+            },
             Command::Unlock { .. }
             | Command::Create { .. }
             | Command::Lock
             | Command::Toggle(_)
-            | Command::OpenSample => {}
+            | Command::OpenDemo => {}
         }
     }
 
@@ -873,11 +942,11 @@ impl Unlocked {
     }
 }
 
-/// Builds the sample observatory in a new private temporary folder, encrypted to a throwaway
+/// Builds the demo observatory in a new private temporary folder, encrypted to a throwaway
 /// key that lives only in memory.
-fn open_sample() -> JobResult {
+fn open_demo() -> JobResult {
     let dir = std::env::temp_dir().join(format!(
-        "observatory-sample-{}-{}",
+        "observatory-demo-{}-{}",
         std::process::id(),
         Uuid::now_v7()
     ));
@@ -886,12 +955,12 @@ fn open_sample() -> JobResult {
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder
         .create(&dir)
-        .map_err(|e| format!("cannot create a folder for the sample: {e}"))?;
+        .map_err(|e| format!("cannot create a folder for the demo: {e}"))?;
     let build = || -> Result<Session, crate::service::ServiceError> {
-        let profile = Profile::new("Sample user", "EU", Classification::Unclassified)?;
+        let profile = Profile::new("Demo user", "EU", Classification::Unclassified)?;
         let mut session =
-            Session::create(&dir.join("sample.observatory"), Identity::generate(profile))?;
-        session.add_sample_records()?;
+            Session::create(&dir.join("demo.observatory"), Identity::generate(profile))?;
+        session.build_demo()?;
         session.save()?;
         Ok(session)
     };

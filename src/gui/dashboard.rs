@@ -34,6 +34,8 @@ pub(super) struct Overview {
     matrix: Vec<Point>,
     watchlist: Vec<Point>,
     dependencies: Vec<ItemConcentration>,
+    /// Whether `dependencies` are only those the technologies need.
+    dependencies_needed: bool,
     audit_entries: Vec<AuditEntry>,
     audit: Option<AuditReport>,
     /// Highest classification of the records the view draws on.
@@ -102,6 +104,18 @@ impl Overview {
         }
         watchlist.sort_by(|a, b| a.name.cmp(&b.name));
         let mut dependencies = analysis::concentration(&items, &organisations, &links);
+        // What the register's technologies need comes first; the rest only when nothing is
+        // linked to a technology yet.
+        let technologies = session.list(Kind::Technology).unwrap_or_default();
+        let needed = analysis::needed_by(&technologies, &links);
+        let (mut first, rest): (Vec<_>, Vec<_>) = dependencies
+            .into_iter()
+            .partition(|d| needed.contains_key(&d.id.to_string()));
+        let needed_only = !first.is_empty();
+        if !needed_only {
+            first = rest;
+        }
+        dependencies = first;
         dependencies.truncate(10);
         // The supply figures behind the top dependencies are on screen too.
         let shown: std::collections::BTreeSet<String> =
@@ -121,6 +135,7 @@ impl Overview {
             matrix,
             watchlist,
             dependencies,
+            dependencies_needed: needed_only,
             audit_entries: session.store().audit_entries(Some(15)).unwrap_or_default(),
             audit: None,
             level,
@@ -153,7 +168,11 @@ impl Unlocked {
                     }
                 }
                 ui.add_space(10.0);
-                ui.strong("Top dependencies by concentration");
+                ui.strong(if overview.dependencies_needed {
+                    "Top dependencies of the technologies, by concentration"
+                } else {
+                    "Top dependencies by concentration"
+                });
                 if overview.dependencies.is_empty() {
                     ui.label("No supply shares recorded yet: add produced-in or supplied-by links with shares");
                 }

@@ -339,6 +339,13 @@ impl Unlocked {
                 nav(ui, View::Audit, "Audit log");
                 ui.separator();
                 if ui
+                    .button("Import data…")
+                    .on_hover_text("Import a public dataset: ETO supply chains, EU CRM 2023 tables, USGS world tables")
+                    .clicked()
+                {
+                    commands.push(Command::ShowImport);
+                }
+                if ui
                     .button("Undo")
                     .on_hover_text("Undo the last applied edit")
                     .clicked()
@@ -389,6 +396,7 @@ impl Unlocked {
             }
         }
         self.confirm_delete_ui(ui.ctx(), commands);
+        self.import_ui(ui.ctx(), commands);
     }
 
     fn confirm_delete_ui(&mut self, ctx: &egui::Context, commands: &mut Vec<Command>) {

@@ -136,9 +136,9 @@ impl Welcome {
             ui.add_space(8.0);
             ui.group(|ui| {
                 ui.strong("Explore first");
-                ui.label("A sample register with example items, supply links, assessments and measures, all UNCLASSIFIED, encrypted to a throwaway key and removed when you lock.");
-                if ui.add_enabled(busy.is_none(), egui::Button::new("Open the sample observatory")).clicked() {
-                    commands.push(Command::OpenSample);
+                ui.label("The demo observatory: the EU 2023 list of critical technologies, the EU critical raw materials study 2023 and USGS production figures (real public data), with a few example assessments, measures and events. UNCLASSIFIED, encrypted to a throwaway key and removed when you lock.");
+                if ui.add_enabled(busy.is_none(), egui::Button::new("Open the demo observatory")).clicked() {
+                    commands.push(Command::OpenDemo);
                 }
             });
             ui.horizontal(|ui| {

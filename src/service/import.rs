@@ -100,24 +100,51 @@ impl Session {
                 document.format, document.version
             )));
         }
+        self.import_maps(
+            document.records.clone(),
+            document.classification,
+            what,
+            dry_run,
+            None,
+        )
+    }
+
+    /// Imports records given as maps (the record document's form): all or nothing. Problems
+    /// name a record by `labels[i]` when given (`provision.csv line 12`), else `records[i]`.
+    pub(crate) fn import_maps(
+        &mut self,
+        records: Vec<Map<String, Value>>,
+        default_level: Option<Classification>,
+        what: &str,
+        dry_run: bool,
+        labels: Option<&[String]>,
+    ) -> Result<ImportReport, ServiceError> {
+        let label = |index: usize| -> String {
+            labels
+                .and_then(|l| l.get(index))
+                .cloned()
+                .unwrap_or_else(|| format!("records[{index}]"))
+        };
         let mut problems = Vec::new();
-        let mut plans = Vec::with_capacity(document.records.len());
+        let mut plans = Vec::with_capacity(records.len());
         let mut report = ImportReport {
             dry_run,
             ..ImportReport::default()
         };
         let mut pending: BTreeMap<Uuid, Kind> = BTreeMap::new();
-        for (index, object) in document.records.iter().enumerate() {
-            match self.plan_one(object, document.classification, &mut report) {
+        // Each record's values move into its plan, so the document and the plans are never
+        // both held whole.
+        for (index, object) in records.into_iter().enumerate() {
+            match self.plan_one(object, default_level, &mut report) {
                 Ok(plan) => {
                     if let Planned::New(record) = &plan
                         && pending.insert(record.id, record.kind).is_some()
                     {
-                        problems.push(format!("records[{index}]: id {} appears twice", record.id));
+                        problems.push(format!("{}: id {} appears twice", label(index), record.id));
                     }
                     plans.push((index, plan));
                 }
-                Err(message) => problems.push(format!("records[{index}]: {message}")),
+                Err(message) => problems.push(format!("{}: {message}", label(index))),
             }
         }
         if !problems.is_empty() {
@@ -148,16 +175,18 @@ impl Session {
                     Planned::Same => Ok(()),
                 };
                 if let Err(e) = checked {
-                    problems.push(format!("records[{index}]: {e}"));
+                    problems.push(format!("{}: {e}", label(*index)));
                 }
             }
             if !problems.is_empty() {
                 return Err(StoreError::Rejected { problems });
             }
+            let created = w.tick()?;
+            let created_at = crate::store::now_rfc3339();
             for (_, plan) in &plans {
                 match plan {
                     Planned::New(record) => {
-                        w.insert(record)?;
+                        w.insert_at(record, created, &created_at)?;
                     }
                     Planned::Change(kind, id, changes) => {
                         w.update(*kind, *id, changes)?;
@@ -191,7 +220,7 @@ impl Session {
 
     fn plan_one(
         &self,
-        object: &Map<String, Value>,
+        object: Map<String, Value>,
         default_level: Option<Classification>,
         report: &mut ImportReport,
     ) -> Result<Planned, String> {
@@ -217,7 +246,7 @@ impl Session {
                     input.classification = Some(text.parse().map_err(|e| format!("{e}"))?);
                 }
                 "releasable_to" => {
-                    let list: Vec<String> = serde_json::from_value(value.clone())
+                    let list: Vec<String> = serde_json::from_value(value)
                         .map_err(|_| "releasable_to must be a list of Member State codes")?;
                     input.releasable_to = Some(list);
                 }
@@ -228,16 +257,26 @@ impl Session {
                 }
                 key if IGNORED_KEYS.contains(&key) => {}
                 _ => {
-                    input.fields.insert(key.clone(), value.clone());
+                    input.fields.insert(key, value);
                 }
             }
         }
         if input.classification.is_none() {
             input.classification = default_level;
         }
-        let existing = match id {
-            Some(id) => self.store().get(kind, id).map_err(|e| e.to_string())?,
+        // One probe of every table first: most imported ids are new.
+        let found = match id {
+            Some(id) => self.store().find_kind(id).map_err(|e| e.to_string())?,
             None => None,
+        };
+        let existing = match (id, found) {
+            (Some(id), Some((found_kind, _))) if found_kind == kind => {
+                self.store().get(kind, id).map_err(|e| e.to_string())?
+            }
+            (Some(id), Some((other, _))) => {
+                return Err(format!("id {id} belongs to a {other}, not a {kind}"));
+            }
+            _ => None,
         };
         let plan = match existing {
             Some(current) if !current.meta.deleted => {
@@ -265,11 +304,6 @@ impl Session {
                 ));
             }
             None => {
-                if let Some(id) = id
-                    && let Ok(Some((other, _))) = self.store().find_kind(id)
-                {
-                    return Err(format!("id {id} belongs to a {other}, not a {kind}"));
-                }
                 let record = prepare_new(kind, id, &input).map_err(|e| e.to_string())?;
                 report.new += 1;
                 *report.by_kind.entry(kind.name().to_owned()).or_default() += 1;

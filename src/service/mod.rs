@@ -5,14 +5,17 @@
 //! change-log rows, so the three never disagree. Edits change memory only; callers save
 //! (the CLI after each command, the GUI debounced on a background thread).
 
+mod demo;
+mod demo_data;
 mod error;
 pub mod export;
 mod import;
-mod sample;
 mod session;
+mod sources;
 
+pub use demo::{DEMO_SOURCES, EXAMPLE_NOTE};
 pub use error::ServiceError;
 pub use export::{EXPORT_FORMAT_TAG, ExportDocument};
 pub use import::{ImportDocument, ImportReport};
-pub use sample::EXAMPLE_NOTE;
 pub use session::{Info, RecordInput, Session, VerifyReport};
+pub use sources::SourceReport;

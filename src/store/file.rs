@@ -130,6 +130,8 @@ pub(super) fn secure_connection() -> Result<Connection, rusqlite::Error> {
 }
 
 fn apply_pragmas(conn: &Connection) -> Result<(), rusqlite::Error> {
+    // Every kind has its own statements: keep them all prepared (rusqlite keeps 16).
+    conn.set_prepared_statement_cache_capacity(256);
     conn.execute_batch(
         "PRAGMA temp_store = MEMORY;
          PRAGMA secure_delete = ON;
@@ -421,7 +423,7 @@ impl SaveJob {
         ));
         fsutil::write_new_durable(&temp, &ciphertext, fail_after_bytes)
             .map_err(|e| StoreError::io("write a temporary file for", &path, e))?;
-        let verified = fs::read(&temp).map(|back| back == ciphertext);
+        let verified = same_content(&temp, &ciphertext);
         match verified {
             Ok(true) => {}
             Ok(false) => {
@@ -450,6 +452,27 @@ impl SaveJob {
             stamp: DiskStamp::of(&path).ok(),
             sync_error,
         })
+    }
+}
+
+/// Whether the file holds exactly `expected`, read back in chunks (no second copy in memory).
+fn same_content(path: &Path, expected: &[u8]) -> std::io::Result<bool> {
+    use std::io::Read;
+    let mut file = File::open(path)?;
+    if file.metadata()?.len() != expected.len() as u64 {
+        return Ok(false);
+    }
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut offset = 0usize;
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            return Ok(offset == expected.len());
+        }
+        if expected.get(offset..offset + n) != Some(&buffer[..n]) {
+            return Ok(false);
+        }
+        offset += n;
     }
 }
 

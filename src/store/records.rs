@@ -86,6 +86,29 @@ fn from_sql(ty: FieldType, value: SqlValue) -> Option<Value> {
     }
 }
 
+/// The INSERT statement of a kind (built once).
+fn insert_sql(kind: Kind) -> &'static str {
+    static SQL: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+        Kind::ALL
+            .iter()
+            .map(|kind| {
+                let columns = columns(*kind);
+                let placeholders = (1..=columns.len())
+                    .map(|i| format!("?{i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                format!(
+                    "INSERT INTO {} ({}) VALUES ({placeholders})",
+                    kind.name(),
+                    columns.join(", ")
+                )
+            })
+            .collect()
+    });
+    let index = Kind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
+    SQL.get(index).map_or("", String::as_str)
+}
+
 /// Inserts a record (no change log or audit: the caller writes those).
 pub(crate) fn insert(
     tx: &Connection,
@@ -95,29 +118,7 @@ pub(crate) fn insert(
     author: &str,
 ) -> Result<(), StoreError> {
     let fields = record.kind.fields();
-    let mut columns = vec![
-        "id",
-        "classification",
-        "releasable_to",
-        "created_at",
-        "updated_hlc",
-        "updated_by",
-        "deleted",
-        "reference",
-    ]
-    .into_iter()
-    .map(quote)
-    .collect::<Vec<_>>();
-    columns.extend(fields.iter().map(|f| quote(f.name)));
-    let placeholders = (1..=columns.len())
-        .map(|i| format!("?{i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!(
-        "INSERT INTO {} ({}) VALUES ({placeholders})",
-        record.kind.name(),
-        columns.join(", ")
-    );
+    let sql = insert_sql(record.kind);
     let mut values = vec![
         SqlValue::Text(record.id.to_string()),
         SqlValue::Integer(i64::from(record.classification.rank())),
@@ -135,9 +136,9 @@ pub(crate) fn insert(
             .iter()
             .map(|f| to_sql(f.ty, record.fields.get(f.name))),
     );
-    let mut stmt = tx.prepare_cached(&sql)?;
+    let mut stmt = tx.prepare_cached(sql)?;
     match stmt.execute(rusqlite::params_from_iter(values)) {
-        Ok(_) => index(tx, record.kind, record.id, &record.fields, false),
+        Ok(_) => index_new(tx, record.kind, record.id, &record.fields),
         Err(rusqlite::Error::SqliteFailure(e, _))
             if e.code == rusqlite::ErrorCode::ConstraintViolation =>
         {
@@ -170,6 +171,16 @@ fn search_text(kind: Kind, fields: &BTreeMap<String, Value>) -> String {
     text
 }
 
+/// The rowid of a record's row in the search index (schema 3): the first 8 bytes of SHA-256
+/// of the id text, big-endian, signed.
+fn search_rowid(id: Uuid) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(id.to_string().as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(bytes)
+}
+
 /// Puts a record's text in the search index (or takes it out, for a tombstone).
 fn index(
     conn: &Connection,
@@ -178,15 +189,26 @@ fn index(
     fields: &BTreeMap<String, Value>,
     deleted: bool,
 ) -> Result<(), StoreError> {
-    conn.prepare_cached("DELETE FROM search WHERE id = ?1")?
-        .execute(params![id.to_string()])?;
+    conn.prepare_cached("DELETE FROM search WHERE rowid = ?1")?
+        .execute(params![search_rowid(id)])?;
     if !deleted {
-        conn.prepare_cached("INSERT INTO search (kind, id, text) VALUES (?1, ?2, ?3)")?
-            .execute(params![
-                kind.name(),
-                id.to_string(),
-                search_text(kind, fields)
-            ])?;
+        index_new(conn, kind, id, fields)?;
+    }
+    Ok(())
+}
+
+/// Adds a record that has no row in the index yet (no delete first: in FTS5 a delete makes
+/// the index flush its pending terms, which slows bulk inserts down several times).
+fn index_new(
+    conn: &Connection,
+    kind: Kind,
+    id: Uuid,
+    fields: &BTreeMap<String, Value>,
+) -> Result<(), StoreError> {
+    let text = search_text(kind, fields);
+    if !text.trim().is_empty() {
+        conn.prepare_cached("INSERT INTO search (rowid, kind, id, text) VALUES (?1, ?2, ?3, ?4)")?
+            .execute(params![search_rowid(id), kind.name(), id.to_string(), text])?;
     }
     Ok(())
 }
@@ -202,12 +224,15 @@ pub(crate) fn rebuild_search_index(conn: &mut Connection) -> Result<(), StoreErr
             .query_map([], |row| record_from_row(kind, row))?
             .collect::<Result<Vec<_>, _>>()?;
         for record in records {
-            index(&tx, kind, record.meta.id, &record.fields, false)?;
+            index_new(&tx, kind, record.meta.id, &record.fields)?;
         }
     }
     tx.commit()?;
     Ok(())
 }
+
+/// The change-log `field` of the row that records a new record with all its values.
+pub const CREATED_FIELD: &str = "*";
 
 /// Turns what a user types into an FTS5 query: every word must match, as a prefix.
 fn fts_query(text: &str) -> String {
@@ -269,37 +294,54 @@ impl Writer<'_> {
 
     /// Issues the next clock value of this file.
     pub fn tick(&self) -> Result<Hlc, StoreError> {
-        let last: String =
-            self.tx
-                .query_row("SELECT value FROM meta WHERE key = 'clock'", [], |r| {
-                    r.get(0)
-                })?;
+        let last: String = self
+            .tx
+            .prepare_cached("SELECT value FROM meta WHERE key = 'clock'")?
+            .query_row([], |r| r.get(0))?;
         let last = last.parse().unwrap_or_default();
         let next = Hlc::tick(last, Hlc::now_ms());
-        self.tx.execute(
-            "UPDATE meta SET value = ?1 WHERE key = 'clock'",
-            params![next.to_string()],
-        )?;
+        self.tx
+            .prepare_cached("UPDATE meta SET value = ?1 WHERE key = 'clock'")?
+            .execute(params![next.to_string()])?;
         Ok(next)
     }
 
     /// Inserts a new record and logs every value it has.
     pub fn insert(&self, record: &NewRecord) -> Result<Hlc, StoreError> {
         let hlc = self.tick()?;
-        insert(&self.tx, record, &now_rfc3339(), hlc, &self.author)?;
-        let mut changes = vec![
+        self.insert_at(record, hlc, &now_rfc3339())?;
+        Ok(hlc)
+    }
+
+    /// Inserts a new record with a clock value issued before (an import gives all the records
+    /// it creates one clock value: they are distinct records, so nothing is ordered by it).
+    pub fn insert_at(
+        &self,
+        record: &NewRecord,
+        hlc: Hlc,
+        created_at: &str,
+    ) -> Result<(), StoreError> {
+        insert(&self.tx, record, created_at, hlc, &self.author)?;
+        // One change-log row holds every value the record is created with.
+        let mut values = serde_json::Map::new();
+        for change in [
             RecordChange::Classification(record.classification),
             RecordChange::ReleasableTo(record.releasable_to.clone()),
-        ];
+        ] {
+            values.insert(change.name().to_owned(), change.log_value());
+        }
         for field in record.kind.fields() {
             if let Some(value) = record.fields.get(field.name) {
-                changes.push(RecordChange::Field(field.name, Some(value.clone())));
+                values.insert(field.name.to_owned(), value.clone());
             }
         }
-        for change in &changes {
-            self.log_change(record.kind, record.id, change, hlc)?;
-        }
-        Ok(hlc)
+        self.log_row(
+            record.kind,
+            record.id,
+            CREATED_FIELD,
+            &Value::Object(values),
+            hlc,
+        )
     }
 
     /// Applies changes to an existing record and logs them.
@@ -327,7 +369,10 @@ impl Writer<'_> {
                 kind.name(),
                 quote(change.name())
             );
-            let updated = self.tx.execute(&sql, params![value, id.to_string()])?;
+            let updated = self
+                .tx
+                .prepare_cached(&sql)?
+                .execute(params![value, id.to_string()])?;
             if updated == 0 {
                 return Err(StoreError::UnknownRecord {
                     kind,
@@ -339,13 +384,12 @@ impl Writer<'_> {
         if let Some(record) = get(&self.tx, kind, id)? {
             index(&self.tx, kind, id, &record.fields, record.meta.deleted)?;
         }
-        self.tx.execute(
-            &format!(
+        self.tx
+            .prepare_cached(&format!(
                 "UPDATE {} SET updated_hlc = ?1, updated_by = ?2 WHERE id = ?3",
                 kind.name()
-            ),
-            params![hlc.to_string(), self.author, id.to_string()],
-        )?;
+            ))?
+            .execute(params![hlc.to_string(), self.author, id.to_string()])?;
         Ok(hlc)
     }
 
@@ -356,6 +400,17 @@ impl Writer<'_> {
         change: &RecordChange,
         hlc: Hlc,
     ) -> Result<(), StoreError> {
+        self.log_row(kind, id, change.name(), &change.log_value(), hlc)
+    }
+
+    fn log_row(
+        &self,
+        kind: Kind,
+        id: Uuid,
+        field: &str,
+        value: &Value,
+        hlc: Hlc,
+    ) -> Result<(), StoreError> {
         self.tx
             .prepare_cached(
                 "INSERT INTO change_log (record_kind, record_id, field, value, hlc, author) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -363,8 +418,8 @@ impl Writer<'_> {
             .execute(params![
                 kind.name(),
                 id.to_string(),
-                change.name(),
-                change.log_value().to_string(),
+                field,
+                value.to_string(),
                 hlc.to_string(),
                 self.author
             ])?;
@@ -410,8 +465,9 @@ fn meta_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Meta> {
     })
 }
 
-fn select_sql(kind: Kind) -> String {
-    let mut columns = vec![
+/// The quoted columns of a kind's table: the metadata of every record, then its fields.
+fn columns(kind: Kind) -> Vec<String> {
+    let mut columns = [
         "id",
         "classification",
         "releasable_to",
@@ -425,7 +481,11 @@ fn select_sql(kind: Kind) -> String {
     .map(quote)
     .collect::<Vec<_>>();
     columns.extend(kind.fields().iter().map(|f| quote(f.name)));
-    format!("SELECT {} FROM {}", columns.join(", "), kind.name())
+    columns
+}
+
+fn select_sql(kind: Kind) -> String {
+    format!("SELECT {} FROM {}", columns(kind).join(", "), kind.name())
 }
 
 fn record_from_row(kind: Kind, row: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
@@ -449,17 +509,23 @@ fn get(conn: &Connection, kind: Kind, id: Uuid) -> Result<Option<Record>, StoreE
 }
 
 fn find_kind(conn: &Connection, id: Uuid) -> Result<Option<(Kind, bool)>, StoreError> {
-    for kind in Kind::ALL {
-        let sql = format!("SELECT deleted FROM {} WHERE id = ?1", kind.name());
-        let deleted: Option<i64> = conn
-            .prepare_cached(&sql)?
-            .query_row(params![id.to_string()], |r| r.get(0))
-            .optional()?;
-        if let Some(deleted) = deleted {
-            return Ok(Some((kind, deleted != 0)));
-        }
-    }
-    Ok(None)
+    // One statement probes every kind's table (each by its primary key).
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let parts: Vec<String> = Kind::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, k)| format!("SELECT {i} AS k, deleted FROM {} WHERE id = ?1", k.name()))
+            .collect();
+        format!("{} LIMIT 1", parts.join(" UNION ALL "))
+    });
+    let found: Option<(i64, i64)> = conn
+        .prepare_cached(&SQL)?
+        .query_row(params![id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    Ok(found.and_then(|(k, deleted)| {
+        let kind = Kind::ALL.get(usize::try_from(k).ok()?)?;
+        Some((*kind, deleted != 0))
+    }))
 }
 
 /// Counts of one kind.
@@ -635,6 +701,44 @@ impl Store {
             .conn
             .query_row("SELECT count(*) FROM change_log", [], |r| r.get(0))?;
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Every value a field of a record has had, oldest first: (hybrid logical clock, author,
+    /// value as JSON). The first entry is the value it was created with (from the record's
+    /// creation row, field `*`), when it had one.
+    pub fn field_history(
+        &self,
+        kind: Kind,
+        id: Uuid,
+        field: &str,
+    ) -> Result<Vec<(String, String, Value)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT hlc, author, field, value FROM change_log
+             WHERE record_kind = ?1 AND record_id = ?2 AND (field = ?3 OR field = '*')
+             ORDER BY hlc, seq",
+        )?;
+        let rows = stmt
+            .query_map(rusqlite::params![kind.name(), id.to_string(), field], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(hlc, author, logged, value)| {
+                let value: Value = serde_json::from_str(&value).unwrap_or(Value::String(value));
+                let value = if logged == CREATED_FIELD {
+                    value.get(field)?.clone()
+                } else {
+                    value
+                };
+                Some((hlc, author, value))
+            })
+            .collect())
     }
 
     /// Full integrity check of the database (slower than the `quick_check` on open).

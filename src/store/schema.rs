@@ -12,7 +12,11 @@ use crate::model::{Classification, Hlc, country, reference};
 
 /// Migrations in order; entry `i` brings the schema from version `i` to `i + 1`. Frozen once
 /// released: change the schema by appending a migration.
-const MIGRATIONS: &[&str] = &[include_str!("schema_v1.sql"), include_str!("schema_v2.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema_v1.sql"),
+    include_str!("schema_v2.sql"),
+    include_str!("schema_v3.sql"),
+];
 
 /// The schema version this build writes.
 #[allow(clippy::cast_possible_wrap)] // a handful of migrations
@@ -146,7 +150,7 @@ pub fn check_and_migrate(conn: &mut Connection, path: &Path) -> Result<(), Store
     }
     if found < SCHEMA_VERSION {
         migrate_from(conn, found)?;
-        if found < 2 {
+        if found < 3 {
             records::rebuild_search_index(conn)?;
         }
     }

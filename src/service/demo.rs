@@ -1,0 +1,354 @@
+//! The demo observatory: the EU 2023 list of critical technologies, the EU critical raw
+//! materials study 2023 (scores 2011-2023, supply shares by country and stage, EU sourcing,
+//! end uses) and USGS production figures (2023 and 2024 releases, imported one after the other
+//! so the change shows as history), all read by the same importers users run, from copies
+//! embedded in the program (`assets/data`). On top, a handful of example components, links from
+//! technologies to the materials they need, assessments, measures and events, UNCLASSIFIED and
+//! marked as examples ([`EXAMPLE_NOTE`]).
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::demo_data::{CRM_2023, EmbeddedFile, USGS_2023, USGS_2024};
+use super::{RecordInput, ServiceError, Session};
+use crate::model::{Classification, Kind, reference};
+use crate::sources::crm::material_id;
+use crate::sources::{Files, ReadOptions, SourceFormat, read_files};
+
+/// Marks every example record (the imported public data is not marked: it is real).
+pub const EXAMPLE_NOTE: &str =
+    "Example record for exploring Observatory: illustrative, not an assessment.";
+
+/// The public datasets the demo is built from, for the About box and the report annex.
+pub const DEMO_SOURCES: &[&str] = &[
+    "European Commission, Study on the critical raw materials for the EU 2023 - Final report (2023); tables transcribed by E. Emilsson, CC BY 4.0",
+    "U.S. Geological Survey, Mineral Commodity Summaries 2023 and 2024 data releases (doi:10.5066/P9WCYUI6, doi:10.5066/P144BA54), public domain",
+    "Commission Recommendation (EU) 2023/2113 on critical technology areas for the EU's economic security",
+];
+
+fn input(fields: Value) -> RecordInput {
+    RecordInput {
+        classification: Some(Classification::Unclassified),
+        releasable_to: None,
+        fields: serde_json::from_value(fields).unwrap_or_default(),
+    }
+}
+
+impl Session {
+    /// Imports the embedded public datasets and adds the example records (see the module docs).
+    pub fn build_demo(&mut self) -> Result<(), ServiceError> {
+        let datasets: [(SourceFormat, &str, &[EmbeddedFile]); 3] = [
+            (SourceFormat::Crm, "eu_crm_2023 (demo)", CRM_2023),
+            (SourceFormat::Usgs, "usgs_mcs/world_2023 (demo)", USGS_2023),
+            (SourceFormat::Usgs, "usgs_mcs/world_2024 (demo)", USGS_2024),
+        ];
+        for (format, name, files) in datasets {
+            let parsed = read_files(
+                format,
+                &Files::Memory { name, files },
+                &ReadOptions::default(),
+            )
+            .map_err(|e| ServiceError::Invalid(format!("demo data {name}: {e}")))?;
+            self.import_source(&parsed, name, false, false)?;
+        }
+        self.add_examples()
+    }
+
+    /// Adds the example records on top of the imported data.
+    #[allow(clippy::too_many_lines)]
+    fn add_examples(&mut self) -> Result<(), ServiceError> {
+        let tech = |code: &str| reference::reference_technology_id(code);
+        let material = |name: &str| material_id(name).to_string();
+        let item =
+            |s: &mut Session, name: &str, kind: &str, stage: &str| -> Result<Uuid, ServiceError> {
+                s.add(Kind::Item, None, &input(json!({
+                "name": name, "item_kind": kind, "stage": stage, "description": EXAMPLE_NOTE,
+            })))
+            };
+        let wafers = item(self, "GaN-on-SiC wafers", "component", "manufacturing")?;
+        let magnets = item(
+            self,
+            "NdFeB permanent magnets",
+            "component",
+            "manufacturing",
+        )?;
+        let cells = item(
+            self,
+            "Lithium-ion battery cells",
+            "component",
+            "manufacturing",
+        )?;
+        let optics = item(
+            self,
+            "Germanium infrared optics",
+            "component",
+            "manufacturing",
+        )?;
+        let link = |s: &mut Session, from: String, to: String, kind: &str, share: Option<f64>| {
+            let mut fields =
+                json!({"from_id": from, "to_id": to, "link_kind": kind, "notes": EXAMPLE_NOTE});
+            if let Some(share) = share {
+                fields["share"] = json!(share);
+                fields["year"] = json!(2025);
+            }
+            s.add(Kind::Link, None, &input(fields))
+        };
+        // Illustrative supply of the example components.
+        for (component, country, share) in [
+            (magnets, "CN", 0.90),
+            (magnets, "JP", 0.07),
+            (magnets, "DE", 0.01),
+            (wafers, "US", 0.40),
+            (wafers, "FR", 0.25),
+            (wafers, "JP", 0.20),
+            (cells, "CN", 0.75),
+            (cells, "KR", 0.12),
+            (cells, "PL", 0.06),
+            (optics, "US", 0.30),
+            (optics, "BE", 0.25),
+            (optics, "CN", 0.35),
+        ] {
+            link(
+                self,
+                component.to_string(),
+                country.into(),
+                "produced-in",
+                Some(share),
+            )?;
+        }
+        // What the components are made from (materials of the CRM study).
+        for (name, component) in [
+            ("Gallium", wafers),
+            ("LREEs", magnets),
+            ("HREEs", magnets),
+            ("Lithium", cells),
+            ("Cobalt", cells),
+            ("Natural graphite", cells),
+            ("Nickel", cells),
+            ("Manganese", cells),
+            ("Germanium", optics),
+        ] {
+            link(
+                self,
+                material(name),
+                component.to_string(),
+                "input-to",
+                None,
+            )?;
+        }
+        // What the technologies need.
+        let needs: [(&str, &[Uuid], &[&str]); 10] = [
+            ("high-frequency-chips", &[wafers], &["Gallium"]),
+            (
+                "microelectronics",
+                &[],
+                &["Gallium", "Germanium", "Silicon metal", "PGMs"],
+            ),
+            ("photonics", &[optics], &["Germanium", "Indium"]),
+            ("robots-precision", &[magnets], &[]),
+            ("drones-vehicles", &[magnets, cells], &[]),
+            ("smart-grids-storage", &[cells], &["Lithium"]),
+            ("sensing-electro-optical", &[optics], &["Gallium"]),
+            ("space-dedicated", &[cells], &["Germanium", "Gallium"]),
+            (
+                "propulsion-hypersonics",
+                &[],
+                &["Tungsten", "Hafnium", "Niobium"],
+            ),
+            ("net-zero", &[], &["Silicon metal", "Gallium"]),
+        ];
+        for (code, components, materials) in needs {
+            for component in components {
+                link(
+                    self,
+                    tech(code).to_string(),
+                    component.to_string(),
+                    "requires",
+                    None,
+                )?;
+            }
+            for name in materials {
+                link(
+                    self,
+                    tech(code).to_string(),
+                    material(name),
+                    "requires",
+                    None,
+                )?;
+            }
+        }
+        let domains = |s: &mut Session, code: &str, domains: &[&str]| {
+            s.edit(
+                Kind::Technology,
+                tech(code),
+                &input(json!({"domains": domains, "dual_use": true})),
+            )
+        };
+        domains(self, "high-frequency-chips", &["defence", "space", "civil"])?;
+        domains(self, "quantum-sensing", &["defence", "civil-security"])?;
+        domains(
+            self,
+            "drones-vehicles",
+            &["defence", "civil-security", "civil"],
+        )?;
+        domains(self, "microelectronics", &["defence", "space", "civil"])?;
+        let assess = |s: &mut Session,
+                      code: &str,
+                      date: &str,
+                      (trl, criticality, risk): (i64, f64, f64),
+                      position: &str| {
+            s.add(
+                Kind::Assessment,
+                None,
+                &input(json!({
+                    "subject_id": tech(code).to_string(), "date": date, "trl": trl,
+                    "criticality": criticality, "supply_risk": risk, "eu_position": position,
+                    "confidence": "low", "narrative": EXAMPLE_NOTE, "assessor": "Demo",
+                })),
+            )
+        };
+        // Two report cycles for some technologies, so TRL and risk move over time.
+        assess(
+            self,
+            "microelectronics",
+            "2024-12-31",
+            (8, 8.5, 3.0),
+            "lagging",
+        )?;
+        assess(
+            self,
+            "microelectronics",
+            "2026-06-30",
+            (8, 9.0, 3.4),
+            "lagging",
+        )?;
+        assess(
+            self,
+            "high-frequency-chips",
+            "2022-12-31",
+            (5, 8.0, 3.2),
+            "lagging",
+        )?;
+        assess(
+            self,
+            "high-frequency-chips",
+            "2024-12-31",
+            (6, 8.5, 4.1),
+            "lagging",
+        )?;
+        assess(
+            self,
+            "quantum-sensing",
+            "2024-12-31",
+            (4, 6.5, 2.0),
+            "on-par",
+        )?;
+        assess(
+            self,
+            "quantum-sensing",
+            "2026-06-30",
+            (5, 7.0, 2.0),
+            "on-par",
+        )?;
+        assess(
+            self,
+            "drones-vehicles",
+            "2026-06-30",
+            (7, 7.5, 3.0),
+            "on-par",
+        )?;
+        assess(
+            self,
+            "quantum-computing",
+            "2026-06-30",
+            (4, 8.0, 1.5),
+            "on-par",
+        )?;
+        assess(
+            self,
+            "semiconductor-equipment",
+            "2026-06-30",
+            (9, 9.5, 1.8),
+            "leading",
+        )?;
+        assess(
+            self,
+            "robots-precision",
+            "2026-06-30",
+            (7, 7.0, 4.5),
+            "lagging",
+        )?;
+        for (name, instrument, status, start, end, target) in [
+            (
+                "Chips Act pilot lines (example)",
+                "chips-act",
+                "ongoing",
+                "2024-01-01",
+                "2028-12-31",
+                "microelectronics",
+            ),
+            (
+                "EDF call on GaN radar components (example)",
+                "edf",
+                "planned",
+                "2026-09-01",
+                "2029-08-31",
+                "high-frequency-chips",
+            ),
+            (
+                "Horizon Europe quantum sensing (example)",
+                "horizon-europe",
+                "ongoing",
+                "2025-01-01",
+                "2027-12-31",
+                "quantum-sensing",
+            ),
+        ] {
+            self.add(Kind::Measure, None, &input(json!({
+                "name": name, "instrument": instrument, "status": status, "start": start,
+                "end": end, "target_ids": [tech(target).to_string()], "description": EXAMPLE_NOTE,
+            })))?;
+        }
+        for (title, date, kind) in [
+            (
+                "Export licensing of gallium and germanium by China",
+                "2023-08-01",
+                "security",
+            ),
+            (
+                "Critical Raw Materials Act enters into force",
+                "2024-05-23",
+                "policy",
+            ),
+            (
+                "Commission Recommendation on critical technology areas",
+                "2023-10-03",
+                "policy",
+            ),
+            (
+                "Report cycle: critical technologies report",
+                "2022-12-31",
+                "report-cycle",
+            ),
+            (
+                "Report cycle: critical technologies report",
+                "2024-12-31",
+                "report-cycle",
+            ),
+            (
+                "Report cycle: critical technologies report",
+                "2026-12-31",
+                "report-cycle",
+            ),
+        ] {
+            self.add(
+                Kind::Event,
+                None,
+                &input(json!({
+                    "title": title, "date": date, "event_kind": kind, "description": EXAMPLE_NOTE,
+                })),
+            )?;
+        }
+        Ok(())
+    }
+}
