@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the app under Xvfb on a sample observatory and saves a PNG of each screen in
+# Runs the app under Xvfb on a small observatory and on the demo and saves a PNG of each screen in
 # tests/screenshots/. Needs: xvfb xauth imagemagick xdotool (see .ci/run).
 # Usage: tests/screenshots.sh [path/to/observatory-binary]
 set -euo pipefail
@@ -47,25 +47,28 @@ sleep 0.5
 xdotool mousemove 55 49 click 1
 sleep 1.5
 import -window root "$out/dashboard.png"
-# Lock, then open the built-in sample from the welcome screen and shoot every view.
-xdotool mousemove 37 466 click 1
+# Lock, then open the built-in demo from the welcome screen and shoot every view.
+xdotool mousemove 37 495 click 1
 sleep 1.5
-xdotool mousemove 108 374 click 1
-sleep 4
+xdotool mousemove 105 389 click 1
+sleep 8
 shoot() { xdotool mousemove "$2" "$3" click 1; sleep 1.2; import -window root "$out/$1.png"; }
-shoot sample-dashboard 55 49
-shoot sample-technologies 62 78
-shoot sample-items 40 123
-shoot sample-organisations 64 152
-shoot sample-links 38 181
-shoot sample-assessments 61 222
-shoot sample-measures 51 251
-shoot sample-sources 46 280
-shoot sample-events 43 309
-shoot sample-members 48 338
-shoot sample-audit 50 367
-shoot sample-items 40 123
-shoot sample-item-editor 500 132
+shoot demo-dashboard 55 49
+shoot demo-technologies 62 78
+shoot demo-items 40 123
+shoot demo-organisations 64 152
+shoot demo-links 38 181
+shoot demo-assessments 61 222
+shoot demo-measures 51 251
+shoot demo-sources 46 280
+shoot demo-events 43 309
+shoot demo-members 48 338
+shoot demo-audit 50 367
+shoot demo-items 40 123
+shoot demo-item-editor 500 132
 xdotool key Escape
-shoot sample-help 37 523
+shoot demo-import 64 408
+xdotool mousemove 1246 57 click 1
+sleep 0.5
+shoot demo-help 37 565
 echo "wrote $(ls "$out"/*.png | tr '\n' ' ')"
