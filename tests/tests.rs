@@ -7,6 +7,7 @@
 
 mod util;
 
+mod analysis;
 mod cli_flow;
 mod errors;
 #[cfg(feature = "gui")]

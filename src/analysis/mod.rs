@@ -13,15 +13,18 @@
 //! - EU share: the sum of the shares of EU Member States.
 //! - Single source: one country only.
 //!
-//! This is the first part of the analysis engine; chokepoints, exposure and scenarios follow
-//! with the analysis issue.
+//! Technology metrics (look-through exposure, chokepoints, supply risk) and cut-off scenarios
+//! are computed on the supply graph: see [`graph`].
+
+pub mod graph;
+
+pub use graph::{GraphBuilder, NodeKind, ScenarioImpact, SupplyGraph, TechnologyMetrics};
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
 use uuid::Uuid;
 
-use crate::model::{Kind, Record, country};
+use crate::model::Record;
 
 /// Concentration of the supply of one item.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -47,9 +50,6 @@ pub struct ItemConcentration {
 /// How far recorded shares may add up over 1 and still be read as rounding (2 points).
 pub const ROUNDING_TOLERANCE: f64 = 0.02;
 
-/// One recorded share: (year, country, share).
-type SupplyFigure = (Option<i64>, String, f64);
-
 /// Supply concentration of every item with supply links, highest HHI first (then by name and
 /// id, so the order is deterministic).
 #[must_use]
@@ -58,88 +58,9 @@ pub fn concentration(
     organisations: &[Record],
     links: &[Record],
 ) -> Vec<ItemConcentration> {
-    let hq: BTreeMap<String, &str> = organisations
-        .iter()
-        .filter_map(|o| Some((o.meta.id.to_string(), o.text("hq_country")?)))
-        .collect();
-    let mut supply: BTreeMap<&str, Vec<SupplyFigure>> = BTreeMap::new();
-    for link in links
-        .iter()
-        .filter(|l| l.kind == Kind::Link && !l.meta.deleted)
-    {
-        let (Some(from), Some(to), Some(share)) = (
-            link.text("from_id"),
-            link.text("to_id"),
-            link.fields.get("share").and_then(Value::as_f64),
-        ) else {
-            continue;
-        };
-        let country = match link.text("link_kind") {
-            Some("produced-in") => country::normalise(to),
-            Some("supplied-by") => hq.get(to).map(|c| (*c).to_owned()),
-            _ => None,
-        };
-        if let Some(country) = country {
-            let year = link.fields.get("year").and_then(Value::as_i64);
-            supply.entry(from).or_default().push((year, country, share));
-        }
-    }
-    let mut out: Vec<ItemConcentration> = items
-        .iter()
-        .filter(|i| !i.meta.deleted)
-        .filter_map(|item| {
-            let rows = supply.get(item.meta.id.to_string().as_str())?;
-            let year = rows.iter().filter_map(|r| r.0).max();
-            let mut by_country: BTreeMap<&str, f64> = BTreeMap::new();
-            for (y, c, share) in rows {
-                if year.is_none() || *y == year {
-                    *by_country.entry(c.as_str()).or_default() += share;
-                }
-            }
-            let total: f64 = by_country.values().sum();
-            if total <= 0.0 {
-                return None;
-            }
-            // Published shares are rounded: totals up to ROUNDING_TOLERANCE over 1 are kept
-            // as published (the HHI is capped at 10,000); larger totals are scaled to 1.
-            let scale = if total > 1.0 + ROUNDING_TOLERANCE {
-                1.0 / total
-            } else {
-                1.0
-            };
-            let hhi = by_country
-                .values()
-                .map(|s| (s * scale * 100.0).powi(2))
-                .fold(0.0, |a: f64, b| a + b)
-                .min(10_000.0);
-            // fold from +0.0: an empty float sum is -0.0, which prints as "-0.0 %".
-            let eu_share = by_country
-                .iter()
-                .filter(|(c, _)| country::is_eu(c))
-                .fold(0.0, |total, (_, s)| total + s * scale);
-            let (top_country, top_share) = by_country
-                .iter()
-                .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(a.0)))
-                .map(|(c, s)| ((*c).to_owned(), s * scale))?;
-            Some(ItemConcentration {
-                id: item.meta.id,
-                name: item.label(),
-                hhi,
-                eu_share,
-                top_country,
-                top_share,
-                single_source: by_country.len() == 1,
-                year,
-            })
-        })
-        .collect();
-    out.sort_by(|a, b| {
-        b.hhi
-            .total_cmp(&a.hhi)
-            .then_with(|| a.name.cmp(&b.name))
-            .then(a.id.cmp(&b.id))
-    });
-    out
+    GraphBuilder::from_records(&[], items, organisations, links)
+        .build()
+        .item_metrics()
 }
 
 /// For every node upstream of a technology, the technologies that need it: a technology
@@ -209,7 +130,7 @@ pub fn latest_assessments(assessments: &[Record]) -> BTreeMap<Uuid, &Record> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Classification, Hlc, Meta};
+    use crate::model::{Classification, Hlc, Kind, Meta};
 
     fn record(kind: Kind, n: u128, fields: serde_json::Value) -> Record {
         Record {

@@ -34,6 +34,7 @@ macro_rules! out {
     }};
 }
 
+mod analyse;
 mod fields;
 mod files;
 mod keys;
@@ -108,6 +109,9 @@ pub enum Command {
     Import(transfer::ImportArgs),
     /// Export all records as plaintext JSON or CSV (needs --unencrypted-output).
     Export(transfer::ExportArgs),
+    /// Supply concentration, exposure, chokepoints, supply risk and cut-off scenarios.
+    #[command(alias = "analyze")]
+    Analyse(analyse::AnalyseArgs),
 }
 
 /// Entry point of the binary.
@@ -166,6 +170,7 @@ fn run(cli: &Cli, command: &Command) -> anyhow::Result<ExitCode> {
         Command::Delete(args) => records::delete(cli, args),
         Command::Import(args) => transfer::import(cli, args),
         Command::Export(args) => transfer::export(cli, args),
+        Command::Analyse(args) => analyse::analyse(cli, args),
     }
 }
 

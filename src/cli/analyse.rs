@@ -1,0 +1,224 @@
+//! `analyse`: supply concentration of items, exposure, chokepoints and supply risk of
+//! technologies, and a cut-off scenario (methods in [`crate::analysis`]).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use serde_json::{Map, Value, json};
+
+use super::{Cli, InputError, OutputFormat, open};
+use crate::analysis::{self, SupplyGraph};
+use crate::model::{Classification, Kind};
+use crate::store::OpenMode;
+
+/// Arguments of `analyse`.
+#[derive(Debug, Args)]
+pub struct AnalyseArgs {
+    /// The observatory file.
+    file: PathBuf,
+    /// Only this technology (its id), and the items it depends on.
+    #[arg(long, value_name = "ID")]
+    technology: Option<String>,
+    /// Countries that stop supplying (ISO codes, comma-separated): what each technology loses.
+    #[arg(long, value_name = "CC[,CC...]", value_delimiter = ',')]
+    cut: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: OutputFormat,
+}
+
+fn round(value: f64) -> f64 {
+    (value * 1e6).round() / 1e6
+}
+
+#[allow(clippy::too_many_lines)]
+pub(super) fn analyse(cli: &Cli, args: &AnalyseArgs) -> anyhow::Result<ExitCode> {
+    let cut: Vec<String> = args
+        .cut
+        .iter()
+        .map(|c| {
+            crate::model::country::normalise(c)
+                .ok_or_else(|| InputError(format!("--cut: {c:?} is not an ISO 3166 country code")))
+        })
+        .collect::<Result<_, _>>()?;
+    let technology = match &args.technology {
+        Some(text) => Some(
+            analysis::graph::parse_id(text)
+                .ok_or_else(|| InputError(format!("--technology: {text:?} is not a record id")))?,
+        ),
+        None => None,
+    };
+    let session = open(cli, &args.file, OpenMode::ReadOnly)?;
+    let technologies = session.list(Kind::Technology)?;
+    let items = session.list(Kind::Item)?;
+    let organisations = session.list(Kind::Organisation)?;
+    let links = session.list(Kind::Link)?;
+    if let Some(id) = &technology
+        && !technologies.iter().any(|t| t.meta.id.to_string() == *id)
+    {
+        return Err(crate::store::StoreError::UnknownRecord {
+            kind: Kind::Technology,
+            id: id.clone(),
+        }
+        .into());
+    }
+    let highest = Classification::highest(
+        technologies
+            .iter()
+            .chain(&items)
+            .chain(&organisations)
+            .chain(&links)
+            .map(|r| r.meta.classification),
+    );
+    let graph = SupplyGraph::from_records(&technologies, &items, &organisations, &links);
+    let metrics = graph.technology_metrics(technology.as_deref());
+    let mut concentration = analysis::concentration(&items, &organisations, &links);
+    if let Some(id) = &technology {
+        let needed = analysis::needed_by(&technologies, &links);
+        concentration.retain(|c| {
+            needed
+                .get(&c.id.to_string())
+                .is_some_and(|techs| techs.iter().any(|t| t.to_string() == *id))
+        });
+    }
+    let scenario = if cut.is_empty() {
+        None
+    } else {
+        let mut impacts = graph.scenario(&cut);
+        if let Some(id) = &technology {
+            impacts.retain(|i| i.id == *id);
+        }
+        Some(impacts)
+    };
+    match args.format {
+        OutputFormat::Json => {
+            let mut body = Map::new();
+            body.insert("classification".into(), json!(highest.code()));
+            body.insert("marking".into(), json!(highest.marking()));
+            body.insert(
+                "items".into(),
+                json!(
+                    concentration
+                        .iter()
+                        .map(|c| json!({
+                            "id": c.id, "name": c.name, "hhi": round(c.hhi),
+                            "eu_share": round(c.eu_share), "top_country": c.top_country,
+                            "top_share": round(c.top_share), "single_source": c.single_source,
+                            "year": c.year,
+                        }))
+                        .collect::<Vec<_>>()
+                ),
+            );
+            body.insert(
+                "technologies".into(),
+                json!(
+                    metrics
+                        .iter()
+                        .map(|m| json!({
+                            "id": m.id, "name": m.name, "chokepoints": m.chokepoints,
+                            "exposure": m.exposure.iter().map(|(c, s)| (c.clone(), json!(round(*s)))).collect::<Map<_, _>>(),
+                            "supply_risk": m.supply_risk,
+                        }))
+                        .collect::<Vec<_>>()
+                ),
+            );
+            if let Some(impacts) = &scenario {
+                body.insert("cut".into(), json!(cut));
+                body.insert(
+                    "scenario".into(),
+                    Value::Object(
+                        impacts
+                            .iter()
+                            .map(|i| (i.id.clone(), json!(round(i.lost_share))))
+                            .collect(),
+                    ),
+                );
+                body.insert(
+                    "scenario_paths".into(),
+                    Value::Object(
+                        impacts
+                            .iter()
+                            .map(|i| {
+                                (
+                                    i.id.clone(),
+                                    json!({"path": i.path, "share": round(i.path_share)}),
+                                )
+                            })
+                            .collect(),
+                    ),
+                );
+            }
+            outln!("{}", serde_json::to_string_pretty(&Value::Object(body))?);
+        }
+        OutputFormat::Table => {
+            let banner = format!("== {} ==", highest.marking());
+            outln!("{banner}");
+            outln!("Items by concentration of supply (HHI 0-10,000)");
+            outln!(
+                "{:>6}  {:<8} {:>7}  {:>8}  {:<6}  name",
+                "HHI",
+                "top",
+                "share",
+                "EU",
+                "single"
+            );
+            for c in &concentration {
+                outln!(
+                    "{:>6.0}  {:<8} {:>6.1}%  {:>7.1}%  {:<6}  {}",
+                    c.hhi,
+                    c.top_country,
+                    c.top_share * 100.0,
+                    c.eu_share * 100.0,
+                    if c.single_source { "yes" } else { "" },
+                    c.name
+                );
+            }
+            outln!();
+            outln!("Technologies: supply risk (0-10), chokepoints, largest exposures");
+            for m in &metrics {
+                let mut exposure: Vec<(&String, &f64)> = m.exposure.iter().collect();
+                exposure.sort_by(|a, b| b.1.total_cmp(a.1).then_with(|| a.0.cmp(b.0)));
+                let top: Vec<String> = exposure
+                    .iter()
+                    .take(4)
+                    .map(|(c, s)| format!("{c} {:.1}%", **s * 100.0))
+                    .collect();
+                let chokepoints: Vec<String> = m
+                    .chokepoints
+                    .iter()
+                    .map(|id| session.describe(id))
+                    .collect();
+                outln!(
+                    "{:>5}  {}",
+                    m.supply_risk.map_or("-".into(), |r| format!("{r:.1}")),
+                    m.name
+                );
+                if !top.is_empty() {
+                    outln!("       exposure: {}", top.join(", "));
+                }
+                if !chokepoints.is_empty() {
+                    outln!("       chokepoints: {}", chokepoints.join("; "));
+                }
+            }
+            if let Some(impacts) = &scenario {
+                outln!();
+                outln!(
+                    "If {} stop(s) supplying: share of supply lost",
+                    cut.join(", ")
+                );
+                for i in impacts {
+                    let path: Vec<String> = i.path.iter().map(|id| session.describe(id)).collect();
+                    outln!("{:>6.1}%  {}", i.lost_share * 100.0, i.name);
+                    outln!(
+                        "         via {} ({:.1}%)",
+                        path.join(" <- "),
+                        i.path_share * 100.0
+                    );
+                }
+            }
+            outln!("{banner}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
