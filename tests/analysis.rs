@@ -81,6 +81,68 @@ fn build(calls: &[Call]) -> SupplyGraph {
     b.build()
 }
 
+/// What each node depends on, as the graph keeps it (latest-year supply with a share).
+fn dependencies(calls: &[Call]) -> std::collections::BTreeMap<String, Vec<String>> {
+    use std::collections::BTreeMap;
+    let mut deps: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut supply: BTreeMap<String, Vec<(String, f64, Option<i64>)>> = BTreeMap::new();
+    for call in calls {
+        match call {
+            Call::Node(id, _) => {
+                deps.entry(id.clone()).or_default();
+            }
+            Call::Input(a, c, _) if a != c => deps.entry(a.clone()).or_default().push(c.clone()),
+            Call::Supply(a, s, share, year) => {
+                supply
+                    .entry(a.clone())
+                    .or_default()
+                    .push((s.clone(), *share, *year))
+            }
+            Call::Home(o, c) => deps.entry(o.clone()).or_default().push(c.clone()),
+            Call::Input(..) => {}
+        }
+    }
+    for (node, rows) in supply {
+        let latest = rows.iter().filter_map(|r| r.2).max();
+        let mut by: BTreeMap<String, f64> = BTreeMap::new();
+        for (s, share, year) in rows {
+            if latest.is_none() || year == latest {
+                *by.entry(s).or_default() += share;
+            }
+        }
+        for (s, share) in by {
+            if share > 0.0 {
+                deps.entry(node.clone()).or_default().push(s);
+            }
+        }
+    }
+    for c in COUNTRIES {
+        deps.entry(c.to_owned()).or_default();
+    }
+    deps
+}
+
+/// Whether `from` reaches a source (a node without dependencies) without passing `removed`.
+fn reaches_source(
+    deps: &std::collections::BTreeMap<String, Vec<String>>,
+    from: &str,
+    removed: &str,
+) -> bool {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut stack = vec![from.to_owned()];
+    while let Some(node) = stack.pop() {
+        if node == removed || !seen.insert(node.clone()) {
+            continue;
+        }
+        let next = deps.get(&node).cloned().unwrap_or_default();
+        if next.is_empty() {
+            return true;
+        }
+        stack.extend(next);
+    }
+    false
+}
+
 #[test]
 fn exposures_are_bounded_and_independent_of_insertion_order() {
     let mut rng = Rng(0x5eed_0b5e);
@@ -95,6 +157,23 @@ fn exposures_are_bounded_and_independent_of_insertion_order() {
             if let Some(r) = m.supply_risk {
                 assert!((0.0..=10.0 + 1e-9).contains(&r), "case {case}: risk {r}");
             }
+        }
+        // Chokepoints, checked by brute force: an item or organisation is one exactly when
+        // removing it leaves the technology no path to a source.
+        let deps = dependencies(&calls);
+        for m in &metrics {
+            let mut expected: Vec<String> = deps
+                .keys()
+                .filter(|v| v.starts_with('i') || v.starts_with('o'))
+                .filter(|v| !reaches_source(&deps, &m.id, v))
+                .cloned()
+                .collect();
+            if !reaches_source(&deps, &m.id, "") {
+                expected.clear(); // no source at all: nothing to cut off
+            }
+            let mut found = m.chokepoints.clone();
+            found.sort();
+            assert_eq!(found, expected, "case {case}: chokepoints of {}", m.id);
         }
         let scenario = graph.scenario(&["CN".to_owned(), "US".to_owned()]);
         for impact in &scenario {

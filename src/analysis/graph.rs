@@ -29,7 +29,7 @@
 //! every source feeds), listed nearest first.
 //!
 //! # Supply risk (per technology, 0-10)
-//! In the spirit of the EU raw-materials method (SR = HHI_WGI × (1 − EoL-RIR) × SI): each node
+//! In the spirit of the EU raw-materials method (`SR = HHI_WGI × (1 − EoL_RIR) × SI`): each node
 //! with recorded supply has `r = Σ_c share_c² · g_c × (1 − recycling rate)`, where `g_c` is the
 //! country's governance risk (0-1) where a score is recorded and 1 otherwise; following an
 //! input whose link records a substitutability multiplies by 1 (none), 0.9 (low), 0.7 (medium)
@@ -42,8 +42,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use petgraph::algo::dominators;
-use petgraph::graph::{DiGraph, NodeIndex};
 use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
@@ -297,6 +295,7 @@ impl GraphBuilder {
             home,
             countries,
             governance,
+            computed: std::sync::OnceLock::new(),
         }
     }
 }
@@ -319,7 +318,20 @@ pub struct SupplyGraph {
     /// Country nodes, in order; a country's column in exposure vectors is its position here.
     countries: Vec<u32>,
     governance: Vec<f64>,
+    /// The dependency order, the parts used and the exposures, computed once.
+    computed: std::sync::OnceLock<Computed>,
 }
+
+/// What every metric needs, computed once per graph.
+#[derive(Debug, Clone)]
+struct Computed {
+    order: Vec<u32>,
+    parts: Vec<Vec<Part>>,
+    exposure: Vec<Exposure>,
+}
+
+/// What a node depends on: (child, weight, substitution factor).
+type Part = (u32, f64, f64);
 
 /// A sparse distribution over countries: (column, share), sorted by column.
 type Exposure = Vec<(u32, f64)>;
@@ -408,7 +420,7 @@ impl SupplyGraph {
 
     /// What a node depends on: (child, weight, substitution factor), weight as in the
     /// exposure (the part's weight times the supplier's share).
-    fn parts(&self, node: u32) -> Vec<(u32, f64, f64)> {
+    fn parts(&self, node: u32) -> Vec<Part> {
         let i = node as usize;
         match self.kinds[i] {
             NodeKind::Country => Vec::new(),
@@ -436,19 +448,18 @@ impl SupplyGraph {
     /// Visits nodes so that each comes after what it depends on (post-order from every node
     /// in id order; a dependency that closes a cycle is skipped). Returns the order and, for
     /// each node, which of its parts to use.
-    fn order(&self) -> (Vec<u32>, Vec<Vec<(u32, f64, f64)>>) {
+    fn order(&self) -> (Vec<u32>, Vec<Vec<Part>>) {
         let n = self.ids.len();
         let mut state = vec![0u8; n];
         let mut order = Vec::with_capacity(n);
-        let mut parts: Vec<Vec<(u32, f64, f64)>> = vec![Vec::new(); n];
+        let mut parts: Vec<Vec<Part>> = vec![Vec::new(); n];
         for start in 0..n {
             if state[start] != 0 {
                 continue;
             }
             let start = u32::try_from(start).unwrap_or(u32::MAX);
             // (node, its parts, next part to look at)
-            let mut stack: Vec<(u32, Vec<(u32, f64, f64)>, usize)> =
-                vec![(start, self.parts(start), 0)];
+            let mut stack: Vec<(u32, Vec<Part>, usize)> = vec![(start, self.parts(start), 0)];
             state[start as usize] = 1;
             while let Some((node, node_parts, next)) = stack.last_mut() {
                 if let Some(&(child, _, _)) = node_parts.get(*next) {
@@ -469,7 +480,7 @@ impl SupplyGraph {
                     }
                 } else {
                     let node = *node;
-                    let done: Vec<(u32, f64, f64)> = std::mem::take(node_parts)
+                    let done: Vec<Part> = std::mem::take(node_parts)
                         .into_iter()
                         .filter(|p| p.0 != u32::MAX)
                         .collect();
@@ -484,7 +495,7 @@ impl SupplyGraph {
     }
 
     /// Look-through exposure of every node (see the module docs).
-    fn exposures(&self, order: &[u32], parts: &[Vec<(u32, f64, f64)>]) -> Vec<Exposure> {
+    fn exposures(&self, order: &[u32], parts: &[Vec<Part>]) -> Vec<Exposure> {
         let n = self.ids.len();
         let column: HashMap<u32, u32> = self
             .countries
@@ -525,29 +536,86 @@ impl SupplyGraph {
     }
 
     /// Post-dominator chains: for each node, its immediate post-dominator (None: the sink).
+    /// Cooper, Harvey and Kennedy's iterative algorithm ("A simple, fast dominance
+    /// algorithm", 2001) on the reversed graph, rooted at a virtual sink fed by every source.
     fn post_dominators(&self) -> Vec<Option<u32>> {
+        const UNDEFINED: u32 = u32::MAX;
         let n = self.ids.len();
-        let mut reversed: DiGraph<(), ()> = DiGraph::with_capacity(n + 1, self.edge_count() + n);
-        for _ in 0..=n {
-            reversed.add_node(());
-        }
-        let sink = NodeIndex::new(n);
-        for i in 0..n {
+        let sink = u32::try_from(n).unwrap_or(UNDEFINED - 1);
+        // In the reversed graph, a node's successors are the nodes that depend on it, and its
+        // predecessors are what it depends on; the sink precedes every source.
+        let mut dependents: Vec<Vec<u32>> = vec![Vec::new(); n + 1];
+        let mut depends_on: Vec<Vec<u32>> = vec![Vec::new(); n + 1];
+        for (i, own) in depends_on.iter_mut().enumerate().take(n) {
+            let node = u32::try_from(i).unwrap_or(UNDEFINED);
             let all = self.all_parts(i);
             if all.is_empty() {
-                reversed.add_edge(sink, NodeIndex::new(i), ());
+                dependents[n].push(node);
+                own.push(sink);
             }
             for child in all {
-                reversed.add_edge(NodeIndex::new(child as usize), NodeIndex::new(i), ());
+                dependents[child as usize].push(node);
+                own.push(child);
             }
         }
-        let doms = dominators::simple_fast(&reversed, sink);
-        (0..n)
-            .map(|i| {
-                doms.immediate_dominator(NodeIndex::new(i))
-                    .filter(|d| *d != sink)
-                    .and_then(|d| u32::try_from(d.index()).ok())
-            })
+        // Post-order numbers of a depth-first search from the sink.
+        let mut number = vec![UNDEFINED; n + 1];
+        let mut by_number: Vec<u32> = Vec::with_capacity(n + 1);
+        let mut visited = vec![false; n + 1];
+        let mut stack: Vec<(u32, usize)> = vec![(sink, 0)];
+        visited[n] = true;
+        while let Some((node, next)) = stack.last_mut() {
+            let node_index = *node as usize;
+            if let Some(&succ) = dependents[node_index].get(*next) {
+                *next += 1;
+                if !visited[succ as usize] {
+                    visited[succ as usize] = true;
+                    stack.push((succ, 0));
+                }
+            } else {
+                number[node_index] = u32::try_from(by_number.len()).unwrap_or(UNDEFINED);
+                by_number.push(*node);
+                stack.pop();
+            }
+        }
+        let mut idom = vec![UNDEFINED; n + 1];
+        idom[n] = sink;
+        let intersect = |idom: &[u32], mut a: u32, mut b: u32| {
+            while a != b {
+                while number[a as usize] < number[b as usize] {
+                    a = idom[a as usize];
+                }
+                while number[b as usize] < number[a as usize] {
+                    b = idom[b as usize];
+                }
+            }
+            a
+        };
+        let mut changed = true;
+        while changed {
+            changed = false;
+            // Reverse post-order, the sink (last) excluded.
+            for &node in by_number.iter().rev().skip(1) {
+                let mut new_idom = UNDEFINED;
+                for &pred in &depends_on[node as usize] {
+                    if idom[pred as usize] == UNDEFINED {
+                        continue;
+                    }
+                    new_idom = if new_idom == UNDEFINED {
+                        pred
+                    } else {
+                        intersect(&idom, pred, new_idom)
+                    };
+                }
+                if new_idom != UNDEFINED && idom[node as usize] != new_idom {
+                    idom[node as usize] = new_idom;
+                    changed = true;
+                }
+            }
+        }
+        idom.truncate(n);
+        idom.into_iter()
+            .map(|d| (d != UNDEFINED && d != sink).then_some(d))
             .collect()
     }
 
@@ -565,7 +633,7 @@ impl SupplyGraph {
     }
 
     /// Highest weighted risk among what each node depends on (itself included).
-    fn risks(&self, order: &[u32], parts: &[Vec<(u32, f64, f64)>]) -> Vec<Option<f64>> {
+    fn risks(&self, order: &[u32], parts: &[Vec<Part>]) -> Vec<Option<f64>> {
         let n = self.ids.len();
         let column: HashMap<u32, usize> = self
             .countries
@@ -673,14 +741,29 @@ impl SupplyGraph {
         out
     }
 
+    fn computed(&self) -> &Computed {
+        self.computed.get_or_init(|| {
+            let (order, parts) = self.order();
+            let exposure = self.exposures(&order, &parts);
+            Computed {
+                order,
+                parts,
+                exposure,
+            }
+        })
+    }
+
     /// Exposure, chokepoints and supply risk of every technology (or only `only`), sorted by
     /// name then id.
     #[must_use]
     pub fn technology_metrics(&self, only: Option<&str>) -> Vec<TechnologyMetrics> {
-        let (order, parts) = self.order();
-        let exposure = self.exposures(&order, &parts);
+        let Computed {
+            order,
+            parts,
+            exposure,
+        } = self.computed();
         let idom = self.post_dominators();
-        let risks = self.risks(&order, &parts);
+        let risks = self.risks(order, parts);
         let mut out: Vec<TechnologyMetrics> = self
             .technologies()
             .filter(|&t| only.is_none_or(|id| self.ids[t as usize] == id))
@@ -726,8 +809,11 @@ impl SupplyGraph {
     /// first (then by name and id); technologies that lose nothing are left out.
     #[must_use]
     pub fn scenario(&self, cut: &[String]) -> Vec<ScenarioImpact> {
-        let (order, parts) = self.order();
-        let exposure = self.exposures(&order, &parts);
+        let Computed {
+            order,
+            parts,
+            exposure,
+        } = self.computed();
         let cut_nodes: BTreeSet<u32> = cut
             .iter()
             .filter_map(|c| country::normalise(c))
@@ -742,7 +828,7 @@ impl SupplyGraph {
             .collect();
         // Strongest path to a cut country: best[node] = (weight, next).
         let mut best: Vec<(f64, Option<u32>)> = vec![(0.0, None); self.ids.len()];
-        for &node in &order {
+        for &node in order {
             let i = node as usize;
             if cut_nodes.contains(&node) {
                 best[i] = (1.0, None);
