@@ -687,3 +687,89 @@ fn import_dialog_reads_previews_and_imports_a_dataset() {
     let session = harness.state().session().unwrap();
     assert_eq!(session.list(Kind::Item).unwrap().len(), 2);
 }
+
+#[test]
+fn supply_graph_selects_filters_focuses_and_cuts() {
+    let env = Env::new();
+    let path = env.path("graph.observatory");
+    let mut session = Session::create(&path, env.identity()).unwrap();
+    let add = |session: &mut Session, kind, fields: serde_json::Value| {
+        let input = RecordInput {
+            classification: Some(Classification::Unclassified),
+            fields: serde_json::from_value(fields).unwrap(),
+            ..RecordInput::default()
+        };
+        session.add(kind, None, &input).unwrap().to_string()
+    };
+    let tech =
+        observatory::model::reference::reference_technology_id("high-frequency-chips").to_string();
+    let wafers = add(
+        &mut session,
+        Kind::Item,
+        serde_json::json!({"name": "GaN wafers", "item_kind": "component"}),
+    );
+    let gallium = add(
+        &mut session,
+        Kind::Item,
+        serde_json::json!({"name": "Gallium", "item_kind": "material"}),
+    );
+    for (from, to, kind, share) in [
+        (&tech, &wafers, "requires", None),
+        (&gallium, &wafers, "input-to", None),
+        (&wafers, &"FR".to_owned(), "produced-in", Some(1.0)),
+        (&gallium, &"CN".to_owned(), "produced-in", Some(0.938)),
+        (&gallium, &"JP".to_owned(), "produced-in", Some(0.062)),
+    ] {
+        let mut fields = serde_json::json!({"from_id": from, "to_id": to, "link_kind": kind});
+        if let Some(share) = share {
+            fields["share"] = serde_json::json!(share);
+        }
+        add(&mut session, Kind::Link, fields);
+    }
+    session.save().unwrap();
+    drop(session);
+    let (mut harness, _clock) = harness(&env, &path);
+    unlock(&mut harness, PASSPHRASE);
+    harness.get_by_label("Supply graph").click();
+    harness.run_steps(3);
+    // 42 technologies, 2 items, 3 countries.
+    harness.get_by_label("47 of 47 nodes shown");
+    // Filter: hide the countries.
+    harness.get_by_label("Countries").click();
+    harness.run_steps(2);
+    harness.get_by_label("44 of 47 nodes shown");
+    harness.get_by_label("Countries").click();
+    harness.run_steps(2);
+    // Select the wafers: the card shows their concentration and opens the editor.
+    assert!(
+        harness
+            .state_mut()
+            .graph_view_mut()
+            .unwrap()
+            .select_by_name("GaN wafers")
+    );
+    harness.run_steps(2);
+    harness.get_by_label("HHI 10000, top supplier FR");
+    harness.get_by_label("Open in editor").click();
+    harness.run_steps(4);
+    harness.get_by_label("Edit item");
+    harness.get_by_label("Cancel").click();
+    harness.run_steps(2);
+    // Focus on the technology: only what it depends on (itself, 2 items, 3 countries).
+    assert!(
+        harness
+            .state_mut()
+            .graph_view_mut()
+            .unwrap()
+            .select_by_name("High frequency chips")
+    );
+    harness.run_steps(2);
+    harness.get_by_label("Focus on it").click();
+    harness.run_steps(2);
+    harness.get_by_label("6 of 47 nodes shown");
+    // Cut China: gallium, the wafers and the technology depend on it.
+    type_into(&mut harness, "Cut countries", "CN");
+    harness.get_by_label("Run scenario").click();
+    harness.run_steps(2);
+    harness.get_by_label("3 node(s) depend on CN, 1 technolog(ies) among them");
+}

@@ -405,6 +405,34 @@ impl SupplyGraph {
         self.index.get(id).copied()
     }
 
+    /// A node's id (record id or country code).
+    #[must_use]
+    pub fn id(&self, node: u32) -> &str {
+        self.ids.get(node as usize).map_or("", String::as_str)
+    }
+
+    /// What a node is.
+    #[must_use]
+    pub fn kind(&self, node: u32) -> NodeKind {
+        self.kinds
+            .get(node as usize)
+            .copied()
+            .unwrap_or(NodeKind::Country)
+    }
+
+    /// What a node depends on (inputs, suppliers, an organisation's country), in id order.
+    #[must_use]
+    pub fn dependencies(&self, node: u32) -> Vec<u32> {
+        let i = node as usize;
+        if i >= self.ids.len() {
+            return Vec::new();
+        }
+        let mut all = self.all_parts(i);
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+
     /// A node's name.
     #[must_use]
     pub fn name(&self, node: u32) -> &str {

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Cli, InputError, OutputFormat, open};
 use crate::analysis::{self, SupplyGraph};
-use crate::model::{Classification, Kind};
+use crate::model::Kind;
 use crate::store::OpenMode;
 
 /// Arguments of `analyse`.
@@ -50,10 +50,14 @@ pub(super) fn analyse(cli: &Cli, args: &AnalyseArgs) -> anyhow::Result<ExitCode>
         None => None,
     };
     let session = open(cli, &args.file, OpenMode::ReadOnly)?;
-    let technologies = session.list(Kind::Technology)?;
-    let items = session.list(Kind::Item)?;
-    let organisations = session.list(Kind::Organisation)?;
-    let links = session.list(Kind::Link)?;
+    let records = session.supply_records()?;
+    let highest = records.highest();
+    let crate::service::SupplyRecords {
+        technologies,
+        items,
+        organisations,
+        links,
+    } = records;
     if let Some(id) = &technology
         && !technologies.iter().any(|t| t.meta.id.to_string() == *id)
     {
@@ -63,14 +67,6 @@ pub(super) fn analyse(cli: &Cli, args: &AnalyseArgs) -> anyhow::Result<ExitCode>
         }
         .into());
     }
-    let highest = Classification::highest(
-        technologies
-            .iter()
-            .chain(&items)
-            .chain(&organisations)
-            .chain(&links)
-            .map(|r| r.meta.classification),
-    );
     let graph = SupplyGraph::from_records(&technologies, &items, &organisations, &links);
     let metrics = graph.technology_metrics(technology.as_deref());
     let mut concentration = analysis::concentration(&items, &organisations, &links);

@@ -70,6 +70,8 @@ pub enum View {
     Audit,
     /// Members of the expert group (this member's card).
     Members,
+    /// The supply-chain graph.
+    Graph,
 }
 
 /// What views ask the app to do; applied once per frame.
@@ -178,6 +180,8 @@ pub struct Unlocked {
     pub(super) confirm_delete: Option<(Kind, Uuid, String)>,
     /// The Import dialog, when open.
     pub(super) import: Option<super::import::ImportDialog>,
+    /// The supply-chain graph view.
+    pub(super) graph: super::graph::GraphView,
     /// The demo's temporary folder, removed on lock.
     temp_dir: Option<PathBuf>,
     pub(super) message: Option<String>,
@@ -303,6 +307,11 @@ impl ObservatoryApp {
         {
             u.check_import();
         }
+    }
+
+    /// The supply-graph view's state, when unlocked (tests and tools).
+    pub fn graph_view_mut(&mut self) -> Option<&mut super::graph::GraphView> {
+        self.unlocked.as_mut().map(|u| &mut u.graph)
     }
 
     /// The message shown above the current view, if any.
@@ -721,6 +730,7 @@ impl Unlocked {
             temp_dir: None,
             confirm_delete: None,
             import: None,
+            graph: super::graph::GraphView::default(),
             message: None,
         }
     }
@@ -731,6 +741,11 @@ impl Unlocked {
             View::Register(_) => self.register.visible_level(),
             View::Dashboard => self.overview.level,
             View::Audit | View::Members => Classification::Unclassified,
+            View::Graph => self
+                .graph
+                .layout
+                .as_ref()
+                .map_or(Classification::Unclassified, |l| l.level),
         };
         if let Some(editor) = &self.editor {
             level = level.max(editor.level());
@@ -867,6 +882,8 @@ impl Unlocked {
 
     fn changed(&mut self, now: Instant, kind: Kind) {
         self.last_edit = Some(now);
+        // The graph is laid out again when next shown.
+        self.graph.layout = None;
         if self.save != SaveState::Saving {
             self.save = SaveState::Pending;
         }

@@ -330,6 +330,7 @@ impl Unlocked {
                 nav(ui, View::Register(Kind::Item), "Items");
                 nav(ui, View::Register(Kind::Organisation), "Organisations");
                 nav(ui, View::Register(Kind::Link), "Links");
+                nav(ui, View::Graph, "Supply graph");
                 ui.separator();
                 nav(ui, View::Register(Kind::Assessment), "Assessments");
                 nav(ui, View::Register(Kind::Measure), "Measures");
@@ -386,6 +387,7 @@ impl Unlocked {
                 View::Dashboard => self.dashboard_ui(ui, commands),
                 View::Audit => self.audit_ui(ui),
                 View::Members => self.members_ui(ui),
+                View::Graph => self.graph.ui(ui, &self.session, commands),
             }
         });
         if let Some(editor) = &mut self.editor {

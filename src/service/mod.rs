@@ -17,5 +17,5 @@ pub use demo::{DEMO_SOURCES, EXAMPLE_NOTE};
 pub use error::ServiceError;
 pub use export::{EXPORT_FORMAT_TAG, ExportDocument};
 pub use import::{ImportDocument, ImportReport};
-pub use session::{Info, RecordInput, Session, VerifyReport};
+pub use session::{Info, RecordInput, Session, SupplyRecords, VerifyReport};
 pub use sources::SourceReport;

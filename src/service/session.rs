@@ -535,3 +535,43 @@ pub(super) fn check_references(
     }
     Ok(())
 }
+
+/// The live records the supply graph is made of.
+#[derive(Debug, Clone, Default)]
+pub struct SupplyRecords {
+    /// Technologies.
+    pub technologies: Vec<Record>,
+    /// Items.
+    pub items: Vec<Record>,
+    /// Organisations.
+    pub organisations: Vec<Record>,
+    /// Links.
+    pub links: Vec<Record>,
+}
+
+impl SupplyRecords {
+    /// The highest classification among them (what any view or report drawn on them shows).
+    #[must_use]
+    pub fn highest(&self) -> Classification {
+        Classification::highest(
+            self.technologies
+                .iter()
+                .chain(&self.items)
+                .chain(&self.organisations)
+                .chain(&self.links)
+                .map(|r| r.meta.classification),
+        )
+    }
+}
+
+impl Session {
+    /// The live technologies, items, organisations and links.
+    pub fn supply_records(&self) -> Result<SupplyRecords, ServiceError> {
+        Ok(SupplyRecords {
+            technologies: self.list(Kind::Technology)?,
+            items: self.list(Kind::Item)?,
+            organisations: self.list(Kind::Organisation)?,
+            links: self.list(Kind::Link)?,
+        })
+    }
+}

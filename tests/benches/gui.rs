@@ -108,5 +108,68 @@ fn bench(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, bench);
+/// A supply graph of `items` items with three edges each (one input to a later item, two
+/// countries of production) and 200 technologies needing five items each.
+fn graph_sql(items: usize) -> String {
+    format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {items})
+        INSERT INTO item (id, classification, releasable_to, created_at, updated_hlc, updated_by, name, item_kind)
+        SELECT printf('00000000-0000-7000-9000-%012d', i), 0, '[]', '2026-01-01T00:00:00Z',
+               '019a00000000-0000', 'BENCH', 'Part ' || i, 'component' FROM n;
+        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {items} - 1)
+        INSERT INTO link (id, classification, releasable_to, created_at, updated_hlc, updated_by, from_id, to_id, link_kind)
+        SELECT printf('00000000-0000-7000-a000-%012d', i), 0, '[]', '2026-01-01T00:00:00Z',
+               '019a00000000-0000', 'BENCH', printf('00000000-0000-7000-9000-%012d', i + 1 + (i * 7919) % ({items} - i)),
+               printf('00000000-0000-7000-9000-%012d', i), 'input-to' FROM n;
+        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2 * {items})
+        INSERT INTO link (id, classification, releasable_to, created_at, updated_hlc, updated_by, from_id, to_id, link_kind, share, year)
+        SELECT printf('00000000-0000-7000-b000-%012d', i), 0, '[]', '2026-01-01T00:00:00Z',
+               '019a00000000-0000', 'BENCH', printf('00000000-0000-7000-9000-%012d', 1 + i % {items}),
+               CASE i % 5 WHEN 0 THEN 'CN' WHEN 1 THEN 'US' WHEN 2 THEN 'DE' WHEN 3 THEN 'JP' ELSE 'BR' END,
+               'produced-in', 0.4, 2023 FROM n;
+        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200)
+        INSERT INTO technology (id, classification, releasable_to, created_at, updated_hlc, updated_by, name)
+        SELECT printf('00000000-0000-7000-c000-%012d', i), 0, '[]', '2026-01-01T00:00:00Z',
+               '019a00000000-0000', 'BENCH', 'Technology ' || i FROM n;
+        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)
+        INSERT INTO link (id, classification, releasable_to, created_at, updated_hlc, updated_by, from_id, to_id, link_kind)
+        SELECT printf('00000000-0000-7000-d000-%012d', i), 0, '[]', '2026-01-01T00:00:00Z',
+               '019a00000000-0000', 'BENCH', printf('00000000-0000-7000-c000-%012d', 1 + i % 200),
+               printf('00000000-0000-7000-9000-%012d', 1 + (i * 104729) % {items}), 'requires' FROM n;"
+    )
+}
+
+fn graph_benches(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    for (items, label) in [
+        (
+            10_000,
+            "frame: supply graph, 10,000 nodes / 30,000 edges, all in view",
+        ),
+        (
+            100_000,
+            "frame: supply graph, 100,000 nodes / 300,000 edges, all in view",
+        ),
+    ] {
+        let mut app = ObservatoryApp::new(Box::new(Fixed(Instant::now())));
+        app.open_session(session(
+            dir.path(),
+            &format!("graph{items}.observatory"),
+            &graph_sql(items),
+        ));
+        app.show(View::Graph);
+        let ctx = egui::Context::default();
+        let started = Instant::now();
+        warm_up(&ctx, &mut app, label);
+        eprintln!(
+            "{label}: layout and first frames {:.0} ms",
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+        c.bench_function(label, |b| {
+            b.iter(|| frame(&ctx, &mut app));
+        });
+    }
+}
+
+criterion_group!(benches, bench, graph_benches);
 criterion_main!(benches);
