@@ -772,4 +772,31 @@ fn supply_graph_selects_filters_focuses_and_cuts() {
     harness.get_by_label("Run scenario").click();
     harness.run_steps(2);
     harness.get_by_label("3 node(s) depend on CN, 1 technolog(ies) among them");
+    // The force layout runs in the background; where it leaves the nodes is kept in the file.
+    harness.get_by_label("Force layout").click();
+    harness.run_steps(1);
+    harness
+        .state_mut()
+        .graph_view_mut()
+        .unwrap()
+        .wait_for_layout();
+    harness.run_steps(3);
+    let kept = harness
+        .state()
+        .session()
+        .unwrap()
+        .store()
+        .graph_positions()
+        .unwrap();
+    assert_eq!(kept.len(), 47);
+    harness.get_by_label("Layered layout").click();
+    harness.run_steps(3);
+    let kept = harness
+        .state()
+        .session()
+        .unwrap()
+        .store()
+        .graph_positions()
+        .unwrap();
+    assert!(kept.is_empty(), "back to the layered layout");
 }

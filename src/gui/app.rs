@@ -125,6 +125,10 @@ pub enum Command {
     OpenDemo,
     /// Open the Import dialog.
     ShowImport,
+    /// Show a message above the current view.
+    Notify(String),
+    /// Keep where the supply graph's nodes are (empty: forget, back to the layered layout).
+    SaveGraphPositions(Vec<(String, f64, f64)>),
     /// Import what the Import dialog read (all or nothing, or without the rows it could not
     /// read when `skip_bad_rows`).
     ImportSource {
@@ -840,6 +844,18 @@ impl Unlocked {
                     }
                 }
             }
+            Command::SaveGraphPositions(positions) => {
+                match self.session.store_mut().set_graph_positions(&positions) {
+                    Ok(()) => {
+                        self.last_edit = Some(now);
+                        if self.save != SaveState::Saving {
+                            self.save = SaveState::Pending;
+                        }
+                    }
+                    Err(e) => self.message = Some(format!("Cannot keep the graph layout: {e}")),
+                }
+            }
+            Command::Notify(message) => self.message = Some(message),
             Command::ShowImport => {
                 if self.import.is_none() {
                     self.import = Some(super::import::ImportDialog::default());

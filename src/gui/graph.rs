@@ -12,6 +12,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::fmt::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
 use egui::{Color32, Mesh, Pos2, Rect, Sense, Shape, Stroke, Vec2, pos2, vec2};
 use uuid::Uuid;
@@ -29,6 +32,8 @@ const MAX_ROWS: usize = 60;
 const COLUMN_GAP: f32 = 200.0;
 /// Grid cell of the hover index (world units).
 const CELL: f32 = 64.0;
+/// Steps of one run of the force-directed layout.
+const FORCE_STEPS: usize = 600;
 /// Labels drawn at most per frame.
 const MAX_LABELS: usize = 300;
 
@@ -89,7 +94,152 @@ impl GraphLayout {
         );
         let mut layout = Self::from_graph(&graph);
         layout.level = level;
+        let stored = session.store().graph_positions().unwrap_or_default();
+        if !stored.is_empty() {
+            let placed: HashMap<&str, Pos2> = stored
+                .iter()
+                .map(|(node, x, y)| {
+                    #[allow(clippy::cast_possible_truncation)]
+                    let pos = pos2(*x as f32, *y as f32);
+                    (node.as_str(), pos)
+                })
+                .collect();
+            for node in &mut layout.nodes {
+                if let Some(pos) = placed.get(node.id.as_str()) {
+                    node.pos = *pos;
+                }
+            }
+            layout.reindex();
+        }
         layout
+    }
+
+    /// The graph as GraphML (opens in Gephi, yEd, networkx): nodes with name and kind, edges
+    /// from a node to what it depends on, and the marking as a graph attribute and comment.
+    #[must_use]
+    pub fn graphml(&self) -> String {
+        let escape = |t: &str| {
+            t.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;")
+        };
+        let marking = self.level.marking();
+        let mut out = String::new();
+        let _ = writeln!(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
+        let _ = writeln!(out, "<!-- {} -->", escape(marking));
+        let _ = writeln!(
+            out,
+            "<graphml xmlns=\"http://graphml.graphdrawing.org/xmlns\">\n  <key id=\"marking\" for=\"graph\" attr.name=\"marking\" attr.type=\"string\"/>\n  <key id=\"name\" for=\"node\" attr.name=\"name\" attr.type=\"string\"/>\n  <key id=\"kind\" for=\"node\" attr.name=\"kind\" attr.type=\"string\"/>\n  <key id=\"hhi\" for=\"node\" attr.name=\"hhi\" attr.type=\"double\"/>\n  <key id=\"x\" for=\"node\" attr.name=\"x\" attr.type=\"float\"/>\n  <key id=\"y\" for=\"node\" attr.name=\"y\" attr.type=\"float\"/>\n  <graph id=\"supply\" edgedefault=\"directed\">\n    <data key=\"marking\">{}</data>",
+            escape(marking)
+        );
+        for node in &self.nodes {
+            let _ = write!(
+                out,
+                "    <node id=\"{}\"><data key=\"name\">{}</data><data key=\"kind\">{}</data><data key=\"x\">{}</data><data key=\"y\">{}</data>",
+                escape(&node.id),
+                escape(&node.name),
+                kind_name(node.kind),
+                node.pos.x,
+                node.pos.y
+            );
+            if let Some(hhi) = node.hhi {
+                let _ = write!(out, "<data key=\"hhi\">{hhi:.1}</data>");
+            }
+            let _ = writeln!(out, "</node>");
+        }
+        for (i, (a, b)) in self.edges.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "    <edge id=\"e{i}\" source=\"{}\" target=\"{}\"/>",
+                escape(&self.nodes[*a as usize].id),
+                escape(&self.nodes[*b as usize].id)
+            );
+        }
+        let _ = writeln!(out, "  </graph>\n</graphml>\n<!-- {} -->", escape(marking));
+        out
+    }
+
+    /// The nodes and edges in `shown` as an SVG picture, with the marking as a banner at the
+    /// top and bottom.
+    #[must_use]
+    pub fn svg(&self, shown: &BTreeSet<u32>, colour: impl Fn(&GraphNode) -> Color32) -> String {
+        let escape = |t: &str| {
+            t.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+        };
+        let points: Vec<Pos2> = shown.iter().map(|n| self.nodes[*n as usize].pos).collect();
+        let bounds = Rect::from_points(&points).expand(80.0);
+        let bounds = if bounds.is_finite() {
+            bounds
+        } else {
+            Rect::from_min_size(Pos2::ZERO, vec2(200.0, 100.0))
+        };
+        let (w, h) = (bounds.width(), bounds.height() + 60.0);
+        let hex = |c: Color32| format!("#{:02x}{:02x}{:02x}", c.r(), c.g(), c.b());
+        let banner = super::theme::banner_fill(self.level);
+        let marking = escape(self.level.marking());
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w:.0}\" height=\"{h:.0}\" viewBox=\"0 0 {w:.0} {h:.0}\" font-family=\"sans-serif\">"
+        );
+        for y in [0.0, h - 24.0] {
+            let _ = writeln!(
+                out,
+                "<rect x=\"0\" y=\"{y:.0}\" width=\"{w:.0}\" height=\"24\" fill=\"{}\"/><text x=\"{:.0}\" y=\"{:.0}\" fill=\"#ffffff\" font-size=\"14\" text-anchor=\"middle\">{marking}</text>",
+                hex(banner),
+                w / 2.0,
+                y + 17.0
+            );
+        }
+        let at = |p: Pos2| (p.x - bounds.min.x, p.y - bounds.min.y + 30.0);
+        for &(a, b) in &self.edges {
+            if shown.contains(&a) && shown.contains(&b) {
+                let (x1, y1) = at(self.nodes[a as usize].pos);
+                let (x2, y2) = at(self.nodes[b as usize].pos);
+                let _ = writeln!(
+                    out,
+                    "<line x1=\"{x1:.1}\" y1=\"{y1:.1}\" x2=\"{x2:.1}\" y2=\"{y2:.1}\" stroke=\"#8888a0\" stroke-width=\"0.6\"/>"
+                );
+            }
+        }
+        for &n in shown {
+            let node = &self.nodes[n as usize];
+            let (x, y) = at(node.pos);
+            let _ = writeln!(
+                out,
+                "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"5\" fill=\"{}\"><title>{}</title></circle><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"9\">{}</text>",
+                hex(colour(node)),
+                escape(&node.name),
+                x + 7.0,
+                y + 3.0,
+                escape(&node.name)
+            );
+        }
+        let _ = writeln!(out, "</svg>");
+        out
+    }
+
+    /// Rebuilds the hover index after nodes moved.
+    pub fn reindex(&mut self) {
+        self.grid.clear();
+        for (i, node) in self.nodes.iter().enumerate() {
+            self.grid
+                .entry(cell(node.pos))
+                .or_default()
+                .push(u32::try_from(i).unwrap_or(u32::MAX));
+        }
+    }
+
+    /// Every node's position, to keep in the observatory.
+    #[must_use]
+    pub fn positions(&self) -> Vec<(String, f64, f64)> {
+        self.nodes
+            .iter()
+            .map(|n| (n.id.clone(), f64::from(n.pos.x), f64::from(n.pos.y)))
+            .collect()
     }
 
     /// Lays out a supply graph (see the module docs).
@@ -353,6 +503,59 @@ pub struct GraphView {
     pub scenario_note: Option<String>,
     /// Fit what is shown into the view at the next frame.
     pub fit_pending: bool,
+    /// A force-directed layout running on a background thread.
+    force: Option<ForceJob>,
+    /// The node being dragged.
+    dragging: Option<u32>,
+    /// An export waiting for the user to confirm that a plaintext file may be written.
+    pub export: Option<ExportFormat>,
+}
+
+/// Formats the view exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// The whole graph, for Gephi and other tools.
+    GraphMl,
+    /// A picture of what is shown.
+    Svg,
+}
+
+/// A running force-directed layout.
+struct ForceJob {
+    positions: Receiver<Vec<Pos2>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl ForceJob {
+    /// Starts the layout from the current positions.
+    fn start(layout: &GraphLayout) -> Option<Self> {
+        let mut points: Vec<Pos2> = layout.nodes.iter().map(|n| n.pos).collect();
+        let edges = layout.edges.clone();
+        let stop = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = channel();
+        let halt = Arc::clone(&stop);
+        std::thread::Builder::new()
+            .name("graph-layout".into())
+            .spawn(move || {
+                let mut params = super::force::ForceParams::default();
+                for round in 0..FORCE_STEPS {
+                    if halt.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    super::force::step(&mut points, &edges, &params);
+                    params.max_step = (params.max_step * 0.995).max(2.0);
+                    if round % 5 == 4 && tx.send(points.clone()).is_err() {
+                        return;
+                    }
+                }
+                let _ = tx.send(points);
+            })
+            .ok()?;
+        Some(ForceJob {
+            positions: rx,
+            stop,
+        })
+    }
 }
 
 impl Default for GraphView {
@@ -371,6 +574,9 @@ impl Default for GraphView {
             affected: BTreeSet::new(),
             scenario_note: None,
             fit_pending: true,
+            force: None,
+            dragging: None,
+            export: None,
         }
     }
 }
@@ -475,6 +681,7 @@ impl GraphView {
         if self.layout.is_none() {
             self.layout = Some(GraphLayout::build(session));
         }
+        self.poll_force(ui.ctx(), commands);
         let mut run = false;
         ui.horizontal_wrapped(|ui| {
             ui.heading("Supply graph");
@@ -488,6 +695,31 @@ impl GraphView {
             if ui.button("Fit").clicked() {
                 self.fit_pending = true;
             }
+            if self.force.is_some() {
+                if ui.button("Stop force layout").clicked()
+                    && let Some(job) = &self.force
+                {
+                    job.stop.store(true, Ordering::Relaxed);
+                }
+            } else {
+                if ui
+                    .button("Force layout")
+                    .on_hover_text("Barnes-Hut force-directed layout, on a background thread")
+                    .clicked()
+                    && let Some(layout) = &self.layout
+                {
+                    self.force = ForceJob::start(layout);
+                }
+                if ui
+                    .button("Layered layout")
+                    .on_hover_text("Technologies, items by depth, organisations, countries")
+                    .clicked()
+                {
+                    commands.push(Command::SaveGraphPositions(Vec::new()));
+                    self.layout = None;
+                    self.fit_pending = true;
+                }
+            }
             ui.separator();
             for (i, label) in ["Technologies", "Items", "Organisations", "Countries"]
                 .iter()
@@ -495,6 +727,16 @@ impl GraphView {
             {
                 ui.checkbox(&mut self.show[i], *label);
             }
+            ui.menu_button("Export", |ui| {
+                if ui.button("Graph as GraphML…").clicked() {
+                    self.export = Some(ExportFormat::GraphMl);
+                    ui.close();
+                }
+                if ui.button("View as SVG…").clicked() {
+                    self.export = Some(ExportFormat::Svg);
+                    ui.close();
+                }
+            });
             ui.separator();
             ui.label("Colour");
             ui.selectable_value(&mut self.colour, ColourBy::Kind, "kind");
@@ -608,10 +850,29 @@ impl GraphView {
         let to_world = |p: Pos2, zoom: f32, offset: Vec2| -> Pos2 {
             ((p.to_vec2() - centre - offset) / zoom).to_pos2()
         };
-        // Pan and zoom (about the pointer).
-        if response.dragged() {
-            self.offset += response.drag_delta();
+        // Drag a node to move it, or the background to pan; zoom about the pointer.
+        if response.drag_started() {
+            self.dragging = response.interact_pointer_pos().and_then(|pos| {
+                let world = to_world(pos, self.zoom, self.offset);
+                layout
+                    .node_at(world, 12.0 / self.zoom)
+                    .filter(|n| self.visible(&layout, focus_set.as_ref(), *n))
+            });
         }
+        let mut layout = layout;
+        if response.dragged() {
+            match self.dragging {
+                Some(node) if self.force.is_none() => {
+                    layout.nodes[node as usize].pos += response.drag_delta() / self.zoom;
+                }
+                _ => self.offset += response.drag_delta(),
+            }
+        }
+        if response.drag_stopped() && self.dragging.take().is_some() {
+            layout.reindex();
+            commands.push(Command::SaveGraphPositions(layout.positions()));
+        }
+        let layout = layout;
         if response.hovered() {
             let (scroll, zoom_delta) = ui.input(|i| (i.smooth_scroll_delta.y, i.zoom_delta()));
             let factor = zoom_delta * (scroll / 400.0).exp();
@@ -752,7 +1013,104 @@ impl GraphView {
             self.selected = response.interact_pointer_pos().and_then(pick);
         }
         self.legend(ui, &painter, rect, &layout);
+        if self.export.is_some() {
+            let shown: BTreeSet<u32> = (0..layout.nodes.len())
+                .filter_map(|i| u32::try_from(i).ok())
+                .filter(|&n| self.visible(&layout, focus_set.as_ref(), n))
+                .collect();
+            self.export_window(ui.ctx(), &layout, &shown, commands);
+        }
         self.layout = Some(layout);
+    }
+
+    /// Asks before writing a plaintext export, then writes it where the user chooses.
+    fn export_window(
+        &mut self,
+        ctx: &egui::Context,
+        layout: &GraphLayout,
+        shown: &BTreeSet<u32>,
+        commands: &mut Vec<Command>,
+    ) {
+        let Some(format) = self.export else { return };
+        let (what, extension) = match format {
+            ExportFormat::GraphMl => ("the whole graph as GraphML", "graphml"),
+            ExportFormat::Svg => ("the nodes shown as an SVG picture", "svg"),
+        };
+        let mut close = false;
+        egui::Window::new("Export the graph")
+            .collapsible(false)
+            .resizable(false)
+            .show(ctx, |ui| {
+                ui.label(format!(
+                    "This writes {what} UNENCRYPTED. It holds records up to {}: mark, store and destroy the file accordingly.",
+                    layout.level.marking()
+                ));
+                ui.horizontal(|ui| {
+                    if ui.button("Choose a file and write").clicked() {
+                        let name = format!("supply-graph.{extension}");
+                        let picked = rfd::FileDialog::new().set_file_name(&name).save_file();
+                        let message = match picked {
+                            None => "No file chosen: nothing was written".to_owned(),
+                            Some(path) => {
+                                let text = match format {
+                                    ExportFormat::GraphMl => layout.graphml(),
+                                    ExportFormat::Svg => layout.svg(shown, |n| self.colour_of(n)),
+                                };
+                                match crate::fsutil::write_new_durable(&path, text.as_bytes(), None) {
+                                    Ok(()) => format!(
+                                        "Wrote {} (UNENCRYPTED, {})",
+                                        path.display(),
+                                        layout.level.marking()
+                                    ),
+                                    Err(e) => format!("Cannot write {}: {e}", path.display()),
+                                }
+                            }
+                        };
+                        commands.push(Command::Notify(message));
+                        close = true;
+                    }
+                    if ui.button("Cancel").clicked() {
+                        close = true;
+                    }
+                });
+            });
+        if close {
+            self.export = None;
+        }
+    }
+
+    /// Takes the newest positions of a running force layout; when it ends, keeps them.
+    fn poll_force(&mut self, ctx: &egui::Context, commands: &mut Vec<Command>) {
+        let Some(job) = &self.force else { return };
+        let mut newest = None;
+        let finished = loop {
+            match job.positions.try_recv() {
+                Ok(points) => newest = Some(points),
+                Err(TryRecvError::Empty) => break false,
+                Err(TryRecvError::Disconnected) => break true,
+            }
+        };
+        if let (Some(points), Some(layout)) = (newest, &mut self.layout) {
+            for (node, p) in layout.nodes.iter_mut().zip(points) {
+                node.pos = p;
+            }
+            layout.reindex();
+        }
+        if finished {
+            self.force = None;
+            if let Some(layout) = &self.layout {
+                commands.push(Command::SaveGraphPositions(layout.positions()));
+            }
+        } else {
+            ctx.request_repaint_after(std::time::Duration::from_millis(30));
+        }
+    }
+
+    /// Waits for a running force layout to finish (tests).
+    pub fn wait_for_layout(&mut self) {
+        if let Some(job) = &self.force {
+            while job.positions.recv().is_ok() {}
+        }
     }
 
     /// Selects the node with this name (keyboard and tests).
@@ -888,5 +1246,66 @@ fn octagon(mesh: &mut Mesh, c: Pos2, r: f32, colour: Color32) {
     }
     for k in 0..8u32 {
         mesh.add_triangle(i, i + 1 + k, i + 1 + (k + 1) % 8);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::GraphBuilder;
+
+    fn small() -> GraphLayout {
+        let mut b = GraphBuilder::default();
+        b.node("t", NodeKind::Technology, "Radar <GaN>");
+        b.node("w", NodeKind::Item, "Wafers & co");
+        b.node("g", NodeKind::Item, "Gallium");
+        b.input("t", "w", 1.0);
+        b.input("w", "g", 1.0);
+        b.supply("g", "CN", 0.9, None);
+        b.supply("g", "JP", 0.1, None);
+        let mut layout = GraphLayout::from_graph(&b.build());
+        layout.level = Classification::Restricted;
+        layout
+    }
+
+    #[test]
+    fn layered_positions_follow_dependencies() {
+        let layout = small();
+        let x = |id: &str| layout.nodes[layout.find(id).unwrap_or(0) as usize].pos.x;
+        assert!(x("t") < x("w") && x("w") < x("g") && x("g") < x("CN"));
+        let g = layout.find("g").unwrap_or(0);
+        assert_eq!(layout.node_at(layout.nodes[g as usize].pos, 5.0), Some(g));
+        assert_eq!(layout.upstream(layout.find("t").unwrap_or(0), 2).len(), 3);
+        let cut = layout.downstream_of(&[layout.find("CN").unwrap_or(0)]);
+        assert_eq!(cut.len(), 4, "CN, gallium, wafers, radar");
+        assert_eq!(
+            layout.chokepoints_of(layout.find("t").unwrap_or(0)).len(),
+            2,
+            "wafers and gallium"
+        );
+    }
+
+    #[test]
+    fn graphml_and_svg_are_marked_and_escaped() {
+        let layout = small();
+        let xml = layout.graphml();
+        assert!(xml.starts_with("<?xml"));
+        assert_eq!(
+            xml.matches("RESTREINT UE/EU RESTRICTED").count(),
+            3,
+            "{xml}"
+        );
+        assert_eq!(xml.matches("<node ").count(), 5);
+        assert_eq!(xml.matches("<edge ").count(), 4);
+        assert!(xml.contains("Radar &lt;GaN&gt;") && xml.contains("Wafers &amp; co"));
+        let all: BTreeSet<u32> = (0..5).collect();
+        let svg = layout.svg(&all, |_| Color32::RED);
+        assert_eq!(
+            svg.matches("RESTREINT UE/EU RESTRICTED").count(),
+            2,
+            "top and bottom"
+        );
+        assert_eq!(svg.matches("<circle").count(), 5);
+        assert!(svg.trim_end().ends_with("</svg>"));
     }
 }

@@ -741,6 +741,38 @@ impl Store {
             .collect())
     }
 
+    /// Positions of the supply graph's nodes, as last placed (node id, x, y).
+    pub fn graph_positions(&self) -> Result<Vec<(String, f64, f64)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT node, x, y FROM graph_position ORDER BY node")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Replaces the stored positions of the supply graph's nodes (empty: forget them).
+    pub fn set_graph_positions(
+        &mut self,
+        positions: &[(String, f64, f64)],
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM graph_position", [])?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT OR REPLACE INTO graph_position (node, x, y) VALUES (?1, ?2, ?3)",
+            )?;
+            for (node, x, y) in positions {
+                if x.is_finite() && y.is_finite() {
+                    insert.execute(params![node, x, y])?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Full integrity check of the database (slower than the `quick_check` on open).
     pub fn integrity_check(&self) -> Result<Vec<String>, StoreError> {
         let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;

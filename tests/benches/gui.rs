@@ -171,5 +171,22 @@ fn graph_benches(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench, graph_benches);
+fn force_bench(c: &mut Criterion) {
+    use observatory::gui::force::{ForceParams, step};
+    let mut points: Vec<egui::Pos2> = (0..10_000u32)
+        .map(|i| {
+            let (x, y) = ((i % 100) as f32, (i / 100) as f32);
+            egui::pos2(x * 25.0 + (i % 7) as f32, y * 25.0 + (i % 11) as f32)
+        })
+        .collect();
+    let edges: Vec<(u32, u32)> = (0..30_000u32)
+        .map(|i| (i % 10_000, (i * 7_919 + 13) % 10_000))
+        .collect();
+    let params = ForceParams::default();
+    c.bench_function("Barnes-Hut layout step, 10,000 nodes / 30,000 edges", |b| {
+        b.iter(|| step(&mut points, &edges, &params));
+    });
+}
+
+criterion_group!(benches, bench, graph_benches, force_bench);
 criterion_main!(benches);
