@@ -799,4 +799,8 @@ fn supply_graph_selects_filters_focuses_and_cuts() {
         .graph_positions()
         .unwrap();
     assert!(kept.is_empty(), "back to the layered layout");
+    // Paths from the focused technology to Japan: itself, the wafers, gallium and Japan.
+    type_into(&mut harness, "Paths to country", "jp");
+    harness.run_steps(2);
+    harness.get_by_label("4 of 47 nodes shown");
 }

@@ -48,7 +48,7 @@ xdotool mousemove 55 49 click 1
 sleep 1.5
 import -window root "$out/dashboard.png"
 # Lock, then open the built-in demo from the welcome screen and shoot every view.
-xdotool mousemove 37 495 click 1
+xdotool mousemove 37 524 click 1
 sleep 1.5
 xdotool mousemove 105 389 click 1
 sleep 8
@@ -58,17 +58,18 @@ shoot demo-technologies 62 78
 shoot demo-items 40 123
 shoot demo-organisations 64 152
 shoot demo-links 38 181
-shoot demo-assessments 61 222
-shoot demo-measures 51 251
-shoot demo-sources 46 280
-shoot demo-events 43 309
-shoot demo-members 48 338
-shoot demo-audit 50 367
+shoot demo-graph 65 210
+shoot demo-assessments 61 251
+shoot demo-measures 51 280
+shoot demo-sources 46 309
+shoot demo-events 43 338
+shoot demo-members 48 367
+shoot demo-audit 50 396
 shoot demo-items 40 123
 shoot demo-item-editor 500 132
 xdotool key Escape
-shoot demo-import 64 408
+shoot demo-import 64 437
 xdotool mousemove 1246 57 click 1
 sleep 0.5
-shoot demo-help 37 565
+shoot demo-help 37 594
 echo "wrote $(ls "$out"/*.png | tr '\n' ' ')"

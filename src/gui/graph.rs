@@ -63,6 +63,10 @@ pub struct GraphNode {
     pub hhi: Option<f64>,
     /// Top supplying country of items with supply.
     pub top_country: Option<String>,
+    /// Area of the EU 2023 list (technologies).
+    pub area: Option<String>,
+    /// Domains (technologies).
+    pub domains: Vec<String>,
 }
 
 /// The laid-out graph.
@@ -94,6 +98,26 @@ impl GraphLayout {
         );
         let mut layout = Self::from_graph(&graph);
         layout.level = level;
+        let technologies: HashMap<String, &crate::model::Record> = records
+            .technologies
+            .iter()
+            .map(|t| (t.meta.id.to_string(), t))
+            .collect();
+        for node in &mut layout.nodes {
+            if let Some(t) = technologies.get(&node.id) {
+                node.area = t.text("area").map(str::to_owned);
+                node.domains = t
+                    .fields
+                    .get("domains")
+                    .and_then(|d| d.as_array())
+                    .map(|list| {
+                        list.iter()
+                            .filter_map(|v| v.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+            }
+        }
         let stored = session.store().graph_positions().unwrap_or_default();
         if !stored.is_empty() {
             let placed: HashMap<&str, Pos2> = stored
@@ -369,6 +393,8 @@ impl GraphLayout {
                 pos: *pos,
                 hhi: metrics.map(|m| m.0),
                 top_country: metrics.map(|m| m.1.clone()),
+                area: None,
+                domains: Vec::new(),
                 id,
             });
         }
@@ -509,6 +535,12 @@ pub struct GraphView {
     dragging: Option<u32>,
     /// An export waiting for the user to confirm that a plaintext file may be written.
     pub export: Option<ExportFormat>,
+    /// Technologies of this area only.
+    pub area: Option<String>,
+    /// Technologies of this domain only.
+    pub domain: Option<String>,
+    /// Only what leads to this country (a code), with the paths highlighted.
+    pub country: String,
 }
 
 /// Formats the view exports.
@@ -577,6 +609,9 @@ impl Default for GraphView {
             force: None,
             dragging: None,
             export: None,
+            area: None,
+            domain: None,
+            country: String::new(),
         }
     }
 }
@@ -619,10 +654,17 @@ fn country_colour(code: &str) -> Color32 {
 }
 
 impl GraphView {
-    /// Whether a node passes the filters and the focus.
+    /// Whether a node passes the filters and the focus (`focus` also holds the country filter).
     fn visible(&self, layout: &GraphLayout, focus: Option<&BTreeSet<u32>>, node: u32) -> bool {
         let n = &layout.nodes[node as usize];
-        self.show[kind_index(n.kind)]
+        let technology_ok = n.kind != NodeKind::Technology
+            || (self
+                .area
+                .as_ref()
+                .is_none_or(|a| n.area.as_ref() == Some(a))
+                && self.domain.as_ref().is_none_or(|d| n.domains.contains(d)));
+        technology_ok
+            && self.show[kind_index(n.kind)]
             && (self.min_hhi <= 0.0
                 || n.kind != NodeKind::Item
                 || n.hhi.unwrap_or(0.0) >= self.min_hhi)
@@ -793,6 +835,31 @@ impl GraphView {
                     .speed(50.0),
             )
             .labelled_by(min.id);
+            let area = ui.label("Area");
+            egui::ComboBox::from_id_salt("graph-area")
+                .selected_text(self.area.clone().unwrap_or_else(|| "any".into()))
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.area, None, "any");
+                    for a in crate::model::kind::AREAS {
+                        ui.selectable_value(&mut self.area, Some((*a).to_owned()), *a);
+                    }
+                })
+                .response
+                .labelled_by(area.id);
+            let domain = ui.label("Domain");
+            egui::ComboBox::from_id_salt("graph-domain")
+                .selected_text(self.domain.clone().unwrap_or_else(|| "any".into()))
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.domain, None, "any");
+                    for d in crate::model::kind::DOMAINS {
+                        ui.selectable_value(&mut self.domain, Some((*d).to_owned()), *d);
+                    }
+                })
+                .response
+                .labelled_by(domain.id);
+            let country = ui.label("Paths to country");
+            ui.add(egui::TextEdit::singleline(&mut self.country).desired_width(40.0))
+                .labelled_by(country.id);
             ui.separator();
             let cut = ui.label("Cut countries");
             ui.add(egui::TextEdit::singleline(&mut self.cut_text).desired_width(90.0))
@@ -811,7 +878,20 @@ impl GraphView {
         let Some(layout) = self.layout.take() else {
             return;
         };
-        let focus_set = self.focus.map(|f| layout.upstream(f, self.hops));
+        let mut focus_set = self.focus.map(|f| layout.upstream(f, self.hops));
+        // A country: only the paths that lead to it (within the focus, if any).
+        let country = self.country.trim().to_uppercase();
+        let mut paths: BTreeSet<u32> = BTreeSet::new();
+        if !country.is_empty()
+            && let Some(c) = layout.find(&country)
+        {
+            paths = layout.downstream_of(&[c]);
+            focus_set = Some(match focus_set {
+                Some(f) => f.intersection(&paths).copied().collect(),
+                None => paths.clone(),
+            });
+        }
+        let focus_set = focus_set;
         let passing = (0..layout.nodes.len())
             .filter_map(|i| u32::try_from(i).ok())
             .filter(|&n| self.visible(&layout, focus_set.as_ref(), n))
@@ -904,7 +984,8 @@ impl GraphView {
             if !view.intersects(Rect::from_two_pos(pa, pb)) {
                 continue;
             }
-            let hit = self.affected.contains(&a) && self.affected.contains(&b);
+            let hit = (self.affected.contains(&a) && self.affected.contains(&b))
+                || (paths.contains(&a) && paths.contains(&b));
             let colour = if hit {
                 Color32::from_rgba_unmultiplied(220, 40, 40, 200)
             } else {
