@@ -740,14 +740,18 @@ fn supply_graph_selects_filters_focuses_and_cuts() {
     harness.get_by_label("44 of 47 nodes shown");
     harness.get_by_label("Countries").click();
     harness.run_steps(2);
-    // Select the wafers: the card shows their concentration and opens the editor.
-    assert!(
-        harness
-            .state_mut()
-            .graph_view_mut()
-            .unwrap()
-            .select_by_name("GaN wafers")
-    );
+    // Click the wafers: the card shows their concentration and opens the editor.
+    let at = harness
+        .state_mut()
+        .graph_view_mut()
+        .unwrap()
+        .screen_position("GaN wafers")
+        .unwrap();
+    harness.hover_at(at);
+    harness.run_steps(1);
+    harness.drag_at(at);
+    harness.run_steps(1);
+    harness.drop_at(at);
     harness.run_steps(2);
     harness.get_by_label("HHI 10000, top supplier FR");
     harness.get_by_label("Open in editor").click();
@@ -799,6 +803,38 @@ fn supply_graph_selects_filters_focuses_and_cuts() {
         .graph_positions()
         .unwrap();
     assert!(kept.is_empty(), "back to the layered layout");
+    // Dragging a node moves it, and where it is put is kept.
+    let from = harness
+        .state_mut()
+        .graph_view_mut()
+        .unwrap()
+        .screen_position("Gallium")
+        .unwrap();
+    harness.hover_at(from);
+    harness.run_steps(1);
+    harness.drag_at(from);
+    harness.run_steps(1);
+    for step in 1..=5 {
+        harness.hover_at(from + egui::vec2(0.0, 12.0 * step as f32));
+        harness.run_steps(1);
+    }
+    harness.drop_at(from + egui::vec2(0.0, 60.0));
+    harness.run_steps(2);
+    let to = harness
+        .state_mut()
+        .graph_view_mut()
+        .unwrap()
+        .screen_position("Gallium")
+        .unwrap();
+    assert!(to.y - from.y > 30.0, "moved from {from:?} to {to:?}");
+    let kept = harness
+        .state()
+        .session()
+        .unwrap()
+        .store()
+        .graph_positions()
+        .unwrap();
+    assert_eq!(kept.len(), 47, "positions kept after a drag");
     // Paths from the focused technology to Japan: itself, the wafers, gallium and Japan.
     type_into(&mut harness, "Paths to country", "jp");
     harness.run_steps(2);

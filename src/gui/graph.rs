@@ -541,6 +541,8 @@ pub struct GraphView {
     pub domain: Option<String>,
     /// Only what leads to this country (a code), with the paths highlighted.
     pub country: String,
+    /// Centre of the drawing area in the last frame (screen).
+    last_centre: Vec2,
 }
 
 /// Formats the view exports.
@@ -612,6 +614,7 @@ impl Default for GraphView {
             area: None,
             domain: None,
             country: String::new(),
+            last_centre: Vec2::ZERO,
         }
     }
 }
@@ -913,6 +916,7 @@ impl GraphView {
         let (response, painter) = ui.allocate_painter(ui.available_size(), Sense::click_and_drag());
         let rect = response.rect;
         let centre = rect.center().to_vec2();
+        self.last_centre = centre;
         if std::mem::take(&mut self.fit_pending) {
             let shown = (0..layout.nodes.len())
                 .filter_map(|i| u32::try_from(i).ok())
@@ -1192,6 +1196,18 @@ impl GraphView {
         if let Some(job) = &self.force {
             while job.positions.recv().is_ok() {}
         }
+    }
+
+    /// Where the node with this name was drawn in the last frame (tests, tools).
+    #[must_use]
+    pub fn screen_position(&self, name: &str) -> Option<Pos2> {
+        let node = self
+            .layout
+            .as_ref()?
+            .nodes
+            .iter()
+            .find(|n| n.name == name)?;
+        Some((node.pos.to_vec2() * self.zoom + self.offset + self.last_centre).to_pos2())
     }
 
     /// Selects the node with this name (keyboard and tests).
