@@ -12,6 +12,7 @@ mod cli_flow;
 mod errors;
 #[cfg(feature = "gui")]
 mod gui;
+mod history;
 mod importers;
 mod interop;
 mod no_plaintext;

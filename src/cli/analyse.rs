@@ -23,6 +23,9 @@ pub struct AnalyseArgs {
     /// Countries that stop supplying (ISO codes, comma-separated): what each technology loses.
     #[arg(long, value_name = "CC[,CC...]", value_delimiter = ',')]
     cut: Vec<String>,
+    /// The register as it stood at the end of this day (UTC), replayed from the change log.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    as_of: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: OutputFormat,
@@ -49,8 +52,15 @@ pub(super) fn analyse(cli: &Cli, args: &AnalyseArgs) -> anyhow::Result<ExitCode>
         ),
         None => None,
     };
+    let cutoff =
+        match &args.as_of {
+            Some(date) => Some(crate::store::end_of_day(date).ok_or_else(|| {
+                InputError(format!("--as-of: {date:?} is not a date (YYYY-MM-DD)"))
+            })?),
+            None => None,
+        };
     let session = open(cli, &args.file, OpenMode::ReadOnly)?;
-    let records = session.supply_records()?;
+    let records = session.supply_records_at(cutoff)?;
     let highest = records.highest();
     let crate::service::SupplyRecords {
         technologies,
@@ -92,6 +102,9 @@ pub(super) fn analyse(cli: &Cli, args: &AnalyseArgs) -> anyhow::Result<ExitCode>
             let mut body = Map::new();
             body.insert("classification".into(), json!(highest.code()));
             body.insert("marking".into(), json!(highest.marking()));
+            if let Some(date) = &args.as_of {
+                body.insert("as_of".into(), json!(date));
+            }
             body.insert(
                 "items".into(),
                 json!(
@@ -150,6 +163,9 @@ pub(super) fn analyse(cli: &Cli, args: &AnalyseArgs) -> anyhow::Result<ExitCode>
         OutputFormat::Table => {
             let banner = format!("== {} ==", highest.marking());
             outln!("{banner}");
+            if let Some(date) = &args.as_of {
+                outln!("As recorded at the end of {date}");
+            }
             outln!("Items by concentration of supply (HHI 0-10,000)");
             outln!(
                 "{:>6}  {:<8} {:>7}  {:>8}  {:<6}  name",

@@ -35,6 +35,7 @@ macro_rules! out {
 }
 
 mod analyse;
+mod changes;
 mod fields;
 mod files;
 mod keys;
@@ -112,6 +113,8 @@ pub enum Command {
     /// Supply concentration, exposure, chokepoints, supply risk and cut-off scenarios.
     #[command(alias = "analyze")]
     Analyse(analyse::AnalyseArgs),
+    /// What changed between two dates: records, links, shares, TRL, concentration risks.
+    Changes(changes::ChangesArgs),
 }
 
 /// Entry point of the binary.
@@ -171,6 +174,7 @@ fn run(cli: &Cli, command: &Command) -> anyhow::Result<ExitCode> {
         Command::Import(args) => transfer::import(cli, args),
         Command::Export(args) => transfer::export(cli, args),
         Command::Analyse(args) => analyse::analyse(cli, args),
+        Command::Changes(args) => changes::changes(cli, args),
     }
 }
 

@@ -565,6 +565,24 @@ impl SupplyRecords {
 }
 
 impl Session {
+    /// The live technologies, items, organisations and links as they were at `cutoff`
+    /// (replayed from the change log), or now.
+    pub fn supply_records_at(
+        &self,
+        cutoff: Option<crate::model::Hlc>,
+    ) -> Result<SupplyRecords, ServiceError> {
+        let Some(cutoff) = cutoff else {
+            return self.supply_records();
+        };
+        let list = |kind| self.store.as_of(kind, cutoff).map_err(ServiceError::from);
+        Ok(SupplyRecords {
+            technologies: list(Kind::Technology)?,
+            items: list(Kind::Item)?,
+            organisations: list(Kind::Organisation)?,
+            links: list(Kind::Link)?,
+        })
+    }
+
     /// The live technologies, items, organisations and links.
     pub fn supply_records(&self) -> Result<SupplyRecords, ServiceError> {
         Ok(SupplyRecords {
