@@ -148,3 +148,130 @@ fn analyse_as_of_and_changes_between_dates() {
     env.fails(&["changes", f, "--from", "soon", "--to", &today], 11);
     env.fails(&["analyse", f, "--as-of", "2026-13-40"], 11);
 }
+
+#[test]
+fn editions_freeze_list_and_diff() {
+    let env = Env::new();
+    let path = env.path("e.observatory");
+    let mut session = Session::create(&path, env.identity()).unwrap();
+    let tech = session
+        .add(
+            Kind::Technology,
+            None,
+            &input(json!({"name": "GaN radar", "area": "semiconductors"})),
+        )
+        .unwrap();
+    let gallium = session
+        .add(
+            Kind::Item,
+            None,
+            &input(json!({"name": "Gallium", "item_kind": "material"})),
+        )
+        .unwrap();
+    session
+        .add(Kind::Link, None, &input(json!({"from_id": tech.to_string(), "to_id": gallium.to_string(), "link_kind": "requires"})))
+        .unwrap();
+    let share = session
+        .add(Kind::Link, None, &input(json!({"from_id": gallium.to_string(), "to_id": "CN", "link_kind": "produced-in", "share": 0.5})))
+        .unwrap();
+    session
+        .add(
+            Kind::Assessment,
+            None,
+            &input(json!({"subject_id": tech.to_string(), "date": "2026-06-30", "trl": 5})),
+        )
+        .unwrap();
+    let measure = session
+        .add(
+            Kind::Measure,
+            None,
+            &input(
+                json!({"name": "EDF call", "status": "planned", "target_ids": [tech.to_string()]}),
+            ),
+        )
+        .unwrap();
+    session.save().unwrap();
+    drop(session);
+    let f = path.to_str().unwrap();
+    let out = env.ok(&["edition", "freeze", f, "--title", "Report 2026"]);
+    assert!(out.contains("as \"Report 2026\" (UNCLASSIFIED)"), "{out}");
+
+    let mut session = Session::open(
+        &path,
+        env.identity(),
+        observatory::store::OpenMode::ReadWrite,
+    )
+    .unwrap();
+    session
+        .add(
+            Kind::Technology,
+            None,
+            &input(json!({"name": "New sensing technology"})),
+        )
+        .unwrap();
+    session
+        .add(
+            Kind::Assessment,
+            None,
+            &input(json!({"subject_id": tech.to_string(), "date": "2028-06-30", "trl": 6})),
+        )
+        .unwrap();
+    session
+        .edit(Kind::Measure, measure, &input(json!({"status": "ongoing"})))
+        .unwrap();
+    session
+        .edit(Kind::Link, share, &input(json!({"share": 1.0})))
+        .unwrap();
+    let secret = RecordInput {
+        classification: Some(Classification::Secret),
+        ..input(json!({"name": "Classified note", "item_kind": "data"}))
+    };
+    session.add(Kind::Item, None, &secret).unwrap();
+    // Editions cannot be changed, even through SQL.
+    let err = session
+        .store()
+        .connection()
+        .execute("UPDATE edition SET title = 'x'", [])
+        .unwrap_err();
+    assert!(err.to_string().contains("immutable"), "{err}");
+    session.save().unwrap();
+    drop(session);
+    env.ok(&["edition", "freeze", f, "--title", "Report 2028"]);
+
+    let list: Value =
+        serde_json::from_str(&env.ok(&["edition", "list", f, "--format", "json"])).unwrap();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["classification"], "UNCLASSIFIED");
+    assert_eq!(
+        list[1]["classification"], "SECRET",
+        "the highest level it contains"
+    );
+    let diff: Value = serde_json::from_str(&env.ok(&[
+        "edition",
+        "diff",
+        f,
+        "Report 2026",
+        "Report 2028",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(diff["marking"], "SECRET UE/EU SECRET");
+    assert_eq!(
+        diff["technologies_added"][0]["name"],
+        "New sensing technology"
+    );
+    assert_eq!(diff["technologies_removed"], json!([]));
+    assert_eq!(diff["trl_changes"][0]["from"], 5);
+    assert_eq!(diff["trl_changes"][0]["to"], 6);
+    assert_eq!(diff["measures_started"][0]["name"], "EDF call");
+    assert_eq!(diff["measures_finished"], json!([]));
+    // Gallium went from half to all Chinese: the radar's supply risk rose (2.5 -> 10).
+    assert_eq!(diff["risk_changes"][0]["from"], 2.5);
+    assert_eq!(diff["risk_changes"][0]["to"], 10.0);
+    let table = env.ok(&["edition", "diff", f, "Report 2026", "Report 2028"]);
+    assert!(table.starts_with("== SECRET UE/EU SECRET =="), "{table}");
+    env.fails(&["edition", "diff", f, "Report 2026", "Report 1999"], 12);
+    env.fails(&["edition", "freeze", f, "--title", "  "], 11);
+}

@@ -294,11 +294,11 @@ fn a_version_1_file_is_migrated_on_open() {
     let path = env.path("v1.observatory");
     let mut session = Session::create(&path, env.identity()).unwrap();
     // Make it look like a file written by schema version 1 (no search index, no graph
-    // positions).
+    // positions, no editions).
     session
         .store()
         .connection()
-        .execute_batch("DROP TABLE search; DROP TABLE graph_position; PRAGMA user_version = 1;")
+        .execute_batch("DROP TABLE search; DROP TABLE graph_position; DROP TABLE edition; PRAGMA user_version = 1;")
         .unwrap();
     session.save().unwrap();
     drop(session);

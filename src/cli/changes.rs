@@ -35,7 +35,7 @@ pub struct ChangesArgs {
 }
 
 /// The latest TRL of each subject (by assessment date).
-fn trl_by_subject(assessments: &[Record]) -> BTreeMap<String, i64> {
+pub(super) fn trl_by_subject(assessments: &[Record]) -> BTreeMap<String, i64> {
     analysis::latest_assessments(assessments)
         .into_iter()
         .filter_map(|(subject, a)| {

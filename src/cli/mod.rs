@@ -36,6 +36,7 @@ macro_rules! out {
 
 mod analyse;
 mod changes;
+mod edition;
 mod fields;
 mod files;
 mod keys;
@@ -115,6 +116,8 @@ pub enum Command {
     Analyse(analyse::AnalyseArgs),
     /// What changed between two dates: records, links, shares, TRL, concentration risks.
     Changes(changes::ChangesArgs),
+    /// Editions: frozen, dated copies of the register (freeze, list, diff).
+    Edition(edition::EditionArgs),
 }
 
 /// Entry point of the binary.
@@ -175,6 +178,7 @@ fn run(cli: &Cli, command: &Command) -> anyhow::Result<ExitCode> {
         Command::Export(args) => transfer::export(cli, args),
         Command::Analyse(args) => analyse::analyse(cli, args),
         Command::Changes(args) => changes::changes(cli, args),
+        Command::Edition(args) => edition::edition(cli, args),
     }
 }
 
@@ -191,6 +195,7 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
                 | ServiceError::Invalid(_)
                 | ServiceError::ImportRejected { .. } => 11,
                 ServiceError::Export { .. } => 10,
+                ServiceError::NoEdition(_) => 12,
             };
         }
         if let Some(e) = cause.downcast_ref::<StoreError>() {

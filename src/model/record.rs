@@ -49,7 +49,7 @@ pub struct Meta {
 }
 
 /// One record: its kind, metadata and field values (absent = no value).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {
     /// Kind of record.
     pub kind: Kind,

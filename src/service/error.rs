@@ -35,6 +35,9 @@ pub enum ServiceError {
         /// One line per problem, with its position.
         problems: Vec<String>,
     },
+    /// No edition has that id or title.
+    #[error("no edition {0:?}: see `observatory edition list`")]
+    NoEdition(String),
     /// An export file could not be written.
     #[error("cannot write {path}: {source}")]
     Export {

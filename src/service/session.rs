@@ -593,3 +593,62 @@ impl Session {
         })
     }
 }
+
+impl Session {
+    /// Freezes the register (as of the end of `as_of`, or now) as a new, immutable edition;
+    /// returns its id.
+    pub fn freeze_edition(
+        &mut self,
+        title: &str,
+        as_of: Option<&str>,
+    ) -> Result<Uuid, ServiceError> {
+        let title = title.trim();
+        if title.is_empty() || title.chars().count() > 500 {
+            return Err(ServiceError::Invalid(
+                "an edition needs a title of 1 to 500 characters".into(),
+            ));
+        }
+        let (cutoff, date) = match as_of {
+            Some(date) => (
+                Some(crate::store::end_of_day(date).ok_or_else(|| {
+                    ServiceError::Invalid(format!("{date:?} is not a date (YYYY-MM-DD)"))
+                })?),
+                date.trim().to_owned(),
+            ),
+            None => (None, crate::store::now_rfc3339().chars().take(10).collect()),
+        };
+        let mut records = Vec::new();
+        for kind in Kind::ALL {
+            records.extend(match cutoff {
+                Some(c) => self.store.as_of(kind, c)?,
+                None => self.list(kind)?,
+            });
+        }
+        let id = Uuid::now_v7();
+        let detail = serde_json::json!({
+            "edition": id.to_string(), "title": title, "as_of": date, "records": records.len(),
+        });
+        self.store_write(|w| {
+            w.insert_edition(id, title, &date, &records)?;
+            w.audit("edition-freeze", None, &detail)
+        })?;
+        Ok(id)
+    }
+
+    /// The edition whose id, or whole title, is `key`.
+    pub fn find_edition(&self, key: &str) -> Result<crate::store::EditionInfo, ServiceError> {
+        let editions = self.store.editions()?;
+        let matches: Vec<_> = editions
+            .iter()
+            .filter(|e| e.id == key.trim() || e.title == key.trim())
+            .collect();
+        match matches.as_slice() {
+            [one] => Ok((*one).clone()),
+            [] => Err(ServiceError::NoEdition(key.trim().to_owned())),
+            _ => Err(ServiceError::Invalid(format!(
+                "{} editions are titled {key:?}: use the id",
+                matches.len()
+            ))),
+        }
+    }
+}

@@ -231,6 +231,25 @@ pub(crate) fn rebuild_search_index(conn: &mut Connection) -> Result<(), StoreErr
     Ok(())
 }
 
+/// One edition, as listed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EditionInfo {
+    /// Edition id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// The date the register was frozen as of.
+    pub as_of: String,
+    /// Highest classification of its records.
+    pub classification: Classification,
+    /// When it was made.
+    pub created_at: String,
+    /// Who made it (fingerprint).
+    pub author: String,
+    /// How many records it holds.
+    pub records: i64,
+}
+
 /// The change-log `field` of the row that records a new record with all its values.
 pub const CREATED_FIELD: &str = "*";
 
@@ -434,6 +453,34 @@ impl Writer<'_> {
         detail: &Value,
     ) -> Result<(), StoreError> {
         audit::append(&self.tx, &self.author, action, record, detail)
+    }
+
+    /// Stores a new edition (see the schema): `records` as they were at `as_of`.
+    pub fn insert_edition(
+        &self,
+        id: Uuid,
+        title: &str,
+        as_of: &str,
+        records: &[Record],
+    ) -> Result<(), StoreError> {
+        let level = Classification::highest(records.iter().map(|r| r.meta.classification));
+        let json = serde_json::to_string(records).map_err(|e| StoreError::Rejected {
+            problems: vec![e.to_string()],
+        })?;
+        self.tx.execute(
+            "INSERT INTO edition (id, title, as_of, classification, created_at, author, records)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                id.to_string(),
+                title,
+                as_of,
+                i64::from(level.rank()),
+                now_rfc3339(),
+                self.author,
+                json
+            ],
+        )?;
+        Ok(())
     }
 
     /// Reads a record inside the transaction.
@@ -771,6 +818,47 @@ impl Store {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// The editions, oldest first: (id, title, as-of date, classification, created at, author).
+    pub fn editions(&self) -> Result<Vec<EditionInfo>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, title, as_of, classification, created_at, author, json_array_length(records)
+             FROM edition ORDER BY created_at, id",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(EditionInfo {
+                    id: r.get(0)?,
+                    title: r.get(1)?,
+                    as_of: r.get(2)?,
+                    classification: Classification::from_rank(r.get(3)?)
+                        .unwrap_or(Classification::TopSecret),
+                    created_at: r.get(4)?,
+                    author: r.get(5)?,
+                    records: r.get(6)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// The records frozen in an edition.
+    pub fn edition_records(&self, id: &str) -> Result<Vec<Record>, StoreError> {
+        let json: Option<String> = self
+            .conn
+            .prepare_cached("SELECT records FROM edition WHERE id = ?1")?
+            .query_row(params![id], |r| r.get(0))
+            .optional()?;
+        let json = json.ok_or_else(|| StoreError::UnknownRecord {
+            kind: Kind::Technology,
+            id: format!("edition {id}"),
+        })?;
+        serde_json::from_str(&json).map_err(|e| StoreError::Corrupted {
+            path: self.path().to_owned(),
+            detail: format!("edition {id} cannot be read: {e}"),
+            backups: "see `observatory info`".into(),
+        })
     }
 
     /// Full integrity check of the database (slower than the `quick_check` on open).
