@@ -1,7 +1,7 @@
 //! The register as it stood at an earlier moment, replayed from the change log.
 //!
-//! For each record of a kind, the change-log rows up to the cut-off clock are applied in clock
-//! order: the creation row (`*`, every value the record was created with), then each changed
+//! Records not changed after the cut-off are taken as they are now. For each of the others, its
+//! change-log rows up to the cut-off clock are applied in clock order: the creation row (`*`, every value the record was created with), then each changed
 //! field (`null` clears it), `classification` (by code), `releasable_to` and `deleted`. A
 //! record whose first row comes after the cut-off did not exist yet; one whose replayed
 //! `deleted` is true was deleted then. Records with no change-log rows at all (the built-in
@@ -22,75 +22,64 @@ impl Store {
     /// The live records of `kind` as they were at clock `cutoff` (inclusive), sorted like
     /// [`Store::list`].
     pub fn as_of(&self, kind: Kind, cutoff: Hlc) -> Result<Vec<Record>, StoreError> {
-        let mut stmt = self.connection().prepare_cached(
-            "SELECT record_id, field, value, hlc, author FROM change_log
-             WHERE record_kind = ?1 ORDER BY hlc, seq",
-        )?;
-        let rows = stmt
-            .query_map(params![kind.name()], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        let current: BTreeMap<Uuid, Record> = self
-            .list(kind, true)?
-            .into_iter()
-            .map(|r| (r.meta.id, r))
-            .collect();
-        let mut logged: BTreeMap<Uuid, Option<Record>> = BTreeMap::new();
-        for (id, field, value, hlc, author) in rows {
-            let (Ok(id), Ok(hlc)) = (Uuid::parse_str(&id), hlc.parse::<Hlc>()) else {
-                continue;
-            };
-            let entry = logged.entry(id).or_insert(None);
-            if hlc > cutoff {
-                continue;
+        let cutoff_text = cutoff.to_string();
+        let cutoff_day = cutoff.to_utc_minutes();
+        // Records not changed since the cut-off are as they are now; only the others are
+        // replayed from the change log.
+        let mut out = Vec::new();
+        let mut replay: BTreeMap<Uuid, Record> = BTreeMap::new();
+        for record in self.list_unsorted(kind)? {
+            if record.meta.updated > cutoff {
+                replay.insert(record.meta.id, record);
+            } else if !record.meta.deleted
+                && (record.meta.updated != Hlc::default()
+                    || record.meta.created_at.get(..10) <= cutoff_day.get(..10))
+            {
+                out.push(record);
             }
-            let record = entry.get_or_insert_with(|| {
-                let mut record = current.get(&id).cloned().unwrap_or(Record {
-                    kind,
-                    meta: crate::model::Meta {
-                        id,
-                        classification: Classification::Unclassified,
-                        releasable_to: Vec::new(),
-                        created_at: String::new(),
-                        updated: Hlc::default(),
-                        updated_by: String::new(),
-                        deleted: false,
-                        reference: false,
-                    },
-                    fields: BTreeMap::new(),
-                });
+        }
+        if !replay.is_empty() {
+            // Each record's rows through the (record_kind, record_id, field) index.
+            let mut stmt = self.connection().prepare_cached(
+                "SELECT field, value, hlc, author FROM change_log
+                 WHERE record_kind = ?1 AND record_id = ?2 AND hlc <= ?3 ORDER BY hlc, seq",
+            )?;
+            for (id, now) in replay {
+                let rows = stmt
+                    .query_map(params![kind.name(), id.to_string(), cutoff_text], |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, String>(3)?,
+                        ))
+                    })?
+                    .collect::<Result<Vec<_>, _>>()?;
+                if rows.is_empty() {
+                    continue; // created after the cut-off
+                }
+                let mut record = now;
                 record.fields.clear();
                 record.meta.deleted = false;
-                record
-            });
-            let value: Value = serde_json::from_str(&value).unwrap_or(Value::Null);
-            if field == CREATED_FIELD {
-                if let Value::Object(values) = value {
-                    for (name, v) in values {
-                        apply(record, &name, v);
+                for (field, value, hlc, author) in rows {
+                    let value: Value = serde_json::from_str(&value).unwrap_or(Value::Null);
+                    if field == CREATED_FIELD {
+                        if let Value::Object(values) = value {
+                            for (name, v) in values {
+                                apply(&mut record, &name, v);
+                            }
+                        }
+                    } else {
+                        apply(&mut record, &field, value);
                     }
+                    record.meta.updated = hlc.parse().unwrap_or_default();
+                    record.meta.updated_by = author;
                 }
-            } else {
-                apply(record, &field, value);
+                if !record.meta.deleted {
+                    out.push(record);
+                }
             }
-            record.meta.updated = hlc;
-            record.meta.updated_by = author;
         }
-        let cutoff_day = cutoff.to_utc_minutes();
-        let mut out: Vec<Record> = current
-            .values()
-            .filter(|r| !logged.contains_key(&r.meta.id))
-            .filter(|r| !r.meta.deleted && r.meta.created_at.get(..10) <= cutoff_day.get(..10))
-            .cloned()
-            .collect();
-        out.extend(logged.into_values().flatten().filter(|r| !r.meta.deleted));
         out.sort_by_cached_key(|r| (r.label().to_lowercase(), r.meta.id));
         Ok(out)
     }

@@ -641,6 +641,16 @@ impl Store {
         Ok(records)
     }
 
+    /// Every record of `kind`, deleted ones included, in no particular order.
+    pub(crate) fn list_unsorted(&self, kind: Kind) -> Result<Vec<Record>, StoreError> {
+        let sql = select_sql(kind);
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let records = stmt
+            .query_map([], |row| record_from_row(kind, row))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(records)
+    }
+
     /// Ids of the live records of `kind` whose searchable text has every word of `text` (as
     /// word prefixes, case- and accent-insensitive). Empty text matches nothing.
     pub fn search(
