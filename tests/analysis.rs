@@ -316,6 +316,43 @@ fn analyse_command_json_contract_and_scenario() {
         "{table}"
     );
     assert!(table.contains("chokepoints: GaN wafers"), "{table}");
+    // Governance weighs the concentration: France recorded at 5 / 10 halves the weight of the
+    // wafers (all French), so gallium (93.8 % Chinese) is now the weakest link.
+    let before = t["supply_risk"].as_f64().unwrap();
+    let out = env.ok(&["country", path.to_str().unwrap(), "fr", "--governance", "5"]);
+    assert!(out.contains("governance risk: 5 / 10"), "{out}");
+    let again: Value = serde_json::from_str(&env.ok(&[
+        "analyse",
+        path.to_str().unwrap(),
+        "--technology",
+        &tech,
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let after = again["technologies"][0]["supply_risk"].as_f64().unwrap();
+    assert_eq!(before, 10.0);
+    assert!(
+        (after - 10.0 * (0.938f64.powi(2) + 0.062f64.powi(2))).abs() < 1e-3,
+        "{after}"
+    );
+    env.fails(
+        &[
+            "country",
+            path.to_str().unwrap(),
+            "CN",
+            "--governance",
+            "11",
+        ],
+        11,
+    );
+    env.fails(&["country", path.to_str().unwrap(), "XX"], 11);
+    env.ok(&[
+        "country",
+        path.to_str().unwrap(),
+        "CN",
+        "--clear-governance",
+    ]);
     env.fails(&["analyse", path.to_str().unwrap(), "--cut", "XX"], 11);
     env.fails(
         &["analyse", path.to_str().unwrap(), "--technology", "nope"],

@@ -31,7 +31,8 @@
 //! # Supply risk (per technology, 0-10)
 //! In the spirit of the EU raw-materials method (`SR = HHI_WGI × (1 − EoL_RIR) × SI`): each node
 //! with recorded supply has `r = Σ_c share_c² · g_c × (1 − recycling rate)`, where `g_c` is the
-//! country's governance risk (0-1) where a score is recorded and 1 otherwise; following an
+//! country's governance risk (0-1: the score recorded with `observatory country CC
+//! --governance S`, 0-10, divided by 10) where a score is recorded and 1 otherwise; following an
 //! input whose link records a substitutability multiplies by 1 (none), 0.9 (low), 0.7 (medium)
 //! or 0.4 (high). A technology's supply risk is 10 × the highest such value among everything
 //! it depends on (its weakest link).

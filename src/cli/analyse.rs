@@ -8,7 +8,7 @@ use clap::Args;
 use serde_json::{Map, Value, json};
 
 use super::{Cli, InputError, OutputFormat, open};
-use crate::analysis::{self, SupplyGraph};
+use crate::analysis;
 use crate::model::Kind;
 use crate::store::OpenMode;
 
@@ -62,11 +62,13 @@ pub(super) fn analyse(cli: &Cli, args: &AnalyseArgs) -> anyhow::Result<ExitCode>
     let session = open(cli, &args.file, OpenMode::ReadOnly)?;
     let records = session.supply_records_at(cutoff)?;
     let highest = records.highest();
+    let graph = records.graph();
     let crate::service::SupplyRecords {
         technologies,
         items,
         organisations,
         links,
+        ..
     } = records;
     if let Some(id) = &technology
         && !technologies.iter().any(|t| t.meta.id.to_string() == *id)
@@ -77,7 +79,6 @@ pub(super) fn analyse(cli: &Cli, args: &AnalyseArgs) -> anyhow::Result<ExitCode>
         }
         .into());
     }
-    let graph = SupplyGraph::from_records(&technologies, &items, &organisations, &links);
     let metrics = graph.technology_metrics(technology.as_deref());
     let mut concentration = analysis::concentration(&items, &organisations, &links);
     if let Some(id) = &technology {
@@ -232,5 +233,64 @@ pub(super) fn analyse(cli: &Cli, args: &AnalyseArgs) -> anyhow::Result<ExitCode>
             outln!("{banner}");
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Arguments of `country`.
+#[derive(Debug, Args)]
+pub struct CountryArgs {
+    /// The observatory file.
+    file: PathBuf,
+    /// ISO 3166 code.
+    code: String,
+    /// Record its governance risk, 0-10 (EU raw-materials scale: scaled World Governance
+    /// Indicators, 10 = worst); the supply-risk score weighs concentration by it.
+    #[arg(long, value_name = "SCORE", conflicts_with = "clear_governance")]
+    governance: Option<f64>,
+    /// Forget its governance score.
+    #[arg(long)]
+    clear_governance: bool,
+}
+
+pub(super) fn country(cli: &Cli, args: &CountryArgs) -> anyhow::Result<ExitCode> {
+    let Some(country) = crate::model::country::by_code(&args.code) else {
+        return Err(InputError(format!("{:?} is not an ISO 3166 country code", args.code)).into());
+    };
+    let write = args.governance.is_some() || args.clear_governance;
+    let mode = if write {
+        OpenMode::ReadWrite
+    } else {
+        OpenMode::ReadOnly
+    };
+    let mut session = open(cli, &args.file, mode)?;
+    if write {
+        session.set_governance(&country.code, args.governance)?;
+        session.save()?;
+    }
+    let governance = session.store().governance()?;
+    let flags: Vec<&str> = [
+        (country.eu, "EU"),
+        (country.eea, "EEA"),
+        (country.nato, "NATO"),
+    ]
+    .into_iter()
+    .filter(|(yes, _)| *yes)
+    .map(|(_, name)| name)
+    .collect();
+    outln!("{} ({}, {})", country.name, country.code, country.alpha3);
+    outln!(
+        "member of: {}",
+        if flags.is_empty() {
+            "-".to_owned()
+        } else {
+            flags.join(", ")
+        }
+    );
+    outln!(
+        "governance risk: {}",
+        governance
+            .get(&country.code)
+            .map_or_else(|| "not recorded".to_owned(), |g| format!("{g} / 10"))
+    );
     Ok(ExitCode::SUCCESS)
 }

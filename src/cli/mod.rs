@@ -118,6 +118,8 @@ pub enum Command {
     Changes(changes::ChangesArgs),
     /// Editions: frozen, dated copies of the register (freeze, list, diff).
     Edition(edition::EditionArgs),
+    /// Show a country; record its governance risk score.
+    Country(analyse::CountryArgs),
 }
 
 /// Entry point of the binary.
@@ -179,6 +181,7 @@ fn run(cli: &Cli, command: &Command) -> anyhow::Result<ExitCode> {
         Command::Analyse(args) => analyse::analyse(cli, args),
         Command::Changes(args) => changes::changes(cli, args),
         Command::Edition(args) => edition::edition(cli, args),
+        Command::Country(args) => analyse::country(cli, args),
     }
 }
 

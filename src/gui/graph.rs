@@ -90,12 +90,7 @@ impl GraphLayout {
     pub fn build(session: &Session) -> Self {
         let records = session.supply_records().unwrap_or_default();
         let level = records.highest();
-        let graph = SupplyGraph::from_records(
-            &records.technologies,
-            &records.items,
-            &records.organisations,
-            &records.links,
-        );
+        let graph = records.graph();
         let mut layout = Self::from_graph(&graph);
         layout.level = level;
         let technologies: HashMap<String, &crate::model::Record> = records

@@ -547,6 +547,8 @@ pub struct SupplyRecords {
     pub organisations: Vec<Record>,
     /// Links.
     pub links: Vec<Record>,
+    /// Governance risk scores of countries (0-10, 10 = worst), where recorded.
+    pub governance: BTreeMap<String, f64>,
 }
 
 impl SupplyRecords {
@@ -580,6 +582,7 @@ impl Session {
             items: list(Kind::Item)?,
             organisations: list(Kind::Organisation)?,
             links: list(Kind::Link)?,
+            governance: self.store.governance()?,
         })
     }
 
@@ -590,7 +593,46 @@ impl Session {
             items: self.list(Kind::Item)?,
             organisations: self.list(Kind::Organisation)?,
             links: self.list(Kind::Link)?,
+            governance: self.store.governance()?,
         })
+    }
+
+    /// Records a country's governance risk score (0-10, EU raw-materials scale: scaled World
+    /// Governance Indicators, 10 = worst), or clears it; audited.
+    pub fn set_governance(&mut self, code: &str, score: Option<f64>) -> Result<(), ServiceError> {
+        let code = country::normalise(code).ok_or_else(|| {
+            ServiceError::Invalid(format!("{code:?} is not an ISO 3166 country code"))
+        })?;
+        if let Some(s) = score
+            && !(s.is_finite() && (0.0..=10.0).contains(&s))
+        {
+            return Err(ServiceError::Invalid(format!(
+                "governance score {s} is not between 0 and 10"
+            )));
+        }
+        let detail = serde_json::json!({"country": code, "governance": score});
+        self.store_write(|w| {
+            w.set_governance(&code, score)?;
+            w.audit("governance", None, &detail)
+        })?;
+        Ok(())
+    }
+}
+
+impl SupplyRecords {
+    /// The supply graph of these records, with the governance scores.
+    #[must_use]
+    pub fn graph(&self) -> crate::analysis::SupplyGraph {
+        let mut builder = crate::analysis::GraphBuilder::from_records(
+            &self.technologies,
+            &self.items,
+            &self.organisations,
+            &self.links,
+        );
+        for (code, score) in &self.governance {
+            builder.governance(code, score / 10.0);
+        }
+        builder.build()
     }
 }
 

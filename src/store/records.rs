@@ -455,6 +455,15 @@ impl Writer<'_> {
         audit::append(&self.tx, &self.author, action, record, detail)
     }
 
+    /// Records (or with `None` clears) a country's governance risk score, 0-10.
+    pub fn set_governance(&self, code: &str, score: Option<f64>) -> Result<bool, StoreError> {
+        let changed = self.tx.execute(
+            "UPDATE country SET governance = ?1 WHERE code = ?2",
+            params![score, code],
+        )?;
+        Ok(changed == 1)
+    }
+
     /// Stores a new edition (see the schema): `records` as they were at `as_of`.
     pub fn insert_edition(
         &self,
@@ -828,6 +837,17 @@ impl Store {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// Governance risk scores (0-10, 10 = worst) recorded for countries.
+    pub fn governance(&self) -> Result<BTreeMap<String, f64>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT code, governance FROM country WHERE governance IS NOT NULL")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?)))?
+            .collect::<Result<BTreeMap<_, _>, _>>()?;
+        Ok(rows)
     }
 
     /// The editions, oldest first: (id, title, as-of date, classification, created at, author).
