@@ -421,6 +421,30 @@ impl SupplyGraph {
             .unwrap_or(NodeKind::Country)
     }
 
+    /// For every node upstream of a technology, the ids of the technologies that need it: a
+    /// technology needs what it `requires`, a node what is `input-to` it. Suppliers
+    /// (organisations, countries) are not followed: they are not inputs.
+    #[must_use]
+    pub fn needed_by(&self) -> BTreeMap<String, Vec<String>> {
+        let mut needed: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for t in self.technologies() {
+            let mut seen = BTreeSet::new();
+            let mut stack: Vec<u32> = self.inputs[t as usize].iter().map(|e| e.0).collect();
+            while let Some(node) = stack.pop() {
+                if seen.insert(node) {
+                    stack.extend(self.inputs[node as usize].iter().map(|e| e.0));
+                }
+            }
+            for node in seen {
+                needed
+                    .entry(self.ids[node as usize].clone())
+                    .or_default()
+                    .push(self.ids[t as usize].clone());
+            }
+        }
+        needed
+    }
+
     /// What a node depends on (inputs, suppliers, an organisation's country), in id order.
     #[must_use]
     pub fn dependencies(&self, node: u32) -> Vec<u32> {

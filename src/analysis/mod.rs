@@ -63,46 +63,6 @@ pub fn concentration(
         .item_metrics()
 }
 
-/// For every node upstream of a technology, the technologies that need it: a technology
-/// `requires` a node; a node needs whatever is `input-to` it. Countries and organisations are
-/// not followed (they are suppliers, not inputs). Deleted records and links are ignored.
-#[must_use]
-pub fn needed_by(technologies: &[Record], links: &[Record]) -> BTreeMap<String, Vec<Uuid>> {
-    let mut requires: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    let mut inputs: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for link in links.iter().filter(|l| !l.meta.deleted) {
-        let (Some(from), Some(to)) = (link.text("from_id"), link.text("to_id")) else {
-            continue;
-        };
-        match link.text("link_kind") {
-            Some("requires") => requires.entry(from).or_default().push(to),
-            Some("input-to") => inputs.entry(to).or_default().push(from),
-            _ => {}
-        }
-    }
-    let mut needed: BTreeMap<String, Vec<Uuid>> = BTreeMap::new();
-    for tech in technologies.iter().filter(|t| !t.meta.deleted) {
-        let id = tech.meta.id.to_string();
-        let mut seen: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
-        let mut stack: Vec<&str> = requires.get(id.as_str()).cloned().unwrap_or_default();
-        while let Some(node) = stack.pop() {
-            if !seen.insert(node) {
-                continue;
-            }
-            if let Some(upstream) = inputs.get(node) {
-                stack.extend(upstream.iter().copied());
-            }
-        }
-        for node in seen {
-            needed
-                .entry(node.to_owned())
-                .or_default()
-                .push(tech.meta.id);
-        }
-    }
-    needed
-}
-
 /// The latest assessment (by date, then clock) of each subject.
 #[must_use]
 pub fn latest_assessments(assessments: &[Record]) -> BTreeMap<Uuid, &Record> {
@@ -229,6 +189,10 @@ mod tests {
         let id = |n: u128| Uuid::from_u128(n).to_string();
         let tech = record(Kind::Technology, 1, serde_json::json!({"name": "Radar"}));
         let other = record(Kind::Technology, 2, serde_json::json!({"name": "Other"}));
+        let items: Vec<Record> = [10, 11, 12, 13, 99]
+            .iter()
+            .map(|n| record(Kind::Item, *n, serde_json::json!({"name": format!("i{n}")})))
+            .collect();
         let link = |n: u128, from: String, to: String, kind: &str| {
             record(
                 Kind::Link,
@@ -246,11 +210,11 @@ mod tests {
             link(24, id(13), id(99), "input-to"),
             link(25, id(10), "CN".into(), "produced-in"),
         ];
-        let needed = needed_by(&[tech, other], &links);
+        let needed = SupplyGraph::from_records(&[tech, other], &items, &[], &links).needed_by();
         let keys: Vec<&String> = needed.keys().collect();
         let mut expected = [id(10), id(11), id(12)];
         expected.sort();
         assert_eq!(keys, expected.iter().collect::<Vec<_>>());
-        assert_eq!(needed[&id(11)], vec![Uuid::from_u128(1)]);
+        assert_eq!(needed[&id(11)], vec![id(1)]);
     }
 }

@@ -63,15 +63,11 @@ pub(super) fn analyse(cli: &Cli, args: &AnalyseArgs) -> anyhow::Result<ExitCode>
     let records = session.supply_records_at(cutoff)?;
     let highest = records.highest();
     let graph = records.graph();
-    let crate::service::SupplyRecords {
-        technologies,
-        items,
-        organisations,
-        links,
-        ..
-    } = records;
     if let Some(id) = &technology
-        && !technologies.iter().any(|t| t.meta.id.to_string() == *id)
+        && !records
+            .technologies
+            .iter()
+            .any(|t| t.meta.id.to_string() == *id)
     {
         return Err(crate::store::StoreError::UnknownRecord {
             kind: Kind::Technology,
@@ -80,13 +76,13 @@ pub(super) fn analyse(cli: &Cli, args: &AnalyseArgs) -> anyhow::Result<ExitCode>
         .into());
     }
     let metrics = graph.technology_metrics(technology.as_deref());
-    let mut concentration = analysis::concentration(&items, &organisations, &links);
+    let mut concentration = graph.item_metrics();
     if let Some(id) = &technology {
-        let needed = analysis::needed_by(&technologies, &links);
+        let needed = graph.needed_by();
         concentration.retain(|c| {
             needed
                 .get(&c.id.to_string())
-                .is_some_and(|techs| techs.iter().any(|t| t.to_string() == *id))
+                .is_some_and(|techs| techs.contains(id))
         });
     }
     let scenario = if cut.is_empty() {

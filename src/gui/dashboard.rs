@@ -103,11 +103,13 @@ impl Overview {
             }
         }
         watchlist.sort_by(|a, b| a.name.cmp(&b.name));
-        let mut dependencies = analysis::concentration(&items, &organisations, &links);
         // What the register's technologies need comes first; the rest only when nothing is
         // linked to a technology yet.
         let technologies = session.list(Kind::Technology).unwrap_or_default();
-        let needed = analysis::needed_by(&technologies, &links);
+        let graph =
+            analysis::SupplyGraph::from_records(&technologies, &items, &organisations, &links);
+        let mut dependencies = graph.item_metrics();
+        let needed = graph.needed_by();
         let (mut first, rest): (Vec<_>, Vec<_>) = dependencies
             .into_iter()
             .partition(|d| needed.contains_key(&d.id.to_string()));

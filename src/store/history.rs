@@ -22,7 +22,6 @@ impl Store {
     /// The live records of `kind` as they were at clock `cutoff` (inclusive), sorted like
     /// [`Store::list`].
     pub fn as_of(&self, kind: Kind, cutoff: Hlc) -> Result<Vec<Record>, StoreError> {
-        let cutoff_text = cutoff.to_string();
         let cutoff_day = cutoff.to_utc_minutes();
         // Records not changed since the cut-off are as they are now; only the others are
         // replayed from the change log.
@@ -38,50 +37,103 @@ impl Store {
                 out.push(record);
             }
         }
-        if !replay.is_empty() {
-            // Each record's rows through the (record_kind, record_id, field) index.
-            let mut stmt = self.connection().prepare_cached(
-                "SELECT field, value, hlc, author FROM change_log
-                 WHERE record_kind = ?1 AND record_id = ?2 AND hlc <= ?3 ORDER BY hlc, seq",
-            )?;
-            for (id, now) in replay {
-                let rows = stmt
-                    .query_map(params![kind.name(), id.to_string(), cutoff_text], |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, String>(2)?,
-                            r.get::<_, String>(3)?,
-                        ))
-                    })?
-                    .collect::<Result<Vec<_>, _>>()?;
-                if rows.is_empty() {
-                    continue; // created after the cut-off
-                }
-                let mut record = now;
-                record.fields.clear();
-                record.meta.deleted = false;
-                for (field, value, hlc, author) in rows {
-                    let value: Value = serde_json::from_str(&value).unwrap_or(Value::Null);
-                    if field == CREATED_FIELD {
-                        if let Value::Object(values) = value {
-                            for (name, v) in values {
-                                apply(&mut record, &name, v);
-                            }
+        for (id, now) in replay {
+            let rows = self.record_log(kind, id, cutoff)?;
+            if rows.is_empty() {
+                continue; // created after the cut-off
+            }
+            let mut record = now;
+            record.fields.clear();
+            record.meta.deleted = false;
+            for row in rows {
+                if row.field == CREATED_FIELD {
+                    if let Value::Object(values) = row.value {
+                        for (name, v) in values {
+                            apply(&mut record, &name, v);
                         }
-                    } else {
-                        apply(&mut record, &field, value);
                     }
-                    record.meta.updated = hlc.parse().unwrap_or_default();
-                    record.meta.updated_by = author;
+                } else {
+                    apply(&mut record, &row.field, row.value);
                 }
-                if !record.meta.deleted {
-                    out.push(record);
-                }
+                record.meta.updated = row.hlc;
+                record.meta.updated_by = row.author;
+            }
+            if !record.meta.deleted {
+                out.push(record);
             }
         }
         out.sort_by_cached_key(|r| (r.label().to_lowercase(), r.meta.id));
         Ok(out)
+    }
+}
+
+/// One change-log row of a record, its value decoded.
+struct LogRow {
+    field: String,
+    value: Value,
+    hlc: Hlc,
+    author: String,
+}
+
+impl Store {
+    /// A record's change-log rows up to `until` (inclusive), oldest first, through the
+    /// `(record_kind, record_id, field)` index.
+    fn record_log(&self, kind: Kind, id: Uuid, until: Hlc) -> Result<Vec<LogRow>, StoreError> {
+        let mut stmt = self.connection().prepare_cached(
+            "SELECT field, value, hlc, author FROM change_log
+             WHERE record_kind = ?1 AND record_id = ?2 AND hlc <= ?3 ORDER BY hlc, seq",
+        )?;
+        let rows = stmt
+            .query_map(
+                params![kind.name(), id.to_string(), until.to_string()],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                },
+            )?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows
+            .into_iter()
+            .map(|(field, value, hlc, author)| LogRow {
+                field,
+                value: serde_json::from_str(&value).unwrap_or(Value::Null),
+                hlc: hlc.parse().unwrap_or_default(),
+                author,
+            })
+            .collect())
+    }
+
+    /// Every value a field of a record has had, oldest first: (hybrid logical clock, author,
+    /// value as JSON). The first entry is the value it was created with (from the record's
+    /// creation row, field `*`), when it had one.
+    pub fn field_history(
+        &self,
+        kind: Kind,
+        id: Uuid,
+        field: &str,
+    ) -> Result<Vec<(String, String, Value)>, StoreError> {
+        let latest = Hlc {
+            wall_ms: Hlc::MAX_WALL_MS,
+            counter: u16::MAX,
+        };
+        Ok(self
+            .record_log(kind, id, latest)?
+            .into_iter()
+            .filter_map(|row| {
+                let value = if row.field == CREATED_FIELD {
+                    row.value.get(field)?.clone()
+                } else if row.field == field {
+                    row.value
+                } else {
+                    return None;
+                };
+                Some((row.hlc.to_string(), row.author, value))
+            })
+            .collect())
     }
 }
 

@@ -769,44 +769,6 @@ impl Store {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    /// Every value a field of a record has had, oldest first: (hybrid logical clock, author,
-    /// value as JSON). The first entry is the value it was created with (from the record's
-    /// creation row, field `*`), when it had one.
-    pub fn field_history(
-        &self,
-        kind: Kind,
-        id: Uuid,
-        field: &str,
-    ) -> Result<Vec<(String, String, Value)>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT hlc, author, field, value FROM change_log
-             WHERE record_kind = ?1 AND record_id = ?2 AND (field = ?3 OR field = '*')
-             ORDER BY hlc, seq",
-        )?;
-        let rows = stmt
-            .query_map(rusqlite::params![kind.name(), id.to_string(), field], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(hlc, author, logged, value)| {
-                let value: Value = serde_json::from_str(&value).unwrap_or(Value::String(value));
-                let value = if logged == CREATED_FIELD {
-                    value.get(field)?.clone()
-                } else {
-                    value
-                };
-                Some((hlc, author, value))
-            })
-            .collect())
-    }
-
     /// Positions of the supply graph's nodes, as last placed (node id, x, y).
     pub fn graph_positions(&self) -> Result<Vec<(String, f64, f64)>, StoreError> {
         let mut stmt = self
