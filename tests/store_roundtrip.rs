@@ -294,11 +294,17 @@ fn a_version_1_file_is_migrated_on_open() {
     let path = env.path("v1.observatory");
     let mut session = Session::create(&path, env.identity()).unwrap();
     // Make it look like a file written by schema version 1 (no search index, no graph
-    // positions, no editions).
+    // positions, no editions, no indexes on the clocks).
+    let mut downgrade =
+        "DROP TABLE search; DROP TABLE graph_position; DROP TABLE edition;".to_owned();
+    for kind in Kind::ALL {
+        downgrade.push_str(&format!("DROP INDEX {}_updated;", kind.name()));
+    }
+    downgrade.push_str("PRAGMA user_version = 1;");
     session
         .store()
         .connection()
-        .execute_batch("DROP TABLE search; DROP TABLE graph_position; DROP TABLE edition; PRAGMA user_version = 1;")
+        .execute_batch(&downgrade)
         .unwrap();
     session.save().unwrap();
     drop(session);

@@ -196,7 +196,8 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
                 ServiceError::Passphrase(_) => 3,
                 ServiceError::Field { .. }
                 | ServiceError::Invalid(_)
-                | ServiceError::ImportRejected { .. } => 11,
+                | ServiceError::ImportRejected { .. }
+                | ServiceError::ViewingPast(_) => 11,
                 ServiceError::Export { .. } => 10,
                 ServiceError::NoEdition(_) => 12,
             };

@@ -35,6 +35,9 @@ pub enum ServiceError {
         /// One line per problem, with its position.
         problems: Vec<String>,
     },
+    /// A change was attempted while the register is viewed as of a past date.
+    #[error("the register is shown as it stood on {0}: return to today to make changes")]
+    ViewingPast(String),
     /// No edition has that id or title.
     #[error("no edition {0:?}: see `observatory edition list`")]
     NoEdition(String),

@@ -119,6 +119,7 @@ impl Session {
         dry_run: bool,
         labels: Option<&[String]>,
     ) -> Result<ImportReport, ServiceError> {
+        self.check_writable()?;
         let label = |index: usize| -> String {
             labels
                 .and_then(|l| l.get(index))

@@ -5,6 +5,7 @@
 //! change-log rows, so the three never disagree. Edits change memory only; callers save
 //! (the CLI after each command, the GUI debounced on a background thread).
 
+pub mod compare;
 mod demo;
 mod demo_data;
 mod error;
@@ -17,5 +18,5 @@ pub use demo::{DEMO_SOURCES, EXAMPLE_NOTE};
 pub use error::ServiceError;
 pub use export::{EXPORT_FORMAT_TAG, ExportDocument};
 pub use import::{ImportDocument, ImportReport};
-pub use session::{Info, RecordInput, Session, SupplyRecords, VerifyReport};
+pub use session::{Info, RecordInput, Session, SupplyRecords, VerifyReport, Viewing};
 pub use sources::SourceReport;

@@ -30,6 +30,16 @@ pub struct Session {
     store: Store,
     identity: Identity,
     author: String,
+    viewing: Option<Viewing>,
+}
+
+/// The date the register is being viewed as of (read-only), see [`Session::view_as_of`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Viewing {
+    /// The date, `YYYY-MM-DD`.
+    pub date: String,
+    /// Its last clock value (end of the day, UTC).
+    pub cutoff: crate::model::Hlc,
 }
 
 impl std::fmt::Debug for Session {
@@ -113,6 +123,7 @@ impl Session {
             store,
             identity,
             author,
+            viewing: None,
         })
     }
 
@@ -124,6 +135,7 @@ impl Session {
             store,
             identity,
             author,
+            viewing: None,
         })
     }
 
@@ -169,9 +181,46 @@ impl Session {
         Ok(self.store.finish_save(result)?)
     }
 
-    /// Live records of a kind, sorted.
+    /// Live records of a kind, sorted (as of the date being viewed, if any).
     pub fn list(&self, kind: Kind) -> Result<Vec<Record>, ServiceError> {
-        Ok(self.store.list(kind, false)?)
+        Ok(match &self.viewing {
+            Some(v) => self.store.as_of(kind, v.cutoff)?,
+            None => self.store.list(kind, false)?,
+        })
+    }
+
+    /// Views the register as it stood at the end of `date` (`YYYY-MM-DD`), or now (`None`).
+    /// While viewing a past date, [`Session::list`], [`Session::get`] and the supply records
+    /// are replayed from the change log and every change to the register is refused
+    /// ([`ServiceError::ViewingPast`]).
+    pub fn view_as_of(&mut self, date: Option<&str>) -> Result<(), ServiceError> {
+        self.viewing = match date {
+            None => None,
+            Some(date) => {
+                let cutoff = crate::store::end_of_day(date).ok_or_else(|| {
+                    ServiceError::Invalid(format!("{date:?} is not a date (YYYY-MM-DD)"))
+                })?;
+                Some(Viewing {
+                    date: date.trim().to_owned(),
+                    cutoff,
+                })
+            }
+        };
+        Ok(())
+    }
+
+    /// The date being viewed, if not now.
+    #[must_use]
+    pub fn viewing(&self) -> Option<&Viewing> {
+        self.viewing.as_ref()
+    }
+
+    /// Refuses changes to the register while a past date is viewed.
+    pub(super) fn check_writable(&self) -> Result<(), ServiceError> {
+        match &self.viewing {
+            Some(v) => Err(ServiceError::ViewingPast(v.date.clone())),
+            None => Ok(()),
+        }
     }
 
     /// Ids of the live records of `kind` matching every word of `text` (full-text search).
@@ -225,7 +274,11 @@ impl Session {
 
     /// One live record.
     pub fn get(&self, kind: Kind, id: Uuid) -> Result<Record, ServiceError> {
-        match self.store.get(kind, id)? {
+        let found = match &self.viewing {
+            Some(v) => self.store.get_as_of(kind, id, v.cutoff)?,
+            None => self.store.get(kind, id)?,
+        };
+        match found {
             Some(record) if !record.meta.deleted => Ok(record),
             _ => Err(crate::store::StoreError::UnknownRecord {
                 kind,
@@ -242,6 +295,7 @@ impl Session {
         id: Option<Uuid>,
         input: &RecordInput,
     ) -> Result<Uuid, ServiceError> {
+        self.check_writable()?;
         let record = prepare_new(kind, id, input)?;
         self.store.write(&self.author, |w| {
             check_references(w, kind, &record.fields, &BTreeMap::new())?;
@@ -267,6 +321,7 @@ impl Session {
         id: Uuid,
         input: &RecordInput,
     ) -> Result<usize, ServiceError> {
+        self.check_writable()?;
         let current = self.get(kind, id)?;
         let changes = prepare_changes(&current, input)?;
         if changes.is_empty() {
@@ -296,6 +351,7 @@ impl Session {
 
     /// Deletes a live record (leaves a tombstone).
     pub fn delete(&mut self, kind: Kind, id: Uuid) -> Result<(), ServiceError> {
+        self.check_writable()?;
         let current = self.get(kind, id)?;
         self.set_tombstone(&current, true)
     }
@@ -317,6 +373,7 @@ impl Session {
 
     /// Sets or clears a record's tombstone, with its change-log row and audit entry.
     fn set_tombstone(&mut self, record: &Record, deleted: bool) -> Result<(), ServiceError> {
+        self.check_writable()?;
         let (kind, id) = (record.kind, record.meta.id);
         let action = if deleted { "delete" } else { "restore" };
         self.store.write(&self.author, |w| {
@@ -586,8 +643,12 @@ impl Session {
         })
     }
 
-    /// The live technologies, items, organisations and links.
+    /// The live technologies, items, organisations and links (as of the date being viewed,
+    /// if any).
     pub fn supply_records(&self) -> Result<SupplyRecords, ServiceError> {
+        if let Some(v) = &self.viewing {
+            return self.supply_records_at(Some(v.cutoff));
+        }
         Ok(SupplyRecords {
             technologies: self.list(Kind::Technology)?,
             items: self.list(Kind::Item)?,
@@ -600,6 +661,7 @@ impl Session {
     /// Records a country's governance risk score (0-10, EU raw-materials scale: scaled World
     /// Governance Indicators, 10 = worst), or clears it; audited.
     pub fn set_governance(&mut self, code: &str, score: Option<f64>) -> Result<(), ServiceError> {
+        self.check_writable()?;
         let code = country::normalise(code).ok_or_else(|| {
             ServiceError::Invalid(format!("{code:?} is not an ISO 3166 country code"))
         })?;
@@ -657,7 +719,10 @@ impl Session {
                 })?),
                 date.trim().to_owned(),
             ),
-            None => (None, crate::store::now_rfc3339().chars().take(10).collect()),
+            None => match &self.viewing {
+                Some(v) => (Some(v.cutoff), v.date.clone()),
+                None => (None, crate::store::now_rfc3339().chars().take(10).collect()),
+            },
         };
         let mut records = Vec::new();
         for kind in Kind::ALL {

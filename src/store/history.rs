@@ -7,7 +7,7 @@
 //! `deleted` is true was deleted then. Records with no change-log rows at all (the built-in
 //! reference technologies) are taken as they are now, from their `created_at`.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use rusqlite::params;
 use serde_json::Value;
@@ -15,56 +15,94 @@ use uuid::Uuid;
 
 use super::error::StoreError;
 use super::file::Store;
-use super::records::CREATED_FIELD;
+use super::records::{CREATED_FIELD, sort_records};
 use crate::model::{Classification, Hlc, Kind, Record};
 
 impl Store {
     /// The live records of `kind` as they were at clock `cutoff` (inclusive), sorted like
-    /// [`Store::list`].
+    /// [`Store::list`]: those not changed since, as they are now, plus [`Store::rollback`].
     pub fn as_of(&self, kind: Kind, cutoff: Hlc) -> Result<Vec<Record>, StoreError> {
         let cutoff_day = cutoff.to_utc_minutes();
-        // Records not changed since the cut-off are as they are now; only the others are
-        // replayed from the change log.
-        let mut out = Vec::new();
-        let mut replay: BTreeMap<Uuid, Record> = BTreeMap::new();
-        for record in self.list_unsorted(kind)? {
-            if record.meta.updated > cutoff {
-                replay.insert(record.meta.id, record);
-            } else if !record.meta.deleted
-                && (record.meta.updated != Hlc::default()
-                    || record.meta.created_at.get(..10) <= cutoff_day.get(..10))
-            {
-                out.push(record);
-            }
-        }
-        for (id, now) in replay {
-            let rows = self.record_log(kind, id, cutoff)?;
-            if rows.is_empty() {
-                continue; // created after the cut-off
-            }
-            let mut record = now;
-            record.fields.clear();
-            record.meta.deleted = false;
-            for row in rows {
-                if row.field == CREATED_FIELD {
-                    if let Value::Object(values) = row.value {
-                        for (name, v) in values {
-                            apply(&mut record, &name, v);
-                        }
-                    }
-                } else {
-                    apply(&mut record, &row.field, row.value);
-                }
-                record.meta.updated = row.hlc;
-                record.meta.updated_by = row.author;
-            }
-            if !record.meta.deleted {
-                out.push(record);
-            }
-        }
-        out.sort_by_cached_key(|r| (r.label().to_lowercase(), r.meta.id));
+        let cutoff_day = cutoff_day.get(..10).unwrap_or_default();
+        // Reference records (no clock) existed from the day they were created.
+        let mut out = self.list_where(
+            kind,
+            "deleted = 0 AND updated_hlc <= ?1 AND (updated_hlc <> ?2 OR substr(created_at, 1, 10) <= ?3)",
+            params![cutoff.to_string(), Hlc::default().to_string(), cutoff_day],
+        )?;
+        out.extend(self.rollback(kind, cutoff)?.into_values().flatten());
+        sort_records(&mut out);
         Ok(out)
     }
+
+    /// The reconstruction proper: every record of `kind` changed after `cutoff`, as it was at
+    /// the cut-off (`None`: it did not exist yet, or was deleted then), replayed from the
+    /// change log. Its cost follows the number of records changed since, not the size of the
+    /// register.
+    pub fn rollback(
+        &self,
+        kind: Kind,
+        cutoff: Hlc,
+    ) -> Result<HashMap<Uuid, Option<Record>>, StoreError> {
+        let changed = self.list_where(kind, "updated_hlc > ?1", params![cutoff.to_string()])?;
+        let mut logs = if changed.is_empty() {
+            HashMap::new()
+        } else {
+            self.logs_of_changed(kind, cutoff)?
+        };
+        let mut out = HashMap::with_capacity(changed.len());
+        for record in changed {
+            let id = record.meta.id;
+            // No rows up to the cut-off: created after it.
+            let then = logs.remove(&id).and_then(|rows| replay(record, rows));
+            out.insert(id, then);
+        }
+        Ok(out)
+    }
+
+    /// One record as it was at `cutoff`: `None` if it did not exist then, or was deleted.
+    pub fn get_as_of(
+        &self,
+        kind: Kind,
+        id: Uuid,
+        cutoff: Hlc,
+    ) -> Result<Option<Record>, StoreError> {
+        let Some(record) = self.get(kind, id)? else {
+            return Ok(None);
+        };
+        if record.meta.updated > cutoff {
+            let rows = self.record_log(kind, id, cutoff)?;
+            return Ok(replay(record, rows));
+        }
+        let cutoff_day = cutoff.to_utc_minutes();
+        let existed = record.meta.updated != Hlc::default()
+            || record.meta.created_at.get(..10) <= cutoff_day.get(..10);
+        Ok((existed && !record.meta.deleted).then_some(record))
+    }
+}
+
+/// A record rebuilt from its change-log rows (oldest first); `None` if there are none or the
+/// replayed record is deleted.
+fn replay(mut record: Record, rows: Vec<LogRow>) -> Option<Record> {
+    if rows.is_empty() {
+        return None;
+    }
+    record.fields.clear();
+    record.meta.deleted = false;
+    for row in rows {
+        if row.field == CREATED_FIELD {
+            if let Value::Object(values) = row.value {
+                for (name, v) in values {
+                    apply(&mut record, &name, v);
+                }
+            }
+        } else {
+            apply(&mut record, &row.field, row.value);
+        }
+        record.meta.updated = row.hlc;
+        record.meta.updated_by = row.author;
+    }
+    (!record.meta.deleted).then_some(record)
 }
 
 /// One change-log row of a record, its value decoded.
@@ -76,6 +114,37 @@ struct LogRow {
 }
 
 impl Store {
+    /// The change-log rows up to `cutoff` (inclusive) of every record of `kind` changed after
+    /// it, by record, oldest first: one statement for all of them, through the
+    /// `(record_kind, record_id, field)` index.
+    fn logs_of_changed(
+        &self,
+        kind: Kind,
+        cutoff: Hlc,
+    ) -> Result<HashMap<Uuid, Vec<LogRow>>, StoreError> {
+        let sql = format!(
+            "SELECT record_id, field, value, hlc, author FROM change_log
+             WHERE record_kind = ?1 AND hlc <= ?2
+               AND record_id IN (SELECT id FROM {} WHERE updated_hlc > ?2)
+             ORDER BY hlc, seq",
+            kind.name()
+        );
+        let mut stmt = self.connection().prepare_cached(&sql)?;
+        let mut rows = stmt.query(params![kind.name(), cutoff.to_string()])?;
+        let mut logs: HashMap<Uuid, Vec<LogRow>> = HashMap::new();
+        while let Some(r) = rows.next()? {
+            let id =
+                Uuid::parse_str(r.get_ref(0)?.as_str().unwrap_or_default()).unwrap_or_default();
+            logs.entry(id).or_default().push(log_row(
+                r.get(1)?,
+                r.get_ref(2)?.as_str().unwrap_or("null"),
+                r.get_ref(3)?.as_str().unwrap_or_default(),
+                r.get(4)?,
+            ));
+        }
+        Ok(logs)
+    }
+
     /// A record's change-log rows up to `until` (inclusive), oldest first, through the
     /// `(record_kind, record_id, field)` index.
     fn record_log(&self, kind: Kind, id: Uuid, until: Hlc) -> Result<Vec<LogRow>, StoreError> {
@@ -98,12 +167,7 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows
             .into_iter()
-            .map(|(field, value, hlc, author)| LogRow {
-                field,
-                value: serde_json::from_str(&value).unwrap_or(Value::Null),
-                hlc: hlc.parse().unwrap_or_default(),
-                author,
-            })
+            .map(|(field, value, hlc, author)| log_row(field, &value, &hlc, author))
             .collect())
     }
 
@@ -134,6 +198,15 @@ impl Store {
                 Some((row.hlc.to_string(), row.author, value))
             })
             .collect())
+    }
+}
+
+fn log_row(field: String, value: &str, hlc: &str, author: String) -> LogRow {
+    LogRow {
+        field,
+        value: serde_json::from_str(value).unwrap_or(Value::Null),
+        hlc: hlc.parse().unwrap_or_default(),
+        author,
     }
 }
 

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
-use rusqlite::types::Value as SqlValue;
+use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{Connection, OptionalExtension as _, Transaction, params};
 use serde_json::Value;
 use uuid::Uuid;
@@ -72,15 +72,15 @@ fn to_sql(ty: FieldType, value: Option<&Value>) -> SqlValue {
 }
 
 /// A column value as a field value; `None` for NULL.
-fn from_sql(ty: FieldType, value: SqlValue) -> Option<Value> {
+fn from_sql(ty: FieldType, value: ValueRef<'_>) -> Option<Value> {
     match (ty, value) {
-        (_, SqlValue::Null) => None,
-        (ty, SqlValue::Text(text)) if ty.is_list() => serde_json::from_str(&text).ok(),
-        (FieldType::Bool, SqlValue::Integer(i)) => Some(Value::Bool(i != 0)),
-        (_, SqlValue::Integer(i)) => Some(Value::from(i)),
-        (_, SqlValue::Real(f)) => Some(Value::from(f)),
-        (_, SqlValue::Text(t)) => Some(Value::from(t)),
-        (_, SqlValue::Blob(b)) => Some(Value::from(
+        (_, ValueRef::Null) => None,
+        (ty, ValueRef::Text(text)) if ty.is_list() => serde_json::from_slice(text).ok(),
+        (FieldType::Bool, ValueRef::Integer(i)) => Some(Value::Bool(i != 0)),
+        (_, ValueRef::Integer(i)) => Some(Value::from(i)),
+        (_, ValueRef::Real(f)) => Some(Value::from(f)),
+        (_, ValueRef::Text(t)) => Some(Value::from(String::from_utf8_lossy(t).into_owned())),
+        (_, ValueRef::Blob(b)) => Some(Value::from(
             base64::engine::general_purpose::STANDARD.encode(b),
         )),
     }
@@ -504,21 +504,41 @@ impl Writer<'_> {
 }
 
 fn meta_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Meta> {
-    let id: String = row.get(0)?;
-    let classification: i64 = row.get(1)?;
-    let releasable: String = row.get(2)?;
-    let updated: String = row.get(4)?;
+    // Borrowed column values: decoding hundreds of thousands of records (as-of views, imports)
+    // is dominated by allocation, so only what the record keeps is copied.
+    let text = |i: usize| -> rusqlite::Result<&str> {
+        row.get_ref(i)?.as_str().map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+        })
+    };
+    let releasable = text(2)?;
     Ok(Meta {
-        id: Uuid::parse_str(&id).unwrap_or_default(),
-        classification: Classification::from_rank(classification)
-            .unwrap_or(Classification::TopSecret),
-        releasable_to: serde_json::from_str(&releasable).unwrap_or_default(),
+        id: Uuid::parse_str(text(0)?).unwrap_or_default(),
+        classification: Classification::from_rank(row.get(1)?).unwrap_or(Classification::TopSecret),
+        releasable_to: if releasable == "[]" {
+            Vec::new()
+        } else {
+            serde_json::from_str(releasable).unwrap_or_default()
+        },
         created_at: row.get(3)?,
-        updated: updated.parse().unwrap_or_default(),
+        updated: text(4)?.parse().unwrap_or_default(),
         updated_by: row.get(5)?,
         deleted: row.get::<_, i64>(6)? != 0,
         reference: row.get::<_, i64>(7)? != 0,
     })
+}
+
+/// The order of lists: label (case-insensitive), then id.
+pub(crate) fn sort_records(records: &mut [Record]) {
+    records.sort_by_cached_key(|r| {
+        let label = r.label();
+        let label = if label.chars().any(char::is_uppercase) {
+            label.to_lowercase()
+        } else {
+            label
+        };
+        (label, r.meta.id)
+    });
 }
 
 /// The quoted columns of a kind's table: the metadata of every record, then its fields.
@@ -548,8 +568,7 @@ fn record_from_row(kind: Kind, row: &rusqlite::Row<'_>) -> rusqlite::Result<Reco
     let meta = meta_from_row(row)?;
     let mut fields = BTreeMap::new();
     for (i, field) in kind.fields().iter().enumerate() {
-        let value: SqlValue = row.get(8 + i)?;
-        if let Some(v) = from_sql(field.ty, value) {
+        if let Some(v) = from_sql(field.ty, row.get_ref(8 + i)?) {
             fields.insert(field.name.to_owned(), v);
         }
     }
@@ -637,25 +656,23 @@ impl Store {
 
     /// All records of a kind, sorted by label then id; tombstones only if asked.
     pub fn list(&self, kind: Kind, include_deleted: bool) -> Result<Vec<Record>, StoreError> {
-        let sql = if include_deleted {
-            select_sql(kind)
-        } else {
-            format!("{} WHERE deleted = 0", select_sql(kind))
-        };
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let mut records = stmt
-            .query_map([], |row| record_from_row(kind, row))?
-            .collect::<Result<Vec<_>, _>>()?;
-        records.sort_by_cached_key(|r| (r.label().to_lowercase(), r.meta.id));
+        let condition = if include_deleted { "1" } else { "deleted = 0" };
+        let mut records = self.list_where(kind, condition, [])?;
+        sort_records(&mut records);
         Ok(records)
     }
 
-    /// Every record of `kind`, deleted ones included, in no particular order.
-    pub(crate) fn list_unsorted(&self, kind: Kind) -> Result<Vec<Record>, StoreError> {
-        let sql = select_sql(kind);
+    /// The records of `kind` matching an SQL condition on its columns, in no particular order.
+    pub(crate) fn list_where(
+        &self,
+        kind: Kind,
+        condition: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<Record>, StoreError> {
+        let sql = format!("{} WHERE {condition}", select_sql(kind));
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let records = stmt
-            .query_map([], |row| record_from_row(kind, row))?
+            .query_map(params, |row| record_from_row(kind, row))?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(records)
     }
