@@ -72,6 +72,8 @@ pub enum View {
     Members,
     /// The supply-chain graph.
     Graph,
+    /// TRL, criticality, supply risk and measures over time.
+    Timeline,
 }
 
 /// What views ask the app to do; applied once per frame.
@@ -127,6 +129,21 @@ pub enum Command {
     ShowImport,
     /// Show a message above the current view.
     Notify(String),
+    /// Show the register as it stood at the end of a date (`YYYY-MM-DD`), or now.
+    ViewAsOf(Option<String>),
+    /// What changed between the date viewed (or today) and this date.
+    Compare(String),
+    /// Freeze the register as an edition.
+    FreezeEdition {
+        /// Title.
+        title: String,
+        /// Date (None: now, or the date being viewed).
+        as_of: Option<String>,
+    },
+    /// Show a technology or item on the timeline.
+    ShowTimeline(Uuid),
+    /// Select a technology or item in the supply graph.
+    FocusGraph(Uuid),
     /// Keep where the supply graph's nodes are (empty: forget, back to the layered layout).
     SaveGraphPositions(Vec<(String, f64, f64)>),
     /// Import what the Import dialog read (all or nothing, or without the rows it could not
@@ -186,6 +203,10 @@ pub struct Unlocked {
     pub(super) import: Option<super::import::ImportDialog>,
     /// The supply-chain graph view.
     pub(super) graph: super::graph::GraphView,
+    /// The timeline view.
+    pub(super) timeline: super::timeline::TimelineView,
+    /// The "as of" bar, comparisons and editions.
+    pub(super) history: super::history::History,
     /// The demo's temporary folder, removed on lock.
     temp_dir: Option<PathBuf>,
     pub(super) message: Option<String>,
@@ -316,6 +337,11 @@ impl ObservatoryApp {
     /// The supply-graph view's state, when unlocked (tests and tools).
     pub fn graph_view_mut(&mut self) -> Option<&mut super::graph::GraphView> {
         self.unlocked.as_mut().map(|u| &mut u.graph)
+    }
+
+    /// The timeline view's state, when unlocked (tests and tools).
+    pub fn timeline_view_mut(&mut self) -> Option<&mut super::timeline::TimelineView> {
+        self.unlocked.as_mut().map(|u| &mut u.timeline)
     }
 
     /// The message shown above the current view, if any.
@@ -735,6 +761,8 @@ impl Unlocked {
             confirm_delete: None,
             import: None,
             graph: super::graph::GraphView::default(),
+            timeline: super::timeline::TimelineView::default(),
+            history: super::history::History::default(),
             message: None,
         }
     }
@@ -750,7 +778,9 @@ impl Unlocked {
                 .layout
                 .as_ref()
                 .map_or(Classification::Unclassified, |l| l.level),
+            View::Timeline => self.timeline.level(),
         };
+        level = level.max(self.history_level());
         if let Some(editor) = &self.editor {
             level = level.max(editor.level());
         }
@@ -856,6 +886,43 @@ impl Unlocked {
                 }
             }
             Command::Notify(message) => self.message = Some(message),
+            Command::ViewAsOf(date) => {
+                let date = date.filter(|d| !d.trim().is_empty());
+                match self.session.view_as_of(date.as_deref()) {
+                    Ok(()) => {
+                        self.editor = None;
+                        self.confirm_delete = None;
+                        self.import = None;
+                        self.graph.layout = None;
+                        self.timeline.invalidate();
+                        self.history.date = date.unwrap_or_default();
+                        self.refresh_view();
+                    }
+                    Err(e) => self.message = Some(e.to_string()),
+                }
+            }
+            Command::Compare(date) => self.compare(&date),
+            Command::FreezeEdition { title, as_of } => {
+                let result = self.session.freeze_edition(&title, as_of.as_deref());
+                let note = match result {
+                    Ok(id) => {
+                        self.last_edit = Some(now);
+                        if self.save != SaveState::Saving {
+                            self.save = SaveState::Pending;
+                        }
+                        format!("Edition {title:?} frozen ({id})")
+                    }
+                    Err(e) => format!("Not frozen: {e}"),
+                };
+                if let Some(w) = &mut self.history.editions {
+                    w.note = Some(note);
+                }
+            }
+            Command::ShowTimeline(id) => self.show_on_timeline(id),
+            Command::FocusGraph(id) => {
+                self.view = View::Graph;
+                self.graph.pending_select = Some(id.to_string());
+            }
             Command::ShowImport => {
                 if self.import.is_none() {
                     self.import = Some(super::import::ImportDialog::default());
@@ -898,8 +965,10 @@ impl Unlocked {
 
     fn changed(&mut self, now: Instant, kind: Kind) {
         self.last_edit = Some(now);
-        // The graph is laid out again when next shown.
+        // The graph is laid out again when next shown, the timeline read again.
         self.graph.layout = None;
+        self.timeline.invalidate();
+        self.history.invalidate();
         if self.save != SaveState::Saving {
             self.save = SaveState::Pending;
         }
@@ -912,6 +981,7 @@ impl Unlocked {
     fn refresh_view(&mut self) {
         match self.view {
             View::Register(kind) => self.register.refresh(&self.session, kind),
+            View::Timeline => self.timeline.refresh(&self.session),
             view => self.overview = Overview::load(&self.session, view),
         }
     }

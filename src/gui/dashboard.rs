@@ -55,7 +55,7 @@ impl Overview {
                     ..Overview::default()
                 }
             }
-            View::Register(_) | View::Members | View::Graph => Overview::default(),
+            View::Register(_) | View::Members | View::Graph | View::Timeline => Overview::default(),
         }
     }
 

@@ -31,6 +31,8 @@ pub struct Editor {
     pick_filter: String,
     /// Live records that refer to this one, as (kind, id, description).
     related: Vec<(Kind, Uuid, String)>,
+    /// The register is shown as of a past date: the record can be read, not changed.
+    read_only: Option<String>,
 }
 
 /// `dual_use` -> "Dual use".
@@ -184,6 +186,7 @@ impl Editor {
                 .and_then(|v| v.as_str())
                 .map(|s| s.len() * 3 / 4),
             candidates: candidates(kind, session),
+            read_only: session.viewing().map(|v| v.date.clone()),
             pick_filter: String::new(),
             related: record
                 .and_then(|r| session.referring_to(r.meta.id).ok())
@@ -278,9 +281,10 @@ impl Editor {
         close: &mut bool,
         confirm_delete: &mut Option<(Kind, Uuid, String)>,
     ) {
-        let title = match self.id {
-            Some(_) => format!("Edit {}", self.kind),
-            None => format!("New {}", self.kind),
+        let title = match (&self.read_only, self.id) {
+            (Some(date), _) => format!("{} as of {date}", self.kind),
+            (None, Some(_)) => format!("Edit {}", self.kind),
+            (None, None) => format!("New {}", self.kind),
         };
         egui::Window::new(title)
             .collapsible(false)
@@ -347,8 +351,16 @@ impl Editor {
                     ui.colored_label(theme::ERROR, error);
                 }
                 ui.separator();
+                if let Some(date) = &self.read_only {
+                    ui.label(format!(
+                        "As it stood on {date}: read-only. Return to today to change it."
+                    ));
+                }
+                let writable = self.read_only.is_none();
                 ui.horizontal(|ui| {
-                    if ui.button("Apply").clicked()
+                    if ui
+                        .add_enabled(writable, egui::Button::new("Apply"))
+                        .clicked()
                         && let Some(input) = self.validate()
                     {
                         commands.push(Command::Apply {
@@ -361,7 +373,9 @@ impl Editor {
                         *close = true;
                     }
                     if let Some(id) = self.id
-                        && ui.button("Delete…").clicked()
+                        && ui
+                            .add_enabled(writable, egui::Button::new("Delete…"))
+                            .clicked()
                     {
                         *confirm_delete = Some((self.kind, id, self.label.clone()));
                     }

@@ -524,6 +524,8 @@ pub struct GraphView {
     pub scenario_note: Option<String>,
     /// Fit what is shown into the view at the next frame.
     pub fit_pending: bool,
+    /// Select (and focus, for a technology) the node with this id once laid out.
+    pub pending_select: Option<String>,
     /// A force-directed layout running on a background thread.
     force: Option<ForceJob>,
     /// The node being dragged.
@@ -603,6 +605,7 @@ impl Default for GraphView {
             affected: BTreeSet::new(),
             scenario_note: None,
             fit_pending: true,
+            pending_select: None,
             force: None,
             dragging: None,
             export: None,
@@ -720,6 +723,16 @@ impl GraphView {
     pub fn ui(&mut self, ui: &mut egui::Ui, session: &Session, commands: &mut Vec<Command>) {
         if self.layout.is_none() {
             self.layout = Some(GraphLayout::build(session));
+        }
+        if let (Some(id), Some(layout)) = (self.pending_select.take(), &self.layout)
+            && let Some(index) = layout.nodes.iter().position(|n| n.id == id)
+            && let Ok(index) = u32::try_from(index)
+        {
+            self.selected = Some(index);
+            if layout.nodes[index as usize].kind == NodeKind::Technology {
+                self.focus = Some(index);
+            }
+            self.fit_pending = true;
         }
         self.poll_force(ui.ctx(), commands);
         let mut run = false;
@@ -1248,6 +1261,15 @@ impl GraphView {
                     && ui.button("Open in editor").clicked()
                 {
                     commands.push(Command::Edit(kind, Some(id)));
+                }
+                if matches!(n.kind, NodeKind::Technology | NodeKind::Item)
+                    && let Ok(id) = Uuid::parse_str(&n.id)
+                    && ui
+                        .button("Timeline")
+                        .on_hover_text("Show it on the timeline")
+                        .clicked()
+                {
+                    commands.push(Command::ShowTimeline(id));
                 }
                 if n.kind == NodeKind::Technology && ui.button("Focus on it").clicked() {
                     self.focus = Some(node);

@@ -11,10 +11,12 @@ mod dashboard;
 mod editor;
 pub mod force;
 pub mod graph;
+pub mod history;
 pub mod import;
 mod prefs;
 mod register;
 pub mod theme;
+pub mod timeline;
 mod welcome;
 
 pub use app::{Clock, ObservatoryApp, SystemClock, View};

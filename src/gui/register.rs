@@ -129,6 +129,11 @@ impl Register {
         }
     }
 
+    /// The record of the selected row.
+    pub(super) fn selected_record(&self) -> Option<&Record> {
+        self.records.get(*self.shown.get(self.selected?)?)
+    }
+
     /// The highest level among the rows shown.
     pub(super) fn visible_level(&self) -> Classification {
         Classification::highest(
@@ -193,8 +198,23 @@ impl Register {
             if changed {
                 self.apply_filter(session);
             }
-            if ui.button(format!("Add {kind}")).clicked() {
+            if ui
+                .add_enabled(
+                    session.viewing().is_none(),
+                    egui::Button::new(format!("Add {kind}")),
+                )
+                .clicked()
+            {
                 commands.push(Command::Edit(kind, None));
+            }
+            if matches!(kind, Kind::Technology | Kind::Item)
+                && let Some(record) = self.selected_record()
+                && ui
+                    .button("Show on timeline")
+                    .on_hover_text("TRL, criticality, supply risk and measures over time")
+                    .clicked()
+            {
+                commands.push(Command::ShowTimeline(record.meta.id));
             }
         });
         if self.records.is_empty() {
@@ -331,6 +351,7 @@ impl Unlocked {
                 nav(ui, View::Register(Kind::Organisation), "Organisations");
                 nav(ui, View::Register(Kind::Link), "Links");
                 nav(ui, View::Graph, "Supply graph");
+                nav(ui, View::Timeline, "Timeline");
                 ui.separator();
                 nav(ui, View::Register(Kind::Assessment), "Assessments");
                 nav(ui, View::Register(Kind::Measure), "Measures");
@@ -339,22 +360,23 @@ impl Unlocked {
                 nav(ui, View::Members, "Members");
                 nav(ui, View::Audit, "Audit log");
                 ui.separator();
+                let writable = self.session.viewing().is_none();
                 if ui
-                    .button("Import data…")
+                    .add_enabled(writable, egui::Button::new("Import data…"))
                     .on_hover_text("Import a public dataset: ETO supply chains, EU CRM 2023 tables, USGS world tables")
                     .clicked()
                 {
                     commands.push(Command::ShowImport);
                 }
                 if ui
-                    .button("Undo")
+                    .add_enabled(writable, egui::Button::new("Undo"))
                     .on_hover_text("Undo the last applied edit")
                     .clicked()
                 {
                     commands.push(Command::Undo);
                 }
                 if ui
-                    .button("Redo")
+                    .add_enabled(writable, egui::Button::new("Redo"))
                     .on_hover_text("Apply again what was undone")
                     .clicked()
                 {
@@ -379,6 +401,7 @@ impl Unlocked {
                 }
             });
         egui::CentralPanel::default().show(ui, |ui| {
+            self.history_bar_ui(ui, commands);
             if let Some(message) = &self.message {
                 ui.label(message);
             }
@@ -388,8 +411,10 @@ impl Unlocked {
                 View::Audit => self.audit_ui(ui),
                 View::Members => self.members_ui(ui),
                 View::Graph => self.graph.ui(ui, &self.session, commands),
+                View::Timeline => self.timeline.ui(ui, &self.session, commands),
             }
         });
+        self.history_windows_ui(ui.ctx(), commands);
         if let Some(editor) = &mut self.editor {
             let mut close = false;
             editor.window(ui.ctx(), commands, &mut close, &mut self.confirm_delete);

@@ -119,6 +119,39 @@ pub fn reference_technology_id(code: &str) -> Uuid {
     Uuid::new_v8(bytes)
 }
 
+/// The values a reference technology is created with in every file (`name`, `area`,
+/// `reference_code`), by id: what its history starts from, since it has no creation row in
+/// the change log.
+#[must_use]
+pub fn reference_technology_fields(
+    id: Uuid,
+) -> Option<std::collections::BTreeMap<String, serde_json::Value>> {
+    static BY_ID: std::sync::LazyLock<
+        Vec<(Uuid, std::collections::BTreeMap<String, serde_json::Value>)>,
+    > = std::sync::LazyLock::new(|| {
+        let Ok(list) = technology_list() else {
+            return Vec::new();
+        };
+        list.areas
+            .iter()
+            .flat_map(|area| {
+                area.technologies.iter().map(|t| {
+                    let fields = [
+                        ("name", t.name.clone()),
+                        ("area", area.code.clone()),
+                        ("reference_code", t.code.clone()),
+                    ]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), serde_json::Value::from(v)))
+                    .collect();
+                    (reference_technology_id(&t.code), fields)
+                })
+            })
+            .collect()
+    });
+    BY_ID.iter().find(|(i, _)| *i == id).map(|(_, f)| f.clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

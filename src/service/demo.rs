@@ -34,29 +34,217 @@ fn input(fields: Value) -> RecordInput {
     }
 }
 
+/// Technology code, date, (TRL, criticality, supply risk), EU position.
+type Assessment = (&'static str, &'static str, (i64, f64, f64), &'static str);
+
+/// Example assessments: technology code, date, (TRL, criticality, supply risk), EU position.
+/// Two report cycles for some technologies, so TRL and risk move over time.
+const ASSESSMENTS: &[Assessment] = &[
+    (
+        "high-frequency-chips",
+        "2022-12-31",
+        (5, 8.0, 3.2),
+        "lagging",
+    ),
+    ("microelectronics", "2024-12-31", (8, 8.5, 3.0), "lagging"),
+    (
+        "high-frequency-chips",
+        "2024-12-31",
+        (6, 8.5, 4.1),
+        "lagging",
+    ),
+    ("quantum-sensing", "2024-12-31", (4, 6.5, 2.0), "on-par"),
+    ("microelectronics", "2026-06-30", (8, 9.0, 3.4), "lagging"),
+    ("quantum-sensing", "2026-06-30", (5, 7.0, 2.0), "on-par"),
+    ("drones-vehicles", "2026-06-30", (7, 7.5, 3.0), "on-par"),
+    ("quantum-computing", "2026-06-30", (4, 8.0, 1.5), "on-par"),
+    (
+        "semiconductor-equipment",
+        "2026-06-30",
+        (9, 9.5, 1.8),
+        "leading",
+    ),
+    ("robots-precision", "2026-06-30", (7, 7.0, 4.5), "lagging"),
+];
+
+/// Example measures: name, instrument, status, start, end, target technology, recorded on.
+const MEASURES: &[(&str, &str, &str, &str, &str, &str, &str)] = &[
+    (
+        "Chips Act pilot lines (example)",
+        "chips-act",
+        "ongoing",
+        "2024-01-01",
+        "2028-12-31",
+        "microelectronics",
+        "2024-01-01",
+    ),
+    (
+        "Horizon Europe quantum sensing (example)",
+        "horizon-europe",
+        "ongoing",
+        "2025-01-01",
+        "2027-12-31",
+        "quantum-sensing",
+        "2024-12-31",
+    ),
+    (
+        "EDF call on GaN radar components (example)",
+        "edf",
+        "planned",
+        "2026-09-01",
+        "2029-08-31",
+        "high-frequency-chips",
+        "2026-06-30",
+    ),
+];
+
+/// Events: title, date, kind, recorded on.
+const EVENTS: &[(&str, &str, &str, &str)] = &[
+    (
+        "Report cycle: critical technologies report",
+        "2022-12-31",
+        "report-cycle",
+        "2022-12-31",
+    ),
+    (
+        "Export licensing of gallium and germanium by China",
+        "2023-08-01",
+        "security",
+        "2023-08-01",
+    ),
+    (
+        "Commission Recommendation on critical technology areas",
+        "2023-10-03",
+        "policy",
+        "2023-10-03",
+    ),
+    (
+        "Critical Raw Materials Act enters into force",
+        "2024-05-23",
+        "policy",
+        "2024-05-23",
+    ),
+    (
+        "Report cycle: critical technologies report",
+        "2024-12-31",
+        "report-cycle",
+        "2024-12-31",
+    ),
+    (
+        "Report cycle: critical technologies report",
+        "2026-12-31",
+        "report-cycle",
+        "2026-06-30",
+    ),
+];
+
+/// When each part of the demo is recorded (its simulated history), in order.
+const STEPS: &[(&str, Step)] = &[
+    ("2022-12-31", Step::Dated),
+    ("2023-03-16", Step::Import(0)),
+    ("2023-04-03", Step::Import(1)),
+    ("2023-08-01", Step::Dated),
+    ("2023-10-03", Step::Dated),
+    ("2024-01-01", Step::Dated),
+    ("2024-02-01", Step::Import(2)),
+    ("2024-03-01", Step::Components),
+    ("2024-05-23", Step::Dated),
+    ("2024-12-31", Step::Dated),
+    ("2026-06-30", Step::Dated),
+];
+
+/// A part of the demo.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    /// One of the public datasets (index into the list in `build_demo`).
+    Import(usize),
+    /// The example components, their supply, what technologies need, domains.
+    Components,
+    /// The assessments, measures and events recorded on that date.
+    Dated,
+}
+
 impl Session {
-    /// Imports the embedded public datasets and adds the example records (see the module docs).
+    /// Imports the embedded public datasets and adds the example records (see the module
+    /// docs). The demo has a simulated history: each part is recorded at the clock of a date
+    /// (the datasets on their publication, assessments on their date, never later than now),
+    /// so that "as of" views and the timeline have a past to show.
     pub fn build_demo(&mut self) -> Result<(), ServiceError> {
         let datasets: [(SourceFormat, &str, &[EmbeddedFile]); 3] = [
             (SourceFormat::Crm, "eu_crm_2023 (demo)", CRM_2023),
             (SourceFormat::Usgs, "usgs_mcs/world_2023 (demo)", USGS_2023),
             (SourceFormat::Usgs, "usgs_mcs/world_2024 (demo)", USGS_2024),
         ];
-        for (format, name, files) in datasets {
-            let parsed = read_files(
-                format,
-                &Files::Memory { name, files },
-                &ReadOptions::default(),
-            )
-            .map_err(|e| ServiceError::Invalid(format!("demo data {name}: {e}")))?;
-            self.import_source(&parsed, name, false, false)?;
-        }
-        self.add_examples()
+        let now = crate::model::Hlc::now_ms();
+        let result = (|| {
+            for (date, step) in STEPS {
+                let noon = crate::store::end_of_day(date)
+                    .map_or(now, |h| h.wall_ms.saturating_sub(12 * 3_600_000));
+                self.store_mut().simulate_clock(Some(noon.min(now)));
+                match *step {
+                    Step::Import(i) => {
+                        let Some((format, name, files)) = datasets.get(i) else {
+                            continue;
+                        };
+                        let parsed = read_files(
+                            *format,
+                            &Files::Memory { name, files },
+                            &ReadOptions::default(),
+                        )
+                        .map_err(|e| ServiceError::Invalid(format!("demo data {name}: {e}")))?;
+                        self.import_source(&parsed, name, false, false)?;
+                    }
+                    Step::Components => self.add_components()?,
+                    Step::Dated => self.add_dated(date)?,
+                }
+            }
+            Ok(())
+        })();
+        self.store_mut().simulate_clock(None);
+        result
     }
 
-    /// Adds the example records on top of the imported data.
+    /// The assessments, measures and events recorded on `recorded`.
+    fn add_dated(&mut self, recorded: &str) -> Result<(), ServiceError> {
+        let tech = |code: &str| reference::reference_technology_id(code).to_string();
+        for (code, date, (trl, criticality, risk), position) in ASSESSMENTS {
+            if *date == recorded {
+                self.add(
+                    Kind::Assessment,
+                    None,
+                    &input(json!({
+                        "subject_id": tech(code), "date": date, "trl": trl,
+                        "criticality": criticality, "supply_risk": risk, "eu_position": position,
+                        "confidence": "low", "narrative": EXAMPLE_NOTE, "assessor": "Demo",
+                    })),
+                )?;
+            }
+        }
+        for (name, instrument, status, start, end, target, on) in MEASURES {
+            if *on == recorded {
+                self.add(
+                    Kind::Measure,
+                    None,
+                    &input(json!({
+                        "name": name, "instrument": instrument, "status": status, "start": start,
+                        "end": end, "target_ids": [tech(target)], "description": EXAMPLE_NOTE,
+                    })),
+                )?;
+            }
+        }
+        for (title, date, kind, on) in EVENTS {
+            if *on == recorded {
+                self.add(Kind::Event, None, &input(json!({
+                    "title": title, "date": date, "event_kind": kind, "description": EXAMPLE_NOTE,
+                })))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The example components, their supply, what the technologies need, and domains.
     #[allow(clippy::too_many_lines)]
-    fn add_examples(&mut self) -> Result<(), ServiceError> {
+    fn add_components(&mut self) -> Result<(), ServiceError> {
         let tech = |code: &str| reference::reference_technology_id(code);
         let material = |name: &str| material_id(name).to_string();
         let item =
@@ -89,7 +277,7 @@ impl Session {
                 json!({"from_id": from, "to_id": to, "link_kind": kind, "notes": EXAMPLE_NOTE});
             if let Some(share) = share {
                 fields["share"] = json!(share);
-                fields["year"] = json!(2025);
+                fields["year"] = json!(2023);
             }
             s.add(Kind::Link, None, &input(fields))
         };
@@ -192,163 +380,6 @@ impl Session {
             &["defence", "civil-security", "civil"],
         )?;
         domains(self, "microelectronics", &["defence", "space", "civil"])?;
-        let assess = |s: &mut Session,
-                      code: &str,
-                      date: &str,
-                      (trl, criticality, risk): (i64, f64, f64),
-                      position: &str| {
-            s.add(
-                Kind::Assessment,
-                None,
-                &input(json!({
-                    "subject_id": tech(code).to_string(), "date": date, "trl": trl,
-                    "criticality": criticality, "supply_risk": risk, "eu_position": position,
-                    "confidence": "low", "narrative": EXAMPLE_NOTE, "assessor": "Demo",
-                })),
-            )
-        };
-        // Two report cycles for some technologies, so TRL and risk move over time.
-        assess(
-            self,
-            "microelectronics",
-            "2024-12-31",
-            (8, 8.5, 3.0),
-            "lagging",
-        )?;
-        assess(
-            self,
-            "microelectronics",
-            "2026-06-30",
-            (8, 9.0, 3.4),
-            "lagging",
-        )?;
-        assess(
-            self,
-            "high-frequency-chips",
-            "2022-12-31",
-            (5, 8.0, 3.2),
-            "lagging",
-        )?;
-        assess(
-            self,
-            "high-frequency-chips",
-            "2024-12-31",
-            (6, 8.5, 4.1),
-            "lagging",
-        )?;
-        assess(
-            self,
-            "quantum-sensing",
-            "2024-12-31",
-            (4, 6.5, 2.0),
-            "on-par",
-        )?;
-        assess(
-            self,
-            "quantum-sensing",
-            "2026-06-30",
-            (5, 7.0, 2.0),
-            "on-par",
-        )?;
-        assess(
-            self,
-            "drones-vehicles",
-            "2026-06-30",
-            (7, 7.5, 3.0),
-            "on-par",
-        )?;
-        assess(
-            self,
-            "quantum-computing",
-            "2026-06-30",
-            (4, 8.0, 1.5),
-            "on-par",
-        )?;
-        assess(
-            self,
-            "semiconductor-equipment",
-            "2026-06-30",
-            (9, 9.5, 1.8),
-            "leading",
-        )?;
-        assess(
-            self,
-            "robots-precision",
-            "2026-06-30",
-            (7, 7.0, 4.5),
-            "lagging",
-        )?;
-        for (name, instrument, status, start, end, target) in [
-            (
-                "Chips Act pilot lines (example)",
-                "chips-act",
-                "ongoing",
-                "2024-01-01",
-                "2028-12-31",
-                "microelectronics",
-            ),
-            (
-                "EDF call on GaN radar components (example)",
-                "edf",
-                "planned",
-                "2026-09-01",
-                "2029-08-31",
-                "high-frequency-chips",
-            ),
-            (
-                "Horizon Europe quantum sensing (example)",
-                "horizon-europe",
-                "ongoing",
-                "2025-01-01",
-                "2027-12-31",
-                "quantum-sensing",
-            ),
-        ] {
-            self.add(Kind::Measure, None, &input(json!({
-                "name": name, "instrument": instrument, "status": status, "start": start,
-                "end": end, "target_ids": [tech(target).to_string()], "description": EXAMPLE_NOTE,
-            })))?;
-        }
-        for (title, date, kind) in [
-            (
-                "Export licensing of gallium and germanium by China",
-                "2023-08-01",
-                "security",
-            ),
-            (
-                "Critical Raw Materials Act enters into force",
-                "2024-05-23",
-                "policy",
-            ),
-            (
-                "Commission Recommendation on critical technology areas",
-                "2023-10-03",
-                "policy",
-            ),
-            (
-                "Report cycle: critical technologies report",
-                "2022-12-31",
-                "report-cycle",
-            ),
-            (
-                "Report cycle: critical technologies report",
-                "2024-12-31",
-                "report-cycle",
-            ),
-            (
-                "Report cycle: critical technologies report",
-                "2026-12-31",
-                "report-cycle",
-            ),
-        ] {
-            self.add(
-                Kind::Event,
-                None,
-                &input(json!({
-                    "title": title, "date": date, "event_kind": kind, "description": EXAMPLE_NOTE,
-                })),
-            )?;
-        }
         Ok(())
     }
 }

@@ -13,6 +13,7 @@ pub mod export;
 mod import;
 mod session;
 mod sources;
+pub mod timeline;
 
 pub use demo::{DEMO_SOURCES, EXAMPLE_NOTE};
 pub use error::ServiceError;

@@ -75,6 +75,9 @@ pub struct Store {
     saved_mark: Option<u64>,
     /// The counter captured by a save that is being written.
     pending_mark: Option<u64>,
+    /// Wall clock (ms) that writes use instead of the system's: only for building the demo's
+    /// simulated history.
+    pub(super) simulated_now_ms: Option<u64>,
 }
 
 impl std::fmt::Debug for Store {
@@ -217,6 +220,7 @@ impl Store {
             fail_after_bytes: None,
             saved_mark: None,
             pending_mark: None,
+            simulated_now_ms: None,
         })
     }
 
@@ -259,6 +263,7 @@ impl Store {
             fail_after_bytes: None,
             saved_mark: None,
             pending_mark: None,
+            simulated_now_ms: None,
         };
         store.saved_mark = Some(store.conn.total_changes());
         // A migration changes the database: it counts as unsaved.

@@ -54,7 +54,8 @@ impl Store {
         for record in changed {
             let id = record.meta.id;
             // No rows up to the cut-off: created after it.
-            let then = logs.remove(&id).and_then(|rows| replay(record, rows));
+            let rows = logs.remove(&id).unwrap_or_default();
+            let then = replay(record, rows, cutoff);
             out.insert(id, then);
         }
         Ok(out)
@@ -72,7 +73,7 @@ impl Store {
         };
         if record.meta.updated > cutoff {
             let rows = self.record_log(kind, id, cutoff)?;
-            return Ok(replay(record, rows));
+            return Ok(replay(record, rows, cutoff));
         }
         let cutoff_day = cutoff.to_utc_minutes();
         let existed = record.meta.updated != Hlc::default()
@@ -81,14 +82,32 @@ impl Store {
     }
 }
 
-/// A record rebuilt from its change-log rows (oldest first); `None` if there are none or the
-/// replayed record is deleted.
-fn replay(mut record: Record, rows: Vec<LogRow>) -> Option<Record> {
-    if rows.is_empty() {
-        return None;
-    }
-    record.fields.clear();
+/// A record rebuilt from its change-log rows up to `cutoff` (oldest first); `None` if it did
+/// not exist then or was deleted. A built-in reference record has no creation row: its history
+/// starts from the built-in values, on the day it was created.
+fn replay(mut record: Record, rows: Vec<LogRow>, cutoff: Hlc) -> Option<Record> {
     record.meta.deleted = false;
+    if record.meta.reference {
+        let cutoff_day = cutoff.to_utc_minutes();
+        if record.meta.created_at.get(..10) > cutoff_day.get(..10) {
+            return None;
+        }
+        record.fields = match record.kind {
+            Kind::Technology => {
+                crate::model::reference::reference_technology_fields(record.meta.id)
+                    .unwrap_or_default()
+            }
+            _ => std::collections::BTreeMap::new(),
+        };
+        record.meta.classification = Classification::Unclassified;
+        record.meta.releasable_to.clear();
+        record.meta.updated = Hlc::default();
+        record.meta.updated_by.clear();
+    } else if rows.is_empty() {
+        return None;
+    } else {
+        record.fields.clear();
+    }
     for row in rows {
         if row.field == CREATED_FIELD {
             if let Value::Object(values) = row.value {

@@ -302,6 +302,7 @@ impl RecordChange {
 pub struct Writer<'a> {
     tx: Transaction<'a>,
     author: String,
+    now_ms: Option<u64>,
 }
 
 impl Writer<'_> {
@@ -318,7 +319,7 @@ impl Writer<'_> {
             .prepare_cached("SELECT value FROM meta WHERE key = 'clock'")?
             .query_row([], |r| r.get(0))?;
         let last = last.parse().unwrap_or_default();
-        let next = Hlc::tick(last, Hlc::now_ms());
+        let next = Hlc::tick(last, self.now_ms.unwrap_or_else(Hlc::now_ms));
         self.tx
             .prepare_cached("UPDATE meta SET value = ?1 WHERE key = 'clock'")?
             .execute(params![next.to_string()])?;
@@ -613,6 +614,13 @@ pub struct Counts {
 }
 
 impl Store {
+    /// Makes the following writes use this wall clock (ms since the epoch) instead of the
+    /// system's, or the system's again (`None`). Only the demo uses it, to give its example
+    /// data a history; clock values never go backwards (see [`Hlc::tick`]).
+    pub(crate) fn simulate_clock(&mut self, wall_ms: Option<u64>) {
+        self.simulated_now_ms = wall_ms;
+    }
+
     /// Runs `f` in one transaction as `author`; commits only if it succeeds.
     pub fn write<T>(
         &mut self,
@@ -623,6 +631,7 @@ impl Store {
         let writer = Writer {
             tx,
             author: author.to_owned(),
+            now_ms: self.simulated_now_ms,
         };
         let result = f(&writer)?;
         writer.tx.commit()?;
@@ -640,6 +649,7 @@ impl Store {
         let writer = Writer {
             tx,
             author: author.to_owned(),
+            now_ms: self.simulated_now_ms,
         };
         f(&writer)
     }

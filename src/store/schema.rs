@@ -91,25 +91,14 @@ pub fn create(conn: &mut Connection, author: &str) -> Result<(), StoreError> {
             params![area.code, area.number, area.name, area.highest_risk],
         )?;
         for technology in &area.technologies {
-            let mut fields = std::collections::BTreeMap::new();
-            fields.insert(
-                "name".to_owned(),
-                serde_json::Value::from(technology.name.clone()),
-            );
-            fields.insert(
-                "area".to_owned(),
-                serde_json::Value::from(area.code.clone()),
-            );
-            fields.insert(
-                "reference_code".to_owned(),
-                serde_json::Value::from(technology.code.clone()),
-            );
+            let id = reference::reference_technology_id(&technology.code);
+            let fields = reference::reference_technology_fields(id).unwrap_or_default();
             // Reference records carry the zero clock: any member's edit is newer.
             records::insert(
                 &tx,
                 &NewRecord {
                     kind: Kind::Technology,
-                    id: reference::reference_technology_id(&technology.code),
+                    id,
                     classification: Classification::Unclassified,
                     releasable_to: Vec::new(),
                     reference: true,
