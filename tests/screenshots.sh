@@ -35,11 +35,11 @@ xdotool key Return
 sleep 4
 import -window root "$out/technologies.png"
 # Open the sample technology in the editor: search, then click the first row.
-xdotool mousemove 400 90 click 1
+xdotool mousemove 400 105 click 1
 sleep 0.3
 xdotool type --delay 20 "sample"
 sleep 1
-xdotool mousemove 500 148 click 1
+xdotool mousemove 500 161 click 1
 sleep 1.5
 import -window root "$out/editor.png"
 xdotool key Escape
@@ -48,7 +48,7 @@ xdotool mousemove 55 49 click 1
 sleep 1.5
 import -window root "$out/dashboard.png"
 # Lock, then open the built-in demo from the welcome screen and shoot every view.
-xdotool mousemove 37 524 click 1
+xdotool mousemove 37 553 click 1
 sleep 1.5
 xdotool mousemove 105 389 click 1
 sleep 8
@@ -59,17 +59,28 @@ shoot demo-items 40 123
 shoot demo-organisations 64 152
 shoot demo-links 38 181
 shoot demo-graph 65 210
-shoot demo-assessments 61 251
-shoot demo-measures 51 280
-shoot demo-sources 46 309
-shoot demo-events 43 338
-shoot demo-members 48 367
-shoot demo-audit 50 396
+shoot demo-timeline 48 239
+# The register as it stood on a past date: type it into "As of", Enter.
+xdotool mousemove 267 49 click 1
+sleep 0.3
+xdotool type --delay 20 "2024-06-30"
+xdotool key Return
+sleep 1.5
+import -window root "$out/demo-timeline-as-of-2024.png"
+shoot demo-items-as-of-2024 40 123
+xdotool mousemove 726 53 click 1   # Back to today
+sleep 1
+shoot demo-assessments 61 280
+shoot demo-measures 51 309
+shoot demo-sources 46 338
+shoot demo-events 43 367
+shoot demo-members 48 396
+shoot demo-audit 50 425
 shoot demo-items 40 123
-shoot demo-item-editor 500 132
+shoot demo-item-editor 500 161
 xdotool key Escape
-shoot demo-import 64 437
+shoot demo-import 64 466
 xdotool mousemove 1246 57 click 1
 sleep 0.5
-shoot demo-help 37 594
+shoot demo-help 37 623
 echo "wrote $(ls "$out"/*.png | tr '\n' ' ')"

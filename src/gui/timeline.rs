@@ -60,6 +60,8 @@ pub struct TimelineView {
     pub data: TimelineData,
     /// Today (`YYYY-MM-DD`): the last report cycle shown and the "today" marker.
     pub today: String,
+    /// The date being viewed, if not today: the dotted marker stands there.
+    viewing: Option<String>,
     /// Read again at the next frame.
     stale: bool,
     /// The first subjects were chosen (the most assessed technologies).
@@ -102,6 +104,7 @@ impl TimelineView {
             self.selected = counts.into_iter().take(3).map(|(_, id)| id).collect();
         }
         self.started = true;
+        self.viewing = session.viewing().map(|v| v.date.clone());
         let subjects: Vec<Uuid> = self.selected.iter().copied().collect();
         self.data = session.timeline(&subjects).unwrap_or_default();
         self.stale = false;
@@ -212,7 +215,7 @@ impl TimelineView {
             ui.label("Choose technologies or items on the left.");
         }
         let cycles = timeline::report_cycles(&self.today);
-        let today = day_number(&self.today);
+        let today = day_number(self.viewing.as_deref().unwrap_or(&self.today));
         let metrics: Vec<Metric> = Metric::ALL
             .into_iter()
             .filter(|m| {
@@ -294,6 +297,7 @@ impl TimelineView {
             {
                 clicked = nearest(&response.transform, pointer, &series, &self.data);
             }
+            event_tooltip(&response, &self.data);
         }
         if !self.data.measures.is_empty() {
             clicked =
@@ -385,6 +389,7 @@ impl TimelineView {
                     }
                 }
             });
+        event_tooltip(&response, &self.data);
         if response.response.clicked()
             && let Some(pointer) = response.response.interact_pointer_pos()
         {
@@ -410,7 +415,7 @@ impl TimelineView {
     }
 }
 
-/// Events (thin, by kind), report cycles (dashed) and today (dotted).
+/// Events (thin, by kind), report cycles (dashed) and today or the date viewed (dotted).
 fn markers(
     plot: &mut egui_plot::PlotUi<'_>,
     data: &TimelineData,
@@ -546,6 +551,21 @@ fn nearest(
         .or_else(|| event_near(transform, pointer, data))
 }
 
+/// Hovering an event marker shows what happened.
+fn event_tooltip<R>(response: &egui_plot::PlotResponse<R>, data: &TimelineData) {
+    let Some(pointer) = response.response.hover_pos() else {
+        return;
+    };
+    if let Some((_, id)) = event_near(&response.transform, pointer, data)
+        && let Some(e) = data.events.iter().find(|e| e.id == id)
+    {
+        response.response.clone().on_hover_text_at_pointer(format!(
+            "{} ({}, {})\nClick to open",
+            e.title, e.date, e.event_kind
+        ));
+    }
+}
+
 /// The event whose marker is within 4 pixels of a click.
 fn event_near(
     transform: &egui_plot::PlotTransform,
@@ -570,5 +590,88 @@ impl super::app::Unlocked {
     pub(super) fn show_on_timeline(&mut self, id: Uuid) {
         self.timeline.show_subject(&self.session, id);
         self.view = View::Timeline;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::timeline::{Marker, Point, Series};
+
+    #[test]
+    fn a_click_opens_the_nearest_point_or_event() {
+        let assessment = Uuid::from_u128(1);
+        let event = Uuid::from_u128(2);
+        let series = Series {
+            subject: Uuid::from_u128(3),
+            name: "Alpha".into(),
+            metric: Metric::Trl,
+            points: vec![Point {
+                date: "2024-12-31".into(),
+                day: 20_088.0,
+                value: 5.0,
+                record: (Kind::Assessment, assessment),
+                detail: String::new(),
+            }],
+        };
+        let data = TimelineData {
+            events: vec![Marker {
+                id: event,
+                date: "2023-08-01".into(),
+                day: 19_570.0,
+                title: "Export licensing".into(),
+                event_kind: "security".into(),
+            }],
+            ..TimelineData::default()
+        };
+        // 1,000 days across 1,000 pixels, TRL 0-10 across 100 pixels.
+        let transform = egui_plot::PlotTransform::new(
+            egui::Rect::from_min_size(egui::pos2(0.0, 0.0), egui::vec2(1000.0, 100.0)),
+            egui_plot::PlotBounds::from_min_max([19_500.0, 0.0], [20_500.0, 10.0]),
+            [false, false],
+        );
+        let at = transform.position_from_point(&egui_plot::PlotPoint::new(20_088.0, 5.0));
+        let series = [&series];
+        assert_eq!(
+            nearest(&transform, at + egui::vec2(6.0, -3.0), &series, &data),
+            Some((Kind::Assessment, assessment))
+        );
+        assert_eq!(
+            nearest(&transform, at + egui::vec2(30.0, 0.0), &series, &data),
+            None
+        );
+        let marker = transform.position_from_point_x(19_570.0);
+        assert_eq!(
+            nearest(&transform, egui::pos2(marker + 3.0, 80.0), &series, &data),
+            Some((Kind::Event, event))
+        );
+    }
+
+    #[test]
+    fn axis_dates_follow_the_zoom() {
+        let day = day_number("2024-05-17").unwrap_or_default();
+        assert_eq!(axis_date(day, 365.0), "2024");
+        assert_eq!(axis_date(day, 30.0), "2024-05");
+        assert_eq!(axis_date(day, 1.0), "2024-05-17");
+        let marks = calendar_grid(egui_plot::GridInput {
+            bounds: (
+                day_number("2023-06-01").unwrap_or_default(),
+                day_number("2025-06-01").unwrap_or_default(),
+            ),
+            base_step_size: 1.0,
+        });
+        let years: Vec<String> = marks
+            .iter()
+            .filter(|m| m.step_size >= 365.0)
+            .map(|m| date_of_day(m.value))
+            .collect();
+        assert_eq!(years, ["2024-01-01", "2025-01-01"]);
+        assert_eq!(
+            marks
+                .iter()
+                .filter(|m| (m.step_size - 30.0).abs() < 1.0)
+                .count(),
+            23
+        );
     }
 }
