@@ -34,6 +34,7 @@ mod fsutil;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod model;
+pub mod report;
 pub mod service;
 pub mod sources;
 pub mod store;

@@ -16,5 +16,6 @@ mod history;
 mod importers;
 mod interop;
 mod no_plaintext;
+mod report;
 mod save_crash;
 mod store_roundtrip;

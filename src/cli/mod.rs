@@ -41,6 +41,7 @@ mod fields;
 mod files;
 mod keys;
 mod records;
+mod report;
 mod transfer;
 
 use std::path::{Path, PathBuf};
@@ -120,6 +121,8 @@ pub enum Command {
     Edition(edition::EditionArgs),
     /// Show a country; record its governance risk score.
     Country(analyse::CountryArgs),
+    /// The report on critical technologies and dependency risks, as PDF or Markdown.
+    Report(report::ReportArgs),
 }
 
 /// Entry point of the binary.
@@ -181,6 +184,7 @@ fn run(cli: &Cli, command: &Command) -> anyhow::Result<ExitCode> {
         Command::Analyse(args) => analyse::analyse(cli, args),
         Command::Changes(args) => changes::changes(cli, args),
         Command::Edition(args) => edition::edition(cli, args),
+        Command::Report(args) => report::report(cli, args),
         Command::Country(args) => analyse::country(cli, args),
     }
 }
