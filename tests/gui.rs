@@ -1094,3 +1094,73 @@ fn timeline_snapshot() {
         Err(e) => panic!("{e}"),
     }
 }
+
+#[test]
+fn reports_view_previews_the_outline_and_writes_the_pdf_under_a_ceiling() {
+    let env = Env::new();
+    let file = sample(&env, "reports.observatory");
+    let (mut harness, _clock) = harness(&env, &file);
+    unlock(&mut harness, PASSPHRASE);
+    harness.get_by_label("Reports").click();
+    harness.run_steps(3);
+    harness.get_by_label("Preview outline").click();
+    harness.run_steps(3);
+    // The sample has a SECRET assessment: the outline, and the banner, say so.
+    harness.get_by_label("Marked SECRET UE/EU SECRET; releasable to the whole expert group");
+    assert_eq!(harness.state().marking(), Classification::Secret);
+    harness.get_by_label("1  Critical technologies by area (43 rows, 1 charts)");
+    // Ceiling RESTRICTED: the SECRET assessment is left out, and the outline says so.
+    harness.get_by_label("Ceiling").click();
+    harness.run_steps(2);
+    harness.get_by_label("RESTREINT UE/EU RESTRICTED").click();
+    harness.run_steps(2);
+    harness.get_by_label("Preview outline").click();
+    harness.run_steps(3);
+    harness.get_by_label("Marked RESTREINT UE/EU RESTRICTED; releasable to the whole expert group");
+    harness.get_by_label("1 record(s) above RESTREINT UE/EU RESTRICTED left out");
+    assert_eq!(harness.state().marking(), Classification::Restricted);
+    // Write it, with the Markdown.
+    let out = env.path("report.pdf");
+    type_into(&mut harness, "Output file", out.to_str().unwrap());
+    harness
+        .get_by_label("Also write the Markdown (same name, .md) for drafting")
+        .click();
+    harness.run_steps(1);
+    harness.get_by_label("Generate PDF").click();
+    harness.run_steps(1);
+    harness.state_mut().reports_view_mut().unwrap().wait();
+    harness.run_steps(2);
+    let note = harness
+        .state_mut()
+        .reports_view_mut()
+        .unwrap()
+        .note
+        .clone()
+        .unwrap();
+    assert!(
+        note.starts_with(&format!("Wrote {}", out.display())),
+        "{note}"
+    );
+    assert!(
+        note.ends_with("UNENCRYPTED, marked RESTREINT UE/EU RESTRICTED"),
+        "{note}"
+    );
+    harness.get_by_label(&note);
+    harness.get_by_label("Open the folder");
+    let pages = pdf_extract::extract_text_from_mem_by_pages(&std::fs::read(&out).unwrap()).unwrap();
+    assert!(
+        pages
+            .iter()
+            .all(|p| p.contains("RESTREINT UE/EU RESTRICTED"))
+    );
+    assert!(!pages.join("").contains("SECRET UE/EU SECRET"));
+    let md = std::fs::read_to_string(env.path("report.md")).unwrap();
+    assert!(md.starts_with("**RESTREINT UE/EU RESTRICTED**"));
+    // Never over an existing file.
+    harness.get_by_label("Generate PDF").click();
+    harness.run_steps(2);
+    harness.get_by_label(&format!(
+        "{} exists already: choose a new file name",
+        out.display()
+    ));
+}

@@ -74,6 +74,8 @@ pub enum View {
     Graph,
     /// TRL, criticality, supply risk and measures over time.
     Timeline,
+    /// The report as PDF and Markdown.
+    Reports,
 }
 
 /// What views ask the app to do; applied once per frame.
@@ -205,6 +207,8 @@ pub struct Unlocked {
     pub(super) graph: super::graph::GraphView,
     /// The timeline view.
     pub(super) timeline: super::timeline::TimelineView,
+    /// The Reports view.
+    pub(super) reports: super::reports::ReportsView,
     /// The "as of" bar, comparisons and editions.
     pub(super) history: super::history::History,
     /// The demo's temporary folder, removed on lock.
@@ -337,6 +341,11 @@ impl ObservatoryApp {
     /// The supply-graph view's state, when unlocked (tests and tools).
     pub fn graph_view_mut(&mut self) -> Option<&mut super::graph::GraphView> {
         self.unlocked.as_mut().map(|u| &mut u.graph)
+    }
+
+    /// The Reports view's state, when unlocked (tests and tools).
+    pub fn reports_view_mut(&mut self) -> Option<&mut super::reports::ReportsView> {
+        self.unlocked.as_mut().map(|u| &mut u.reports)
     }
 
     /// The timeline view's state, when unlocked (tests and tools).
@@ -762,6 +771,7 @@ impl Unlocked {
             import: None,
             graph: super::graph::GraphView::default(),
             timeline: super::timeline::TimelineView::default(),
+            reports: super::reports::ReportsView::default(),
             history: super::history::History::default(),
             message: None,
         }
@@ -779,6 +789,7 @@ impl Unlocked {
                 .as_ref()
                 .map_or(Classification::Unclassified, |l| l.level),
             View::Timeline => self.timeline.level(),
+            View::Reports => self.reports.level(),
         };
         level = level.max(self.history_level());
         if let Some(editor) = &self.editor {

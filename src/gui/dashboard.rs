@@ -55,7 +55,9 @@ impl Overview {
                     ..Overview::default()
                 }
             }
-            View::Register(_) | View::Members | View::Graph | View::Timeline => Overview::default(),
+            View::Register(_) | View::Members | View::Graph | View::Timeline | View::Reports => {
+                Overview::default()
+            }
         }
     }
 

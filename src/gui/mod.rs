@@ -15,6 +15,7 @@ pub mod history;
 pub mod import;
 mod prefs;
 mod register;
+pub mod reports;
 pub mod theme;
 pub mod timeline;
 mod welcome;

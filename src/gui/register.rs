@@ -352,6 +352,7 @@ impl Unlocked {
                 nav(ui, View::Register(Kind::Link), "Links");
                 nav(ui, View::Graph, "Supply graph");
                 nav(ui, View::Timeline, "Timeline");
+                nav(ui, View::Reports, "Reports");
                 ui.separator();
                 nav(ui, View::Register(Kind::Assessment), "Assessments");
                 nav(ui, View::Register(Kind::Measure), "Measures");
@@ -412,6 +413,7 @@ impl Unlocked {
                 View::Members => self.members_ui(ui),
                 View::Graph => self.graph.ui(ui, &self.session, commands),
                 View::Timeline => self.timeline.ui(ui, &self.session, commands),
+                View::Reports => self.reports.ui(ui, &self.session),
             }
         });
         self.history_windows_ui(ui.ctx(), commands);
