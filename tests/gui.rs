@@ -1164,3 +1164,47 @@ fn reports_view_previews_the_outline_and_writes_the_pdf_under_a_ceiling() {
         out.display()
     ));
 }
+
+#[test]
+fn members_view_adds_verifies_and_revokes_cards() {
+    let env = Env::new();
+    let file = new_file(&env, "keyring.observatory");
+    let (mut harness, _clock) = harness(&env, &file);
+    unlock(&mut harness, PASSPHRASE);
+    harness.get_by_label("Members").click();
+    harness.run_steps(3);
+    harness.get_by_label("Keyring: 0 member(s)");
+    let card = observatory::crypto::Identity::generate(
+        observatory::crypto::Profile::new("Anna Berg", "SE", Classification::Secret).unwrap(),
+    )
+    .card();
+    type_into(&mut harness, "Member card", &card.to_string());
+    harness.get_by_label("Add the card").click();
+    harness.run_steps(3);
+    harness.get_by_label("Keyring: 1 member(s)");
+    harness.get_by_label(&card.fingerprint());
+    harness.get_by_label("unverified");
+    harness.get_by_label("Verify Anna Berg").click();
+    harness.run_steps(3);
+    harness.get_by_label("verified");
+    harness.get_by_label("Revoke Anna Berg").click();
+    harness.run_steps(3);
+    harness.get_by_label("revoked");
+    assert!(harness.query_by_label("Revoke Anna Berg").is_none());
+    // A damaged card is refused with the reason.
+    type_into(
+        &mut harness,
+        "Member card",
+        "Observatory member card v1\nname: x",
+    );
+    harness.get_by_label("Add the card").click();
+    harness.run_steps(3);
+    let message = harness.state().message().unwrap().to_owned();
+    assert!(
+        message.starts_with("Card not added: member card:"),
+        "{message}"
+    );
+    let members = harness.state().session().unwrap().members().unwrap();
+    assert_eq!(members.len(), 1);
+    assert_eq!(members[0].status(), "revoked");
+}

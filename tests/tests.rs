@@ -15,6 +15,7 @@ mod gui;
 mod history;
 mod importers;
 mod interop;
+mod members;
 mod no_plaintext;
 mod report;
 mod save_crash;

@@ -40,6 +40,7 @@ mod edition;
 mod fields;
 mod files;
 mod keys;
+mod member;
 mod records;
 mod report;
 mod transfer;
@@ -123,6 +124,8 @@ pub enum Command {
     Country(analyse::CountryArgs),
     /// The report on critical technologies and dependency risks, as PDF or Markdown.
     Report(report::ReportArgs),
+    /// The keyring of the other members' cards: add, list, verify, revoke.
+    Member(member::MemberArgs),
 }
 
 /// Entry point of the binary.
@@ -185,6 +188,7 @@ fn run(cli: &Cli, command: &Command) -> anyhow::Result<ExitCode> {
         Command::Changes(args) => changes::changes(cli, args),
         Command::Edition(args) => edition::edition(cli, args),
         Command::Report(args) => report::report(cli, args),
+        Command::Member(args) => member::member(cli, args),
         Command::Country(args) => analyse::country(cli, args),
     }
 }
@@ -203,7 +207,7 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
                 | ServiceError::ImportRejected { .. }
                 | ServiceError::ViewingPast(_) => 11,
                 ServiceError::Export { .. } => 10,
-                ServiceError::NoEdition(_) => 12,
+                ServiceError::NoEdition(_) | ServiceError::NoMember(_) => 12,
             };
         }
         if let Some(e) = cause.downcast_ref::<StoreError>() {

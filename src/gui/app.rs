@@ -142,6 +142,10 @@ pub enum Command {
         /// Date (None: now, or the date being viewed).
         as_of: Option<String>,
     },
+    /// Add a member card (its text) to the keyring.
+    AddMember(String),
+    /// Mark a member (fingerprint) verified, or revoke it (`true`).
+    VerifyMember(String, bool),
     /// Show a technology or item on the timeline.
     ShowTimeline(Uuid),
     /// Select a technology or item in the supply graph.
@@ -209,6 +213,8 @@ pub struct Unlocked {
     pub(super) timeline: super::timeline::TimelineView,
     /// The Reports view.
     pub(super) reports: super::reports::ReportsView,
+    /// The member card being pasted in the Members view.
+    pub(super) member_card: String,
     /// The "as of" bar, comparisons and editions.
     pub(super) history: super::history::History,
     /// The demo's temporary folder, removed on lock.
@@ -773,6 +779,7 @@ impl Unlocked {
             timeline: super::timeline::TimelineView::default(),
             reports: super::reports::ReportsView::default(),
             history: super::history::History::default(),
+            member_card: String::new(),
             message: None,
         }
     }
@@ -929,6 +936,33 @@ impl Unlocked {
                     w.note = Some(note);
                 }
             }
+            Command::AddMember(text) => match self.session.add_member(&text) {
+                Ok(m) => {
+                    self.member_card.clear();
+                    self.keyring_changed(now);
+                    self.message = Some(format!(
+                        "Added {} ({}), unverified: compare the fingerprint {} with them before trusting it",
+                        m.name,
+                        m.member_state,
+                        m.grouped_fingerprint()
+                    ));
+                }
+                Err(e) => self.message = Some(format!("Card not added: {e}")),
+            },
+            Command::VerifyMember(fingerprint, revoke) => {
+                let result = if revoke {
+                    self.session.revoke_member(&fingerprint)
+                } else {
+                    self.session.verify_member(&fingerprint)
+                };
+                match result {
+                    Ok(m) => {
+                        self.keyring_changed(now);
+                        self.message = Some(format!("{} is {}", m.name, m.status()));
+                    }
+                    Err(e) => self.message = Some(e.to_string()),
+                }
+            }
             Command::ShowTimeline(id) => self.show_on_timeline(id),
             Command::FocusGraph(id) => {
                 self.view = View::Graph;
@@ -985,6 +1019,14 @@ impl Unlocked {
         }
         if self.view == View::Register(kind) || !matches!(self.view, View::Register(_)) {
             self.refresh_view();
+        }
+    }
+
+    /// After a keyring change: saved like an edit.
+    fn keyring_changed(&mut self, now: Instant) {
+        self.last_edit = Some(now);
+        if self.save != SaveState::Saving {
+            self.save = SaveState::Pending;
         }
     }
 

@@ -206,7 +206,7 @@ impl Unlocked {
     }
 
     /// This member's card, to give to the others and to compare fingerprints aloud.
-    pub(super) fn members_ui(&self, ui: &mut egui::Ui) {
+    pub(super) fn members_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
         ui.heading("Members");
         let card = self.session.identity().card();
         ui.strong("You");
@@ -228,7 +228,78 @@ impl Unlocked {
             ui.ctx().copy_text(card.to_string());
         }
         ui.add_space(8.0);
-        ui.label("Read the fingerprint aloud or compare it on paper before another member trusts your card. The other members' cards are added, verified and revoked with the encrypted exchange between members, which is not part of this version yet.");
+        ui.label("Read the fingerprint aloud or compare it on paper before another member trusts your card.");
+        ui.separator();
+        let members = self.session.members().unwrap_or_default();
+        ui.strong(format!("Keyring: {} member(s)", members.len()));
+        egui::Grid::new("keyring").striped(true).num_columns(6).show(ui, |ui| {
+            for title in ["Name", "Member State", "Clearance", "Fingerprint", "Status", ""] {
+                ui.strong(title);
+            }
+            ui.end_row();
+            for m in &members {
+                ui.label(&m.name);
+                ui.label(&m.member_state);
+                ui.label(m.clearance.marking());
+                ui.monospace(m.grouped_fingerprint());
+                let status = match m.status() {
+                    "verified" => egui::RichText::new("verified").color(theme::OK),
+                    "revoked" => egui::RichText::new("revoked").color(theme::ERROR),
+                    other => egui::RichText::new(other),
+                };
+                ui.label(status);
+                ui.horizontal(|ui| {
+                    let writable = self.session.viewing().is_none();
+                    if m.status() == "unverified"
+                        && ui
+                            .add_enabled(writable, egui::Button::new(format!("Verify {}", m.name)))
+                            .on_hover_text("After comparing this fingerprint with the member, aloud or on paper")
+                            .clicked()
+                    {
+                        commands.push(Command::VerifyMember(m.fingerprint.clone(), false));
+                    }
+                    if m.status() != "revoked"
+                        && ui
+                            .add_enabled(writable, egui::Button::new(format!("Revoke {}", m.name)))
+                            .on_hover_text("For good: a lost key, or the member left the group")
+                            .clicked()
+                    {
+                        commands.push(Command::VerifyMember(m.fingerprint.clone(), true));
+                    }
+                });
+                ui.end_row();
+            }
+        });
+        ui.add_space(8.0);
+        ui.label("Add a member card: paste the card text (from `observatory card`, or the member's \"Copy my member card\").");
+        let l = ui.label("Member card");
+        ui.add(
+            egui::TextEdit::multiline(&mut self.member_card)
+                .desired_rows(7)
+                .desired_width(640.0)
+                .font(egui::TextStyle::Monospace)
+                .hint_text("Observatory member card v1\nname: …"),
+        )
+        .labelled_by(l.id);
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(
+                    self.session.viewing().is_none(),
+                    egui::Button::new("Add the card"),
+                )
+                .clicked()
+            {
+                commands.push(Command::AddMember(self.member_card.clone()));
+            }
+            if ui.button("Read a card file…").clicked()
+                && let Some(path) = rfd::FileDialog::new().pick_file()
+            {
+                match std::fs::read_to_string(&path) {
+                    Ok(text) => self.member_card = text,
+                    Err(e) => self.message = Some(format!("Cannot read {}: {e}", path.display())),
+                }
+            }
+        });
     }
 
     pub(super) fn audit_ui(&self, ui: &mut egui::Ui) {

@@ -410,7 +410,7 @@ impl Unlocked {
                 View::Register(_) => self.register.ui(ui, &self.session, commands),
                 View::Dashboard => self.dashboard_ui(ui, commands),
                 View::Audit => self.audit_ui(ui),
-                View::Members => self.members_ui(ui),
+                View::Members => self.members_ui(ui, commands),
                 View::Graph => self.graph.ui(ui, &self.session, commands),
                 View::Timeline => self.timeline.ui(ui, &self.session, commands),
                 View::Reports => self.reports.ui(ui, &self.session),

@@ -259,12 +259,31 @@ pub fn build(
     };
     let register = split(records);
     let profile = session.identity().profile();
-    let distribution = vec![format!(
+    let mut distribution = vec![format!(
         "{} ({}), cleared to {}: author",
         profile.name,
         profile.member_state,
         profile.clearance.code()
     )];
+    // The verified members of the keyring cleared to the report's level (and, when its
+    // records restrict releasability, of a Member State it may go to).
+    let allowed: Option<Vec<String>> = (!releasability.starts_with("the whole"))
+        .then(|| releasability.split(", ").map(str::to_owned).collect());
+    for m in session.members()? {
+        if m.status() != "verified" {
+            continue;
+        }
+        let cleared = m.clearance >= classification;
+        let releasable = allowed.as_ref().is_none_or(|a| a.contains(&m.member_state));
+        if cleared && releasable {
+            distribution.push(format!(
+                "{} ({}), cleared to {}",
+                m.name,
+                m.member_state,
+                m.clearance.code()
+            ));
+        }
+    }
     let mut sections = vec![
         technologies_section(&register),
         dependencies_section(session, &register),

@@ -38,6 +38,9 @@ pub enum ServiceError {
     /// A change was attempted while the register is viewed as of a past date.
     #[error("the register is shown as it stood on {0}: return to today to make changes")]
     ViewingPast(String),
+    /// No member of the keyring has that name or fingerprint.
+    #[error("no member {0:?} in the keyring: see `observatory member list`")]
+    NoMember(String),
     /// No edition has that id or title.
     #[error("no edition {0:?}: see `observatory edition list`")]
     NoEdition(String),

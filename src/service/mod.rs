@@ -11,6 +11,7 @@ mod demo_data;
 mod error;
 pub mod export;
 mod import;
+mod members;
 mod session;
 mod sources;
 pub mod timeline;
