@@ -156,7 +156,19 @@ fn acquire_lock(path: &Path) -> Result<WriterLock, StoreError> {
     let mut file = options
         .open(&lock_path)
         .map_err(|e| StoreError::io("create the lock file", &lock_path, e))?;
-    match file.try_lock() {
+    // A lock released a moment ago can still be held by a process forked in between (the
+    // descriptor lives until that child's exec): try a few times over a quarter second.
+    let mut attempt = 0;
+    let locked = loop {
+        match file.try_lock() {
+            Err(fs::TryLockError::WouldBlock) if attempt < 5 => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => break other,
+        }
+    };
+    match locked {
         Ok(()) => {}
         Err(fs::TryLockError::WouldBlock) => {
             let mut holder = String::new();
