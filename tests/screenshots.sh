@@ -48,7 +48,7 @@ xdotool mousemove 55 49 click 1
 sleep 1.5
 import -window root "$out/dashboard.png"
 # Lock, then open the built-in demo from the welcome screen and shoot every view.
-xdotool mousemove 37 553 click 1
+xdotool mousemove 37 582 click 1
 sleep 1.5
 xdotool mousemove 105 389 click 1
 sleep 8
@@ -70,17 +70,21 @@ import -window root "$out/demo-timeline-as-of-2024.png"
 shoot demo-items-as-of-2024 40 123
 xdotool mousemove 726 53 click 1   # Back to today
 sleep 1
-shoot demo-assessments 61 280
-shoot demo-measures 51 309
-shoot demo-sources 46 338
-shoot demo-events 43 367
-shoot demo-members 48 396
-shoot demo-audit 50 425
+# The Reports view with the outline of the demo's report.
+xdotool mousemove 45 268 click 1
+sleep 1
+shoot demo-reports 238 331
+shoot demo-assessments 61 309
+shoot demo-measures 51 338
+shoot demo-sources 46 367
+shoot demo-events 43 396
+shoot demo-members 48 425
+shoot demo-audit 50 454
 shoot demo-items 40 123
 shoot demo-item-editor 500 161
 xdotool key Escape
-shoot demo-import 64 466
+shoot demo-import 64 495
 xdotool mousemove 1246 57 click 1
 sleep 0.5
-shoot demo-help 37 623
+shoot demo-help 37 652
 echo "wrote $(ls "$out"/*.png | tr '\n' ' ')"

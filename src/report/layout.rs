@@ -524,7 +524,7 @@ fn chart_height(chart: &Chart) -> f32 {
     match chart {
         Chart::Bars { bars, .. } => bars.len() as f32 * 16.0 + 30.0,
         Chart::Stacked { groups, .. } => groups.len() as f32 * 16.0 + 46.0,
-        Chart::Scatter { .. } => 250.0,
+        Chart::Scatter { .. } => 262.0,
         Chart::Gantt { bars } => bars.len() as f32 * 16.0 + 46.0,
     }
 }
@@ -674,7 +674,7 @@ fn draw_chart(measure: &mut Measure, chart: &Chart, origin: (f32, f32), width: f
             points,
         } => {
             let side = 210.0;
-            let (px, py) = (x0 + 40.0, y0 + 6.0);
+            let (px, py) = (x0 + 40.0, y0 + 16.0);
             // Quadrants: high criticality and high risk shaded.
             ops.push(Op::Rect {
                 x: px,
@@ -732,7 +732,7 @@ fn draw_chart(measure: &mut Measure, chart: &Chart, origin: (f32, f32), width: f
                 x_label.clone(),
                 BLACK,
             );
-            text(&mut ops, x0, py - 0.0, 7.5, y_label.clone(), BLACK);
+            text(&mut ops, x0, y0 + 7.0, 7.5, y_label.clone(), BLACK);
             // Points, and a numbered key on the right.
             let key_x = px + side + 20.0;
             for (i, (label, x, y)) in points.iter().enumerate() {
