@@ -934,7 +934,9 @@ impl Unlocked {
                 };
                 if let Some(w) = &mut self.history.editions {
                     w.note = Some(note);
+                    w.list = None;
                 }
+                self.reports.editions = None;
             }
             Command::AddMember(text) => match self.session.add_member(&text) {
                 Ok(m) => {

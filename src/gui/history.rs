@@ -47,6 +47,9 @@ pub struct EditionsWindow {
     pub diff: Option<(Value, Classification)>,
     /// An error or confirmation.
     pub note: Option<String>,
+    /// The editions, read when the window opens and after a freeze (not every frame: each
+    /// holds a whole register).
+    pub list: Option<Vec<crate::store::EditionInfo>>,
 }
 
 impl History {
@@ -72,11 +75,17 @@ impl History {
         let today = day_number(&crate::store::now_rfc3339());
         // Dated judgements may be older than the file: let the slider reach them.
         let oldest_dated = session
-            .list(crate::model::Kind::Assessment)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|a| a.text("date").and_then(day_number))
-            .fold(f64::MAX, f64::min);
+            .store()
+            .connection()
+            .query_row(
+                "SELECT min(date) FROM assessment WHERE deleted = 0",
+                [],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .ok()
+            .flatten()
+            .and_then(|d| day_number(&d))
+            .unwrap_or(f64::MAX);
         self.range = match (first, today) {
             (Some(f), Some(t)) => Some((f.min(oldest_dated).min(t), t)),
             (None, Some(t)) => Some((t - 365.0, t)),
@@ -239,7 +248,10 @@ impl Unlocked {
         let Some(w) = &mut self.history.editions else {
             return;
         };
-        let editions = self.session.store().editions().unwrap_or_default();
+        if w.list.is_none() {
+            w.list = Some(self.session.store().editions().unwrap_or_default());
+        }
+        let editions = w.list.clone().unwrap_or_default();
         let viewing = self.session.viewing().map(|v| v.date.clone());
         let mut open = true;
         let mut compare = false;

@@ -47,6 +47,8 @@ pub struct ReportsView {
     pub note: Option<String>,
     /// The folder of the last report written.
     folder: Option<PathBuf>,
+    /// The editions, read once (each holds a whole register), again after a freeze.
+    pub editions: Option<Vec<crate::store::EditionInfo>>,
 }
 
 impl ReportsView {
@@ -192,7 +194,10 @@ impl ReportsView {
         }
         ui.heading("Reports");
         ui.label("The report on critical technologies and dependency risks, with the technology roadmaps: made from the register, as PDF (and Markdown for drafting).");
-        let editions = session.store().editions().unwrap_or_default();
+        if self.editions.is_none() {
+            self.editions = Some(session.store().editions().unwrap_or_default());
+        }
+        let editions = self.editions.clone().unwrap_or_default();
         egui::Grid::new("report_form")
             .num_columns(2)
             .spacing([12.0, 8.0])
