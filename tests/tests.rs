@@ -8,6 +8,7 @@
 mod util;
 
 mod analysis;
+mod bundles;
 mod cli_flow;
 mod errors;
 #[cfg(feature = "gui")]

@@ -35,6 +35,7 @@ macro_rules! out {
 }
 
 mod analyse;
+mod bundle;
 mod changes;
 mod edition;
 mod fields;
@@ -126,6 +127,8 @@ pub enum Command {
     Report(report::ReportArgs),
     /// The keyring of the other members' cards: add, list, verify, revoke.
     Member(member::MemberArgs),
+    /// Exchange bundles: encrypted, signed changes for other members.
+    Bundle(bundle::BundleArgs),
 }
 
 /// Entry point of the binary.
@@ -189,6 +192,7 @@ fn run(cli: &Cli, command: &Command) -> anyhow::Result<ExitCode> {
         Command::Edition(args) => edition::edition(cli, args),
         Command::Report(args) => report::report(cli, args),
         Command::Member(args) => member::member(cli, args),
+        Command::Bundle(args) => bundle::bundle(cli, args),
         Command::Country(args) => analyse::country(cli, args),
     }
 }

@@ -5,6 +5,7 @@
 //! change-log rows, so the three never disagree. Edits change memory only; callers save
 //! (the CLI after each command, the GUI debounced on a background thread).
 
+pub mod bundle;
 pub mod compare;
 mod demo;
 mod demo_data;

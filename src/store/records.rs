@@ -560,6 +560,32 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// Records a bundle sent (the outbox).
+    pub fn record_bundle_out(
+        &self,
+        id: &str,
+        sequence: u64,
+        recipients: &str,
+        changes: usize,
+        level: Classification,
+        last_hlc: &str,
+    ) -> Result<(), StoreError> {
+        self.tx.execute(
+            "INSERT INTO bundle_out (bundle_id, sequence, created_at, recipients, changes, classification, last_hlc)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                id,
+                i64::try_from(sequence).unwrap_or(i64::MAX),
+                now_rfc3339(),
+                recipients,
+                i64::try_from(changes).unwrap_or(i64::MAX),
+                i64::from(level.rank()),
+                last_hlc
+            ],
+        )?;
+        Ok(())
+    }
+
     /// Marks a member verified (`revoke` false) or revoked (true), now, by this author.
     pub fn mark_member(&self, fingerprint: &str, revoke: bool) -> Result<(), StoreError> {
         let sql = if revoke {
