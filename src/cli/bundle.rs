@@ -37,15 +37,32 @@ enum BundleCommand {
         #[arg(long)]
         since_last: bool,
     },
+    /// Import a bundle from a verified member: checked, previewed, merged all or nothing.
+    Import {
+        /// The observatory file.
+        file: PathBuf,
+        /// The bundle file.
+        bundle: PathBuf,
+        /// Only say what it would do.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 pub(super) fn bundle(cli: &Cli, args: &BundleArgs) -> anyhow::Result<ExitCode> {
-    let BundleCommand::Export {
-        file,
-        to,
-        out,
-        since_last,
-    } = &args.command;
+    let (file, to, out, since_last) = match &args.command {
+        BundleCommand::Export {
+            file,
+            to,
+            out,
+            since_last,
+        } => (file, to, out, since_last),
+        BundleCommand::Import {
+            file,
+            bundle,
+            dry_run,
+        } => return import(cli, file, bundle, *dry_run),
+    };
     if out.exists() {
         return Err(InputError(format!(
             "{} exists already: choose a new file name",
@@ -111,5 +128,69 @@ pub(super) fn bundle(cli: &Cli, args: &BundleArgs) -> anyhow::Result<ExitCode> {
         );
     }
     outln!("read back, decrypted and signature verified: the medium may be removed");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn import(
+    cli: &Cli,
+    file: &std::path::Path,
+    bundle: &std::path::Path,
+    dry_run: bool,
+) -> anyhow::Result<ExitCode> {
+    let size = std::fs::metadata(bundle)
+        .map_err(|e| InputError(format!("cannot read {}: {e}", bundle.display())))?
+        .len();
+    if size > crate::service::bundle::MAX_BUNDLE_BYTES {
+        return Err(InputError(format!(
+            "{} is {} MiB, larger than a bundle may be ({} MiB): refused unread",
+            bundle.display(),
+            size >> 20,
+            crate::service::bundle::MAX_BUNDLE_BYTES >> 20
+        ))
+        .into());
+    }
+    let bytes = std::fs::read(bundle)
+        .map_err(|e| InputError(format!("cannot read {}: {e}", bundle.display())))?;
+    let mut session = open(
+        cli,
+        file,
+        if dry_run {
+            OpenMode::ReadOnly
+        } else {
+            OpenMode::ReadWrite
+        },
+    )?;
+    let r = session.import_bundle(&bytes, dry_run)?;
+    if !dry_run {
+        session.save()?;
+    }
+    outln!(
+        "{}bundle {} (sequence {}) from {}: {} new record(s), {} changed, {} unchanged, {} conflicting, {} quarantined",
+        if dry_run {
+            "dry run, nothing written: "
+        } else {
+            ""
+        },
+        r.bundle_id,
+        r.sequence,
+        r.sender,
+        r.new_records,
+        r.changed,
+        r.unchanged,
+        r.conflicting,
+        r.quarantined
+    );
+    if r.older_sequence {
+        outln!(
+            "note: its sequence number is not newer than one imported before from {}",
+            r.sender
+        );
+    }
+    if r.quarantined > 0 {
+        outln!(
+            "note: {} change(s) carry clocks too far in the future and were not applied",
+            r.quarantined
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,5 @@
-//! Exchange bundles, the sending side (DESIGN.md §7): what members send each other on removable
-//! media.
+//! Exchange bundles (DESIGN.md §7): what members send each other on removable media, and how
+//! a received bundle is checked and merged.
 //!
 //! # Bundle format (version 1)
 //! A binary age file encrypted to every recipient's X25519 recipient **and the sender's**. Its
@@ -30,6 +30,19 @@
 //! #   Ed25519PublicKey.from_public_bytes(key).verify(sig, body)
 //! ```
 //! (`plain.txt` is plaintext on disk: do that only where the material may be stored.)
+//!
+//! # Importing
+//! Refused, with the file unchanged: larger than [`MAX_BUNDLE_BYTES`] (checked before reading),
+//! not age, not addressed to this identity, damaged or cut short, a sender not in the keyring,
+//! not verified or revoked, a signature that does not verify (strict Ed25519), this member not in
+//! the signed recipient list, unknown fields, kinds or fields, a record marked above this
+//! member's clearance, a bundle id imported before ("already imported"). A sequence number not
+//! newer than the last one from the same sender is flagged; changes whose clock is more than ten
+//! minutes ahead are quarantined (not applied). The rest is merged in one transaction: a change
+//! already in the change log is skipped; a new record is created; a field takes the value with
+//! the newest (clock, author); when the losing value came from another member it is kept in the
+//! `conflict` table. Applying the same bundles in any order, any number of times, gives the same
+//! records. The inbox (`bundle_in`) and an audit entry record each import.
 //!
 //! What leaves: only the changes of records at or below the lowest clearance among the
 //! recipients and releasable to each recipient's Member State (records with an empty
@@ -355,4 +368,356 @@ fn seal(
         .map_err(|e| failed(e.to_string()))?;
     zeroize::Zeroize::zeroize(&mut plain);
     Ok(out)
+}
+
+/// Bundles larger than this are refused before they are read (512 MiB).
+pub const MAX_BUNDLE_BYTES: u64 = 512 * 1024 * 1024;
+
+/// Clocks further ahead of ours than this are quarantined (not applied).
+const MAX_CLOCK_SKEW_MS: u64 = 10 * 60 * 1000;
+
+/// What importing a bundle did (or would do, for a dry run).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct BundleImport {
+    /// Bundle id.
+    pub bundle_id: String,
+    /// Sender's name (from the keyring).
+    pub sender: String,
+    /// Its per-sender sequence number.
+    pub sequence: u64,
+    /// Its sequence is not newer than one imported before from the same sender.
+    pub older_sequence: bool,
+    /// Records new here.
+    pub new_records: usize,
+    /// Field values that won by clock and were applied.
+    pub changed: usize,
+    /// Changes already here (received before, or made here).
+    pub unchanged: usize,
+    /// Values that lost by clock to another member's: kept in the conflict list.
+    pub conflicting: usize,
+    /// Changes whose clock is too far in the future: not applied.
+    pub quarantined: usize,
+    /// Nothing was written (`--dry-run`).
+    pub dry_run: bool,
+}
+
+/// One change checked: its kind, record, clock.
+struct Checked<'a> {
+    kind: Kind,
+    id: uuid::Uuid,
+    hlc: crate::model::Hlc,
+    change: &'a Change,
+}
+
+fn refuse(why: impl std::fmt::Display) -> ServiceError {
+    ServiceError::Invalid(format!("bundle refused, nothing was changed: {why}"))
+}
+
+impl Session {
+    /// Imports a bundle (its bytes): decrypts it, verifies the sender against the keyring and
+    /// the signature, checks that it is addressed to this member and within this member's
+    /// clearance, then merges its changes (last writer wins per field by clock, author as
+    /// tie-break; the losing value of a field both sides changed goes to the conflict list) in
+    /// one transaction, or only reports (`dry_run`).
+    #[allow(clippy::too_many_lines)]
+    pub fn import_bundle(
+        &mut self,
+        bytes: &[u8],
+        dry_run: bool,
+    ) -> Result<BundleImport, ServiceError> {
+        self.check_writable()?;
+        if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > MAX_BUNDLE_BYTES {
+            return Err(refuse(format!(
+                "larger than {} MiB",
+                MAX_BUNDLE_BYTES >> 20
+            )));
+        }
+        // Decrypt, then read the claimed sender to pick the key; nothing is used before the
+        // signature verifies.
+        let decryptor = age::Decryptor::new_buffered(bytes)
+            .map_err(|_| refuse("not an age-encrypted bundle"))?;
+        let mut reader = decryptor
+            .decrypt(std::iter::once(
+                self.identity().age_identity() as &dyn age::Identity
+            ))
+            .map_err(|e| match e {
+                age::DecryptError::NoMatchingKeys => refuse("it is not addressed to you"),
+                _ => refuse("it is damaged (the age header does not verify)"),
+            })?;
+        let mut plain = Vec::new();
+        reader
+            .read_to_end(&mut plain)
+            .map_err(|_| refuse("it is damaged or cut short"))?;
+        let claimed: BundleBody = std::str::from_utf8(&plain)
+            .ok()
+            .and_then(|t| t.split_once("\n\n"))
+            .and_then(|(_, body)| serde_json::from_str(body).ok())
+            .ok_or_else(|| refuse("its content cannot be read as a bundle"))?;
+        zeroize::Zeroize::zeroize(&mut plain);
+        let Some(sender) = self
+            .members()?
+            .into_iter()
+            .find(|m| m.fingerprint == claimed.sender)
+        else {
+            return Err(refuse(format!(
+                "the sender {} is not in your keyring: add and verify their card first",
+                claimed.sender_name
+            )));
+        };
+        match sender.status() {
+            "verified" => {}
+            "revoked" => return Err(refuse(format!("the card of {} is revoked", sender.name))),
+            _ => {
+                return Err(refuse(format!(
+                    "{} is not verified: compare the fingerprint {} with them first",
+                    sender.name,
+                    sender.grouped_fingerprint()
+                )));
+            }
+        }
+        let card: MemberCard = sender
+            .card
+            .parse()
+            .map_err(|e: crate::crypto::CardError| refuse(e.to_string()))?;
+        let body = open_bundle(bytes, self.identity().age_identity(), &card.signing_key)
+            .map_err(|e| refuse(e.to_string()))?;
+        if !body.recipients.iter().any(|r| r == self.author()) {
+            return Err(refuse("your key is not in its signed list of recipients"));
+        }
+        let already: bool = self
+            .store()
+            .connection()
+            .query_row(
+                "SELECT count(*) FROM bundle_in WHERE bundle_id = ?1",
+                params![body.bundle_id],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(db)?
+            > 0;
+        if already {
+            return Err(ServiceError::Invalid(format!(
+                "bundle {} (sequence {} from {}) was already imported: nothing changed",
+                body.bundle_id, body.sequence, sender.name
+            )));
+        }
+        let last_sequence: Option<i64> = self
+            .store()
+            .connection()
+            .query_row(
+                "SELECT max(sequence) FROM bundle_in WHERE sender = ?1",
+                params![body.sender],
+                |r| r.get(0),
+            )
+            .map_err(db)?;
+        let clearance = self.identity().profile().clearance;
+        // Strict checks of every change before anything is applied.
+        let mut checked = Vec::with_capacity(body.changes.len());
+        let mut quarantined = 0;
+        let horizon = crate::model::Hlc::now_ms() + MAX_CLOCK_SKEW_MS;
+        for (i, c) in body.changes.iter().enumerate() {
+            let bad = |what: &str| refuse(format!("change {}: {what}", i + 1));
+            let kind: Kind = c
+                .record_kind
+                .parse()
+                .map_err(|_| bad("unknown record kind"))?;
+            let id = uuid::Uuid::parse_str(&c.record_id).map_err(|_| bad("bad record id"))?;
+            let hlc: crate::model::Hlc = c.hlc.parse().map_err(|_| bad("bad clock"))?;
+            if c.author.len() != 40 || !c.author.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(bad("bad author"));
+            }
+            let known_field = c.field == crate::store::CREATED_FIELD
+                || matches!(
+                    c.field.as_str(),
+                    "classification" | "releasable_to" | "deleted"
+                )
+                || kind.field(&c.field).is_some();
+            if !known_field {
+                return Err(bad(&format!("unknown field {:?} of a {kind}", c.field)));
+            }
+            let level = match c.field.as_str() {
+                "*" => c.value.get("classification").and_then(Value::as_str),
+                "classification" => c.value.as_str(),
+                _ => None,
+            };
+            if let Some(level) = level {
+                let level: Classification =
+                    level.parse().map_err(|_| bad("unknown classification"))?;
+                if level > clearance {
+                    return Err(refuse(format!(
+                        "it carries a record marked {}, above your clearance ({})",
+                        level.marking(),
+                        clearance.marking()
+                    )));
+                }
+            }
+            if hlc.wall_ms > horizon {
+                quarantined += 1;
+                continue;
+            }
+            checked.push(Checked {
+                kind,
+                id,
+                hlc,
+                change: c,
+            });
+        }
+        checked.sort_by(|a, b| (a.hlc, &a.change.author).cmp(&(b.hlc, &b.change.author)));
+        let mut report = BundleImport {
+            bundle_id: body.bundle_id.clone(),
+            sender: sender.name.clone(),
+            sequence: body.sequence,
+            older_sequence: last_sequence
+                .is_some_and(|s| u64::try_from(s).unwrap_or(0) >= body.sequence),
+            quarantined,
+            dry_run,
+            ..BundleImport::default()
+        };
+        let bundle_id = body.bundle_id.clone();
+        let sender_fp = body.sender.clone();
+        let apply =
+            |w: &crate::store::Writer<'_>| -> Result<BundleImport, crate::store::StoreError> {
+                let mut r = report.clone();
+                for c in &checked {
+                    merge_one(w, c, &bundle_id, &mut r)?;
+                }
+                let applied = r.new_records + r.changed;
+                w.record_bundle_in(&bundle_id, &sender_fp, r.sequence, applied)?;
+                let detail = serde_json::json!({
+                    "bundle": bundle_id, "sender": r.sender, "sender_fingerprint": sender_fp,
+                    "sequence": r.sequence, "new": r.new_records, "changed": r.changed,
+                    "unchanged": r.unchanged, "conflicting": r.conflicting, "quarantined": r.quarantined,
+                    "older_sequence": r.older_sequence,
+                });
+                w.audit("bundle-import", None, &detail)?;
+                Ok(r)
+            };
+        report = if dry_run {
+            self.store_mut().dry_run("dry-run", apply)?
+        } else {
+            self.store_write(apply)?
+        };
+        Ok(report)
+    }
+}
+
+/// Merges one received change: a new record, or field values decided by clock.
+fn merge_one(
+    w: &crate::store::Writer<'_>,
+    c: &Checked<'_>,
+    bundle_id: &str,
+    r: &mut BundleImport,
+) -> Result<(), crate::store::StoreError> {
+    use crate::store::RecordChange;
+    let author = c.change.author.as_str();
+    if w.has_change(c.kind, c.id, &c.change.field, c.hlc, author)? {
+        r.unchanged += 1;
+        return Ok(());
+    }
+    let exists = w.find_kind(c.id)?.is_some();
+    let pairs: Vec<(String, Value)> = if c.change.field == crate::store::CREATED_FIELD {
+        if !exists {
+            let values = c.change.value.as_object().cloned().unwrap_or_default();
+            let record = crate::store::NewRecord {
+                kind: c.kind,
+                id: c.id,
+                classification: values
+                    .get("classification")
+                    .and_then(Value::as_str)
+                    .and_then(|l| l.parse().ok())
+                    .unwrap_or(Classification::TopSecret),
+                releasable_to: values
+                    .get("releasable_to")
+                    .and_then(|v| serde_json::from_value(v.clone()).ok())
+                    .unwrap_or_default(),
+                reference: false,
+                fields: values
+                    .iter()
+                    .filter(|(k, _)| c.kind.field(k).is_some())
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            };
+            w.receive_new(&record, c.hlc, author, &c.change.value)?;
+            r.new_records += 1;
+            return Ok(());
+        }
+        c.change
+            .value
+            .as_object()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .collect()
+    } else {
+        vec![(c.change.field.clone(), c.change.value.clone())]
+    };
+    let mut any = false;
+    for (field, value) in pairs {
+        let change = match field.as_str() {
+            "classification" => match value.as_str().and_then(|l| l.parse().ok()) {
+                Some(level) => RecordChange::Classification(level),
+                None => continue,
+            },
+            "releasable_to" => RecordChange::ReleasableTo(
+                serde_json::from_value(value.clone()).unwrap_or_default(),
+            ),
+            "deleted" => RecordChange::Deleted(value.as_bool().unwrap_or(false)),
+            name => match c.kind.field(name) {
+                Some(f) => RecordChange::Field(f.name, (!value.is_null()).then(|| value.clone())),
+                None => continue,
+            },
+        };
+        let local = w.latest_field(c.kind, c.id, &field)?;
+        let wins = local
+            .as_ref()
+            .is_none_or(|(h, a, _)| (c.hlc, author) > (*h, a.as_str()));
+        if wins {
+            if exists {
+                w.receive_field(c.kind, c.id, &change, c.hlc, author)?;
+            }
+            if let Some((h, a, old)) = &local
+                && a != author
+                && old != &value
+            {
+                w.record_conflict(
+                    c.kind,
+                    c.id,
+                    &field,
+                    (c.hlc, author),
+                    (old, *h, a),
+                    bundle_id,
+                )?;
+                r.conflicting += 1;
+            }
+            any = true;
+        } else if let Some((h, a, current)) = &local
+            && a != author
+            && current != &value
+        {
+            w.record_conflict(
+                c.kind,
+                c.id,
+                &field,
+                (*h, a),
+                (&value, c.hlc, author),
+                bundle_id,
+            )?;
+            r.conflicting += 1;
+        }
+    }
+    if c.change.field != crate::store::CREATED_FIELD && !any {
+        w.receive_losing(
+            c.kind,
+            c.id,
+            &c.change.field,
+            &c.change.value,
+            c.hlc,
+            author,
+        )?;
+        r.unchanged += 1;
+    } else if any {
+        r.changed += 1;
+    } else {
+        r.unchanged += 1;
+    }
+    Ok(())
 }

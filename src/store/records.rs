@@ -490,6 +490,225 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// The newest (clock, author) that set `field` of a record, from its change-log rows (a
+    /// creation row counts for the fields it holds), with the value it set.
+    pub fn latest_field(
+        &self,
+        kind: Kind,
+        id: Uuid,
+        field: &str,
+    ) -> Result<Option<(Hlc, String, Value)>, StoreError> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT field, value, hlc, author FROM change_log
+             WHERE record_kind = ?1 AND record_id = ?2 AND field IN (?3, '*')",
+        )?;
+        let rows = stmt
+            .query_map(params![kind.name(), id.to_string(), field], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut best: Option<(Hlc, String, Value)> = None;
+        for (f, value, hlc, author) in rows {
+            let value: Value = serde_json::from_str(&value).unwrap_or(Value::Null);
+            let value = if f == CREATED_FIELD {
+                match value.get(field) {
+                    Some(v) => v.clone(),
+                    None => continue,
+                }
+            } else {
+                value
+            };
+            let hlc: Hlc = hlc.parse().unwrap_or_default();
+            if best
+                .as_ref()
+                .is_none_or(|(h, a, _)| (hlc, &author) > (*h, a))
+            {
+                best = Some((hlc, author, value));
+            }
+        }
+        Ok(best)
+    }
+
+    /// Whether this exact change-log row is there already (a change received twice).
+    pub fn has_change(
+        &self,
+        kind: Kind,
+        id: Uuid,
+        field: &str,
+        hlc: Hlc,
+        author: &str,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .tx
+            .prepare_cached(
+                "SELECT 1 FROM change_log WHERE record_kind = ?1 AND record_id = ?2 AND field = ?3
+                 AND hlc = ?4 AND author = ?5 LIMIT 1",
+            )?
+            .query_row(
+                params![kind.name(), id.to_string(), field, hlc.to_string(), author],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// A record received from another member, created with its values at `hlc` by `author`.
+    pub fn receive_new(
+        &self,
+        record: &NewRecord,
+        hlc: Hlc,
+        author: &str,
+        values: &Value,
+    ) -> Result<(), StoreError> {
+        insert(&self.tx, record, &now_rfc3339(), hlc, author)?;
+        self.log_row_by(record.kind, record.id, CREATED_FIELD, values, hlc, author)?;
+        self.witness(hlc)
+    }
+
+    /// A field value received from another member (it won by clock): set and logged as theirs.
+    pub fn receive_field(
+        &self,
+        kind: Kind,
+        id: Uuid,
+        change: &RecordChange,
+        hlc: Hlc,
+        author: &str,
+    ) -> Result<(), StoreError> {
+        let value = match change {
+            RecordChange::Field(name, value) => {
+                let ty = kind.field(name).map_or(FieldType::Text, |f| f.ty);
+                to_sql(ty, value.as_ref())
+            }
+            RecordChange::Classification(c) => SqlValue::Integer(i64::from(c.rank())),
+            RecordChange::ReleasableTo(list) => {
+                SqlValue::Text(serde_json::to_string(list).unwrap_or_else(|_| "[]".into()))
+            }
+            RecordChange::Deleted(d) => SqlValue::Integer(i64::from(*d)),
+        };
+        let sql = format!(
+            "UPDATE {} SET {} = ?1 WHERE id = ?2",
+            kind.name(),
+            quote(change.name())
+        );
+        self.tx
+            .prepare_cached(&sql)?
+            .execute(params![value, id.to_string()])?;
+        self.log_row_by(kind, id, change.name(), &change.log_value(), hlc, author)?;
+        self.tx
+            .prepare_cached(&format!(
+                "UPDATE {} SET updated_hlc = ?1, updated_by = ?2 WHERE id = ?3 AND updated_hlc < ?1",
+                kind.name()
+            ))?
+            .execute(params![hlc.to_string(), author, id.to_string()])?;
+        if let Some(record) = get(&self.tx, kind, id)? {
+            index(&self.tx, kind, id, &record.fields, record.meta.deleted)?;
+        }
+        self.witness(hlc)
+    }
+
+    /// Logs a change received from another member without applying it (it lost by clock), so
+    /// that it is not applied again and the history holds it.
+    pub fn receive_losing(
+        &self,
+        kind: Kind,
+        id: Uuid,
+        field: &str,
+        value: &Value,
+        hlc: Hlc,
+        author: &str,
+    ) -> Result<(), StoreError> {
+        self.log_row_by(kind, id, field, value, hlc, author)
+    }
+
+    /// Moves this file's clock past a clock value seen from another member, so that later local
+    /// changes are newer than everything received.
+    fn witness(&self, seen: Hlc) -> Result<(), StoreError> {
+        let last: String = self
+            .tx
+            .prepare_cached("SELECT value FROM meta WHERE key = 'clock'")?
+            .query_row([], |r| r.get(0))?;
+        let last: Hlc = last.parse().unwrap_or_default();
+        if seen > last {
+            self.tx
+                .prepare_cached("UPDATE meta SET value = ?1 WHERE key = 'clock'")?
+                .execute(params![seen.to_string()])?;
+        }
+        Ok(())
+    }
+
+    fn log_row_by(
+        &self,
+        kind: Kind,
+        id: Uuid,
+        field: &str,
+        value: &Value,
+        hlc: Hlc,
+        author: &str,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO change_log (record_kind, record_id, field, value, hlc, author) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![kind.name(), id.to_string(), field, value.to_string(), hlc.to_string(), author])?;
+        Ok(())
+    }
+
+    /// Records a value that lost to another by clock, for a person to review.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_conflict(
+        &self,
+        kind: Kind,
+        id: Uuid,
+        field: &str,
+        winner: (Hlc, &str),
+        loser: (&Value, Hlc, &str),
+        bundle_id: &str,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO conflict (record_kind, record_id, field, winner_hlc, winner_author,
+                 loser_value, loser_hlc, loser_author, bundle_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                kind.name(),
+                id.to_string(),
+                field,
+                winner.0.to_string(),
+                winner.1,
+                loser.0.to_string(),
+                loser.1.to_string(),
+                loser.2,
+                bundle_id
+            ])?;
+        Ok(())
+    }
+
+    /// Records a bundle imported (the inbox).
+    pub fn record_bundle_in(
+        &self,
+        id: &str,
+        sender: &str,
+        sequence: u64,
+        applied: usize,
+    ) -> Result<(), StoreError> {
+        self.tx.execute(
+            "INSERT INTO bundle_in (bundle_id, sender, sequence, imported_at, applied) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                id,
+                sender,
+                i64::try_from(sequence).unwrap_or(i64::MAX),
+                now_rfc3339(),
+                i64::try_from(applied).unwrap_or(i64::MAX)
+            ],
+        )?;
+        Ok(())
+    }
+
     /// Appends an audit entry.
     pub fn audit(
         &self,
