@@ -1,6 +1,6 @@
 //! The register over time: the "as of" bar above every view (a date field and a slider over
 //! the days the register has history for; while a past date is shown an amber strip says
-//! "Viewing <date>" and nothing can be changed), "Compare with" a second date (what changed
+//! "Viewing `<date>`" and nothing can be changed), "Compare with" a second date (what changed
 //! between the two, as `observatory changes` reports it), and the Editions window (freeze the
 //! register as an immutable edition, list them, compare two).
 
