@@ -529,3 +529,29 @@ fn replicas_exchanging_in_any_order_with_duplicates_end_the_same() {
         assert_eq!(contents.len(), 1, "case {case}: replicas differ");
     }
 }
+
+#[test]
+fn a_change_that_arrives_before_its_record_is_kept_and_settles_when_it_comes() {
+    let env = Env::new();
+    let mut a = replica(&env, "alpha", Classification::Secret);
+    let mut b = replica(&env, "bravo", Classification::Secret);
+    introduce(&mut [&mut a, &mut b]);
+    let item = add(&mut a.session, Classification::Unclassified, &[], "Gallium");
+    let first = a.session.export_bundle(&[to(&b)], false).unwrap().bytes;
+    let input = RecordInput {
+        fields: serde_json::from_value(json!({"name": "Gallium (primary)"})).unwrap(),
+        ..RecordInput::default()
+    };
+    a.session.edit(Kind::Item, item, &input).unwrap();
+    let second = a.session.export_bundle(&[to(&b)], true).unwrap().bytes;
+    // The later bundle first: the change waits for its record.
+    let r = b.session.import_bundle(&second, false).unwrap();
+    assert_eq!((r.new_records, r.changed, r.unchanged), (0, 0, 1));
+    assert!(b.session.get(Kind::Item, item).is_err());
+    b.session.import_bundle(&first, false).unwrap();
+    assert_eq!(
+        b.session.get(Kind::Item, item).unwrap().text("name"),
+        Some("Gallium (primary)")
+    );
+    assert_eq!(content(&a.session), content(&b.session));
+}

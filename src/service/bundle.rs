@@ -600,6 +600,22 @@ impl Session {
     }
 }
 
+/// The change a logged (field, value) stands for; `None` for a field the kind does not have.
+fn to_change(kind: Kind, field: &str, value: &Value) -> Option<crate::store::RecordChange> {
+    use crate::store::RecordChange;
+    Some(match field {
+        "classification" => RecordChange::Classification(value.as_str()?.parse().ok()?),
+        "releasable_to" => {
+            RecordChange::ReleasableTo(serde_json::from_value(value.clone()).unwrap_or_default())
+        }
+        "deleted" => RecordChange::Deleted(value.as_bool().unwrap_or(false)),
+        name => {
+            let f = kind.field(name)?;
+            RecordChange::Field(f.name, (!value.is_null()).then(|| value.clone()))
+        }
+    })
+}
+
 /// Merges one received change: a new record, or field values decided by clock.
 fn merge_one(
     w: &crate::store::Writer<'_>,
@@ -607,7 +623,6 @@ fn merge_one(
     bundle_id: &str,
     r: &mut BundleImport,
 ) -> Result<(), crate::store::StoreError> {
-    use crate::store::RecordChange;
     let author = c.change.author.as_str();
     if w.has_change(c.kind, c.id, &c.change.field, c.hlc, author)? {
         r.unchanged += 1;
@@ -637,6 +652,16 @@ fn merge_one(
                     .collect(),
             };
             w.receive_new(&record, c.hlc, author, &c.change.value)?;
+            // Changes to it that arrived before it (kept in the change log): the newest of
+            // each field now settles into the record.
+            for (field, value, hlc, by) in w.field_rows(c.kind, c.id)? {
+                let newest = w.latest_field(c.kind, c.id, &field)?;
+                if newest.is_some_and(|(h, a, _)| h == hlc && a == by)
+                    && let Some(change) = to_change(c.kind, &field, &value)
+                {
+                    w.settle_field(c.kind, c.id, &change, hlc, &by)?;
+                }
+            }
             r.new_records += 1;
             return Ok(());
         }
@@ -647,24 +672,25 @@ fn merge_one(
             .unwrap_or_default()
             .into_iter()
             .collect()
+    } else if !exists {
+        // The record has not arrived yet: keep the change; it settles when the record comes.
+        w.receive_losing(
+            c.kind,
+            c.id,
+            &c.change.field,
+            &c.change.value,
+            c.hlc,
+            author,
+        )?;
+        r.unchanged += 1;
+        return Ok(());
     } else {
         vec![(c.change.field.clone(), c.change.value.clone())]
     };
     let mut any = false;
     for (field, value) in pairs {
-        let change = match field.as_str() {
-            "classification" => match value.as_str().and_then(|l| l.parse().ok()) {
-                Some(level) => RecordChange::Classification(level),
-                None => continue,
-            },
-            "releasable_to" => RecordChange::ReleasableTo(
-                serde_json::from_value(value.clone()).unwrap_or_default(),
-            ),
-            "deleted" => RecordChange::Deleted(value.as_bool().unwrap_or(false)),
-            name => match c.kind.field(name) {
-                Some(f) => RecordChange::Field(f.name, (!value.is_null()).then(|| value.clone())),
-                None => continue,
-            },
+        let Some(change) = to_change(c.kind, &field, &value) else {
+            continue;
         };
         let local = w.latest_field(c.kind, c.id, &field)?;
         let wins = local

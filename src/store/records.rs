@@ -417,27 +417,7 @@ impl Writer<'_> {
     ) -> Result<Hlc, StoreError> {
         let hlc = self.tick()?;
         for change in changes {
-            let value = match change {
-                RecordChange::Field(name, value) => {
-                    let ty = kind.field(name).map_or(FieldType::Text, |f| f.ty);
-                    to_sql(ty, value.as_ref())
-                }
-                RecordChange::Classification(c) => SqlValue::Integer(i64::from(c.rank())),
-                RecordChange::ReleasableTo(list) => {
-                    SqlValue::Text(serde_json::to_string(list).unwrap_or_else(|_| "[]".into()))
-                }
-                RecordChange::Deleted(d) => SqlValue::Integer(i64::from(*d)),
-            };
-            let sql = format!(
-                "UPDATE {} SET {} = ?1 WHERE id = ?2",
-                kind.name(),
-                quote(change.name())
-            );
-            let updated = self
-                .tx
-                .prepare_cached(&sql)?
-                .execute(params![value, id.to_string()])?;
-            if updated == 0 {
+            if self.set_column(kind, id, change)? == 0 {
                 return Err(StoreError::UnknownRecord {
                     kind,
                     id: id.to_string(),
@@ -455,6 +435,30 @@ impl Writer<'_> {
             ))?
             .execute(params![hlc.to_string(), self.author, id.to_string()])?;
         Ok(hlc)
+    }
+
+    /// Writes one change into its column; returns how many rows it touched (0: no record).
+    fn set_column(&self, kind: Kind, id: Uuid, change: &RecordChange) -> Result<usize, StoreError> {
+        let value = match change {
+            RecordChange::Field(name, value) => {
+                let ty = kind.field(name).map_or(FieldType::Text, |f| f.ty);
+                to_sql(ty, value.as_ref())
+            }
+            RecordChange::Classification(c) => SqlValue::Integer(i64::from(c.rank())),
+            RecordChange::ReleasableTo(list) => {
+                SqlValue::Text(serde_json::to_string(list).unwrap_or_else(|_| "[]".into()))
+            }
+            RecordChange::Deleted(d) => SqlValue::Integer(i64::from(*d)),
+        };
+        let sql = format!(
+            "UPDATE {} SET {} = ?1 WHERE id = ?2",
+            kind.name(),
+            quote(change.name())
+        );
+        Ok(self
+            .tx
+            .prepare_cached(&sql)?
+            .execute(params![value, id.to_string()])?)
     }
 
     fn log_change(
@@ -475,19 +479,7 @@ impl Writer<'_> {
         value: &Value,
         hlc: Hlc,
     ) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached(
-                "INSERT INTO change_log (record_kind, record_id, field, value, hlc, author) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![
-                kind.name(),
-                id.to_string(),
-                field,
-                value.to_string(),
-                hlc.to_string(),
-                self.author
-            ])?;
-        Ok(())
+        self.log_row_by(kind, id, field, value, hlc, &self.author)
     }
 
     /// The newest (clock, author) that set `field` of a record, from its change-log rows (a
@@ -579,26 +571,20 @@ impl Writer<'_> {
         hlc: Hlc,
         author: &str,
     ) -> Result<(), StoreError> {
-        let value = match change {
-            RecordChange::Field(name, value) => {
-                let ty = kind.field(name).map_or(FieldType::Text, |f| f.ty);
-                to_sql(ty, value.as_ref())
-            }
-            RecordChange::Classification(c) => SqlValue::Integer(i64::from(c.rank())),
-            RecordChange::ReleasableTo(list) => {
-                SqlValue::Text(serde_json::to_string(list).unwrap_or_else(|_| "[]".into()))
-            }
-            RecordChange::Deleted(d) => SqlValue::Integer(i64::from(*d)),
-        };
-        let sql = format!(
-            "UPDATE {} SET {} = ?1 WHERE id = ?2",
-            kind.name(),
-            quote(change.name())
-        );
-        self.tx
-            .prepare_cached(&sql)?
-            .execute(params![value, id.to_string()])?;
         self.log_row_by(kind, id, change.name(), &change.log_value(), hlc, author)?;
+        self.settle_field(kind, id, change, hlc, author)
+    }
+
+    /// Sets a value already in the change log (it won by clock) into its record.
+    pub fn settle_field(
+        &self,
+        kind: Kind,
+        id: Uuid,
+        change: &RecordChange,
+        hlc: Hlc,
+        author: &str,
+    ) -> Result<(), StoreError> {
+        self.set_column(kind, id, change)?;
         self.tx
             .prepare_cached(&format!(
                 "UPDATE {} SET updated_hlc = ?1, updated_by = ?2 WHERE id = ?3 AND updated_hlc < ?1",
@@ -623,6 +609,40 @@ impl Writer<'_> {
         author: &str,
     ) -> Result<(), StoreError> {
         self.log_row_by(kind, id, field, value, hlc, author)
+    }
+
+    /// The change-log rows of a record other than its creation row: (field, value, clock,
+    /// author), oldest first.
+    pub fn field_rows(
+        &self,
+        kind: Kind,
+        id: Uuid,
+    ) -> Result<Vec<(String, Value, Hlc, String)>, StoreError> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT field, value, hlc, author FROM change_log
+             WHERE record_kind = ?1 AND record_id = ?2 AND field <> '*' ORDER BY hlc, author",
+        )?;
+        let rows = stmt
+            .query_map(params![kind.name(), id.to_string()], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows
+            .into_iter()
+            .map(|(f, v, h, a)| {
+                (
+                    f,
+                    serde_json::from_str(&v).unwrap_or(Value::Null),
+                    h.parse().unwrap_or_default(),
+                    a,
+                )
+            })
+            .collect())
     }
 
     /// Moves this file's clock past a clock value seen from another member, so that later local
