@@ -200,7 +200,7 @@ impl Unlocked {
             || crate::store::now_rfc3339().chars().take(10).collect(),
             |v| v.date.clone(),
         );
-        let (Some(_), Some(_)) = (day_number(other), crate::store::end_of_day(other)) else {
+        let Some(_) = crate::store::end_of_day(other) else {
             self.message = Some(format!("{other:?} is not a date (YYYY-MM-DD)"));
             return;
         };

@@ -129,6 +129,8 @@ pub struct Report {
 /// Records of the report by kind.
 struct Register {
     by_kind: BTreeMap<Kind, Vec<Record>>,
+    /// Level of every technology, item and organisation, by id text.
+    levels: std::collections::HashMap<String, Classification>,
 }
 
 impl Register {
@@ -137,12 +139,10 @@ impl Register {
     }
 
     fn level_of(&self, id: &str) -> Classification {
-        for kind in [Kind::Technology, Kind::Item, Kind::Organisation] {
-            if let Some(r) = self.of(kind).iter().find(|r| r.meta.id.to_string() == id) {
-                return r.meta.classification;
-            }
-        }
-        Classification::Unclassified
+        self.levels
+            .get(id)
+            .copied()
+            .unwrap_or(Classification::Unclassified)
     }
 }
 
@@ -151,7 +151,12 @@ fn split(records: Vec<Record>) -> Register {
     for r in records {
         by_kind.entry(r.kind).or_default().push(r);
     }
-    Register { by_kind }
+    let levels = [Kind::Technology, Kind::Item, Kind::Organisation]
+        .iter()
+        .flat_map(|k| by_kind.get(k).into_iter().flatten())
+        .map(|r| (r.meta.id.to_string(), r.meta.classification))
+        .collect();
+    Register { by_kind, levels }
 }
 
 /// The records of a source, every kind.

@@ -700,33 +700,19 @@ fn merge_one(
             if exists {
                 w.receive_field(c.kind, c.id, &change, c.hlc, author)?;
             }
-            if let Some((h, a, old)) = &local
-                && a != author
-                && old != &value
-            {
-                w.record_conflict(
-                    c.kind,
-                    c.id,
-                    &field,
-                    (c.hlc, author),
-                    (old, *h, a),
-                    bundle_id,
-                )?;
-                r.conflicting += 1;
-            }
             any = true;
-        } else if let Some((h, a, current)) = &local
+        }
+        // Both sides set this field, to different values: keep the one that lost.
+        if let Some((h, a, current)) = &local
             && a != author
             && current != &value
         {
-            w.record_conflict(
-                c.kind,
-                c.id,
-                &field,
-                (*h, a),
-                (&value, c.hlc, author),
-                bundle_id,
-            )?;
+            let (winner, loser) = if wins {
+                ((c.hlc, author), (current, *h, a.as_str()))
+            } else {
+                ((*h, a.as_str()), (&value, c.hlc, author))
+            };
+            w.record_conflict(c.kind, c.id, &field, winner, loser, bundle_id)?;
             r.conflicting += 1;
         }
     }
