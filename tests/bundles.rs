@@ -2,7 +2,7 @@
 
 use observatory::crypto::{Identity, Profile};
 use observatory::model::{Classification, Kind};
-use observatory::service::bundle::open_bundle;
+use observatory::service::bundle::{ExportScope, open_bundle};
 use observatory::service::{RecordInput, Session};
 use serde_json::json;
 
@@ -47,12 +47,17 @@ fn a_bundle_carries_what_the_recipients_may_see_and_verifies() {
     let added = session.add_member(&anna.card().to_string()).unwrap();
     // Not verified yet: nothing is sent.
     let err = session
-        .export_bundle(std::slice::from_ref(&added.fingerprint), false)
+        .export_bundle(
+            std::slice::from_ref(&added.fingerprint),
+            &ExportScope::Everything,
+        )
         .unwrap_err()
         .to_string();
     assert!(err.contains("is not verified"), "{err}");
     session.verify_member("Anna Berg").unwrap();
-    let summary = session.export_bundle(&["Anna Berg".into()], false).unwrap();
+    let summary = session
+        .export_bundle(&["Anna Berg".into()], &ExportScope::Everything)
+        .unwrap();
     let sender_key = session.identity().signing_key().verifying_key();
     // Anna opens it and checks the signature.
     let body = open_bundle(&summary.bytes, anna.age_identity(), &sender_key).unwrap();
@@ -91,7 +96,7 @@ fn a_bundle_carries_what_the_recipients_may_see_and_verifies() {
     let err = open_bundle(&summary.bytes, stranger.age_identity(), &sender_key)
         .unwrap_err()
         .to_string();
-    assert!(err.contains("not addressed to this identity"), "{err}");
+    assert!(err.contains("not addressed to you"), "{err}");
     let err = open_bundle(
         &summary.bytes,
         anna.age_identity(),
@@ -115,7 +120,9 @@ fn a_bundle_carries_what_the_recipients_may_see_and_verifies() {
     }
     // Since the last bundle: only what changed after it, with the next sequence number.
     let later = add(&mut session, Classification::Unclassified, &[], "Germanium");
-    let next = session.export_bundle(&["Anna Berg".into()], true).unwrap();
+    let next = session
+        .export_bundle(&["Anna Berg".into()], &ExportScope::SinceLast)
+        .unwrap();
     let body = open_bundle(&next.bytes, anna.age_identity(), &sender_key).unwrap();
     assert_eq!(body.sequence, 2);
     let ids: Vec<String> = body.changes.iter().map(|c| c.record_id.clone()).collect();
@@ -126,7 +133,7 @@ fn a_bundle_carries_what_the_recipients_may_see_and_verifies() {
     // A revoked member gets nothing.
     session.revoke_member("Anna Berg").unwrap();
     let err = session
-        .export_bundle(&["Anna Berg".into()], false)
+        .export_bundle(&["Anna Berg".into()], &ExportScope::Everything)
         .unwrap_err()
         .to_string();
     assert!(err.contains("revoked"), "{err}");
@@ -267,6 +274,22 @@ fn introduce(replicas: &mut [&mut Replica]) {
     }
 }
 
+/// alpha and bravo, SECRET, each with the other's card verified.
+fn pair(env: &Env) -> (Replica, Replica) {
+    let mut a = replica(env, "alpha", Classification::Secret);
+    let mut b = replica(env, "bravo", Classification::Secret);
+    introduce(&mut [&mut a, &mut b]);
+    (a, b)
+}
+
+/// A bundle from one replica to another.
+fn send(from: &mut Replica, to_replica: &Replica, scope: &ExportScope) -> Vec<u8> {
+    from.session
+        .export_bundle(&[to(to_replica)], scope)
+        .unwrap()
+        .bytes
+}
+
 fn to(r: &Replica) -> String {
     r.session.author().to_owned()
 }
@@ -300,7 +323,7 @@ fn bundles_merge_by_clock_keep_the_loser_and_refuse_what_they_must() {
     let mut c = replica(&env, "charlie", Classification::Secret);
     introduce(&mut [&mut a, &mut b]);
     let item = add(&mut a.session, Classification::Restricted, &[], "Gallium");
-    let bundle = a.session.export_bundle(&[to(&b)], false).unwrap().bytes;
+    let bundle = send(&mut a, &b, &ExportScope::Everything);
     // A dry run changes nothing.
     let before = b.session.store().change_log_len().unwrap();
     let preview = b.session.import_bundle(&bundle, true).unwrap();
@@ -318,11 +341,7 @@ fn bundles_merge_by_clock_keep_the_loser_and_refuse_what_they_must() {
     assert_eq!(content(&a.session), content(&b.session));
     // The same bundle again: already imported, nothing changes.
     let log = b.session.store().change_log_len().unwrap();
-    let err = b
-        .session
-        .import_bundle(&bundle, false)
-        .unwrap_err()
-        .to_string();
+    let err = refused(&mut b, &bundle);
     assert!(err.contains("already imported"), "{err}");
     assert_eq!(b.session.store().change_log_len().unwrap(), log);
     // Both change the name; the later clock wins on both sides and the loser is kept.
@@ -336,8 +355,8 @@ fn bundles_merge_by_clock_keep_the_loser_and_refuse_what_they_must() {
     edit(&mut a.session, "Gallium (alpha)");
     std::thread::sleep(std::time::Duration::from_millis(3));
     edit(&mut b.session, "Gallium (bravo)");
-    let from_a = a.session.export_bundle(&[to(&b)], true).unwrap().bytes;
-    let from_b = b.session.export_bundle(&[to(&a)], true).unwrap().bytes;
+    let from_a = send(&mut a, &b, &ExportScope::SinceLast);
+    let from_b = send(&mut b, &a, &ExportScope::SinceLast);
     let ra = a.session.import_bundle(&from_b, false).unwrap();
     let rb = b.session.import_bundle(&from_a, false).unwrap();
     assert_eq!((ra.changed, ra.conflicting), (1, 1), "{ra:?}");
@@ -347,25 +366,16 @@ fn bundles_merge_by_clock_keep_the_loser_and_refuse_what_they_must() {
             s.get(Kind::Item, item).unwrap().text("name"),
             Some("Gallium (bravo)")
         );
-        let conflicts: i64 = s
-            .store()
-            .connection()
-            .query_row(
-                "SELECT count(*) FROM conflict WHERE loser_value = '\"Gallium (alpha)\"'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let conflicts = count(
+            s,
+            "SELECT count(*) FROM conflict WHERE loser_value = '\"Gallium (alpha)\"'",
+        );
         assert_eq!(conflicts, 1);
     }
     assert_eq!(content(&a.session), content(&b.session));
     // Refusals, each leaving the file as it was.
     let log = c.session.store().change_log_len().unwrap();
-    let err = c
-        .session
-        .import_bundle(&bundle, false)
-        .unwrap_err()
-        .to_string();
+    let err = refused(&mut c, &bundle);
     assert!(err.contains("not addressed to you"), "{err}");
     introduce(&mut [&mut c]);
     let card_a = a.session.identity().card().to_string();
@@ -376,26 +386,19 @@ fn bundles_merge_by_clock_keep_the_loser_and_refuse_what_they_must() {
             .add_member(&c.session.identity().card().to_string())
             .unwrap();
         a.session.verify_member(&m.fingerprint).unwrap();
-        a.session.export_bundle(&[to(&c)], false).unwrap().bytes
+        a.session
+            .export_bundle(&[to(&c)], &ExportScope::Everything)
+            .unwrap()
+            .bytes
     };
-    let err = c
-        .session
-        .import_bundle(&to_c, false)
-        .unwrap_err()
-        .to_string();
+    let err = refused(&mut c, &to_c);
     assert!(err.contains("is not verified"), "{err}");
     let mut flipped = to_c.clone();
     let at = flipped.len() - 20;
     flipped[at] ^= 0x40;
     c.session.verify_member("alpha").unwrap();
     let log_c = c.session.store().change_log_len().unwrap();
-    assert!(
-        c.session
-            .import_bundle(&flipped, false)
-            .unwrap_err()
-            .to_string()
-            .contains("refused")
-    );
+    assert!(refused(&mut c, &flipped).contains("refused"));
     assert!(
         c.session
             .import_bundle(&to_c[..to_c.len() / 2], false)
@@ -420,7 +423,10 @@ fn a_card_claiming_a_higher_clearance_does_not_get_records_past_the_importer() {
     let s = add(&mut a.session, Classification::Secret, &[], "Secret item");
     // What a sender's keyring says is a claim; here the recipient's card was never SECRET, so
     // the sender withholds the record anyway.
-    let bundle = a.session.export_bundle(&[to(&low)], false).unwrap();
+    let bundle = a
+        .session
+        .export_bundle(&[to(&low)], &ExportScope::Everything)
+        .unwrap();
     assert!(
         bundle
             .body
@@ -445,7 +451,7 @@ fn replicas_exchanging_in_any_order_with_duplicates_end_the_same() {
         (seed % n as u64) as usize
     };
     let env = Env::new();
-    for case in 0..25 {
+    for case in 0..1000 {
         let count = 3 + next(3);
         let mut replicas: Vec<Replica> = (0..count)
             .map(|i| replica(&env, &format!("r{case}x{i}"), Classification::Secret))
@@ -465,7 +471,7 @@ fn replicas_exchanging_in_any_order_with_duplicates_end_the_same() {
         let everyone: Vec<String> = replicas.iter().map(to).collect();
         let first = replicas[0]
             .session
-            .export_bundle(&everyone[1..], false)
+            .export_bundle(&everyone[1..], &ExportScope::Everything)
             .unwrap()
             .bytes;
         for r in replicas.iter_mut().skip(1) {
@@ -491,7 +497,10 @@ fn replicas_exchanging_in_any_order_with_duplicates_end_the_same() {
                 .filter(|(j, _)| *j != i)
                 .map(|(_, f)| f.clone())
                 .collect();
-            let b = s.export_bundle(&others, false).unwrap().bytes;
+            let b = s
+                .export_bundle(&others, &ExportScope::Everything)
+                .unwrap()
+                .bytes;
             for j in 0..count {
                 if j != i {
                     mail.push((j, b.clone()));
@@ -521,29 +530,30 @@ fn replicas_exchanging_in_any_order_with_duplicates_end_the_same() {
             names.iter().all(|n| *n == names[0]),
             "case {case}: {names:?}"
         );
-        let contents: BTreeMap<String, usize> =
-            replicas.iter().fold(BTreeMap::new(), |mut m, r| {
-                *m.entry(content(&r.session)).or_default() += 1;
-                m
-            });
-        assert_eq!(contents.len(), 1, "case {case}: replicas differ");
+        // A content hash per replica: records with their values and metadata.
+        let hashes: BTreeMap<String, usize> = replicas.iter().fold(BTreeMap::new(), |mut m, r| {
+            use sha2::Digest as _;
+            let digest = sha2::Sha256::digest(content(&r.session).as_bytes());
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            *m.entry(hex).or_default() += 1;
+            m
+        });
+        assert_eq!(hashes.len(), 1, "case {case}: replicas differ: {hashes:?}");
     }
 }
 
 #[test]
 fn a_change_that_arrives_before_its_record_is_kept_and_settles_when_it_comes() {
     let env = Env::new();
-    let mut a = replica(&env, "alpha", Classification::Secret);
-    let mut b = replica(&env, "bravo", Classification::Secret);
-    introduce(&mut [&mut a, &mut b]);
+    let (mut a, mut b) = pair(&env);
     let item = add(&mut a.session, Classification::Unclassified, &[], "Gallium");
-    let first = a.session.export_bundle(&[to(&b)], false).unwrap().bytes;
+    let first = send(&mut a, &b, &ExportScope::Everything);
     let input = RecordInput {
         fields: serde_json::from_value(json!({"name": "Gallium (primary)"})).unwrap(),
         ..RecordInput::default()
     };
     a.session.edit(Kind::Item, item, &input).unwrap();
-    let second = a.session.export_bundle(&[to(&b)], true).unwrap().bytes;
+    let second = send(&mut a, &b, &ExportScope::SinceLast);
     // The later bundle first: the change waits for its record.
     let r = b.session.import_bundle(&second, false).unwrap();
     assert_eq!((r.new_records, r.changed, r.unchanged), (0, 0, 1));
@@ -554,4 +564,520 @@ fn a_change_that_arrives_before_its_record_is_kept_and_settles_when_it_comes() {
         Some("Gallium (primary)")
     );
     assert_eq!(content(&a.session), content(&b.session));
+}
+
+/// Seals a plaintext bundle by hand, as an attacker with the reference tools would.
+fn seal_by_hand(
+    body: &[u8],
+    key: &ed25519_dalek::SigningKey,
+    to: &[age::x25519::Recipient],
+) -> Vec<u8> {
+    use base64::Engine as _;
+    use ed25519_dalek::Signer as _;
+    use std::io::Write as _;
+    let mut plain = format!(
+        "observatory-bundle v1\nsignature: {}\n\n",
+        base64::engine::general_purpose::STANDARD.encode(key.sign(body).to_bytes())
+    )
+    .into_bytes();
+    plain.extend_from_slice(body);
+    let encryptor =
+        age::Encryptor::with_recipients(to.iter().map(|r| r as &dyn age::Recipient)).unwrap();
+    let mut out = Vec::new();
+    let mut w = encryptor.wrap_output(&mut out).unwrap();
+    w.write_all(&plain).unwrap();
+    w.finish().unwrap();
+    out
+}
+
+/// The decrypted plaintext of a bundle (as a recipient holds it).
+fn plaintext(bytes: &[u8], identity: &age::x25519::Identity) -> String {
+    use std::io::Read as _;
+    let d = age::Decryptor::new_buffered(bytes).unwrap();
+    let mut r = d
+        .decrypt(std::iter::once(identity as &dyn age::Identity))
+        .unwrap();
+    let mut s = String::new();
+    r.read_to_string(&mut s).unwrap();
+    s
+}
+
+/// Why a replica refuses a bundle (it must).
+fn refused(r: &mut Replica, bytes: &[u8]) -> String {
+    r.session
+        .import_bundle(bytes, false)
+        .unwrap_err()
+        .to_string()
+}
+
+/// A count from the file's tables.
+fn count(s: &Session, sql: &str) -> i64 {
+    s.store()
+        .connection()
+        .query_row(sql, [], |r| r.get(0))
+        .unwrap()
+}
+
+/// Everything a refusal must leave alone: the change log, the audit log, the inbox, the
+/// records.
+fn fingerprint_of(s: &Session) -> (u64, String) {
+    let audit = count(s, "SELECT count(*) FROM audit");
+    let inbox = count(s, "SELECT count(*) FROM bundle_in");
+    (
+        s.store().change_log_len().unwrap(),
+        format!("{audit} {inbox}\n{}", content(s)),
+    )
+}
+
+#[test]
+fn every_bit_flip_and_cut_of_a_small_bundle_is_refused_with_nothing_changed() {
+    let env = Env::new();
+    let (mut a, mut b) = pair(&env);
+    add(&mut a.session, Classification::Restricted, &[], "Gallium");
+    let bundle = send(&mut a, &b, &ExportScope::Everything);
+    let before = fingerprint_of(&b.session);
+    let mut flips = 0;
+    for i in 0..bundle.len() {
+        for bit in 0..8 {
+            let mut bad = bundle.clone();
+            bad[i] ^= 1 << bit;
+            let err = refused(&mut b, &bad);
+            assert!(err.contains("refused"), "flip of bit {bit} at {i}: {err}");
+            flips += 1;
+        }
+    }
+    for cut in 0..bundle.len() {
+        assert!(
+            b.session.import_bundle(&bundle[..cut], false).is_err(),
+            "cut at {cut}"
+        );
+    }
+    assert_eq!(flips, bundle.len() * 8);
+    assert_eq!(
+        fingerprint_of(&b.session),
+        before,
+        "a refusal changed the file"
+    );
+    // The intact bundle still goes in.
+    b.session.import_bundle(&bundle, false).unwrap();
+}
+
+#[test]
+fn forged_resigned_and_forwarded_bundles_are_refused() {
+    let env = Env::new();
+    let mut a = replica(&env, "alpha", Classification::Secret);
+    let mut b = replica(&env, "bravo", Classification::Secret);
+    let mut c = replica(&env, "charlie", Classification::Secret);
+    introduce(&mut [&mut a, &mut b, &mut c]);
+    let item = add(&mut a.session, Classification::Restricted, &[], "Gallium");
+    // alpha sends to bravo and charlie; bravo sees the plaintext.
+    let bundle = a
+        .session
+        .export_bundle(&[to(&b), to(&c)], &ExportScope::Everything)
+        .unwrap()
+        .bytes;
+    let plain = plaintext(&bundle, b.session.identity().age_identity());
+    let (_, body) = plain.split_once("\n\n").unwrap();
+    let charlie_and_alpha = [
+        c.session.identity().recipient(),
+        a.session.identity().recipient(),
+    ];
+    let before = fingerprint_of(&c.session);
+    // 1. bravo alters the content and signs it with his own key, still claiming alpha sent it.
+    let altered = body.replace("Gallium", "Galium (forged)");
+    let forged = seal_by_hand(
+        altered.as_bytes(),
+        b.session.identity().signing_key(),
+        &charlie_and_alpha,
+    );
+    let err = refused(&mut c, &forged);
+    assert!(err.contains("signature does not verify"), "{err}");
+    // 2. Signed by a key nobody knows, claiming to be alpha.
+    let stranger =
+        Identity::generate(Profile::new("Mallory", "FR", Classification::Secret).unwrap());
+    let unknown = seal_by_hand(body.as_bytes(), stranger.signing_key(), &charlie_and_alpha);
+    let err = refused(&mut c, &unknown);
+    assert!(err.contains("signature does not verify"), "{err}");
+    // 3. Signed by the unknown key as itself.
+    let own: serde_json::Value = serde_json::from_str(body).unwrap();
+    let mut own = own;
+    own["sender"] = json!(stranger.card().author_id());
+    own["sender_name"] = json!("Mallory");
+    let own = seal_by_hand(
+        own.to_string().as_bytes(),
+        stranger.signing_key(),
+        &charlie_and_alpha,
+    );
+    let err = refused(&mut c, &own);
+    assert!(err.contains("not in your keyring"), "{err}");
+    assert_eq!(fingerprint_of(&c.session), before);
+    // 4. A bundle for bravo alone, re-encrypted by bravo to charlie with alpha's signature
+    //    intact: charlie is not in the signed recipients.
+    let only_b = send(&mut a, &b, &ExportScope::Everything);
+    let plain_b = plaintext(&only_b, b.session.identity().age_identity());
+    let forwarded = {
+        use std::io::Write as _;
+        let e = age::Encryptor::with_recipients(
+            charlie_and_alpha.iter().map(|r| r as &dyn age::Recipient),
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        let mut w = e.wrap_output(&mut out).unwrap();
+        w.write_all(plain_b.as_bytes()).unwrap();
+        w.finish().unwrap();
+        out
+    };
+    let err = refused(&mut c, &forwarded);
+    assert!(
+        err.contains("not in its signed list of recipients"),
+        "{err}"
+    );
+    assert_eq!(fingerprint_of(&c.session), before);
+    // The genuine one goes in.
+    c.session.import_bundle(&bundle, false).unwrap();
+    assert_eq!(
+        c.session.get(Kind::Item, item).unwrap().text("name"),
+        Some("Gallium")
+    );
+}
+
+#[test]
+fn a_selection_carries_only_the_chosen_records_and_a_failed_write_records_nothing() {
+    let env = Env::new();
+    let (mut a, mut b) = pair(&env);
+    let gallium = add(&mut a.session, Classification::Restricted, &[], "Gallium");
+    let germanium = add(
+        &mut a.session,
+        Classification::Unclassified,
+        &[],
+        "Germanium",
+    );
+    let secret = add(&mut a.session, Classification::TopSecret, &[], "Top");
+    let plan = a
+        .session
+        .plan_export(&[to(&b)], &ExportScope::Selection(vec![gallium, secret]))
+        .unwrap();
+    assert_eq!((plan.records, plan.withheld), (1, 1));
+    assert_eq!(plan.by_level.get("RESTRICTED"), Some(&plan.changes.len()));
+    // Written into a folder that does not exist: an error, no file, nothing in the outbox.
+    let nowhere = env.path("no-such-medium").join("x.obx");
+    let err = a
+        .session
+        .write_bundle(&nowhere, &[to(&b)], &ExportScope::Selection(vec![gallium]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("cannot write"), "{err}");
+    assert!(a.session.outbox().unwrap().is_empty());
+    let path = env.path("selection.obx");
+    let summary = a
+        .session
+        .write_bundle(&path, &[to(&b)], &ExportScope::Selection(vec![gallium]))
+        .unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), summary.bytes);
+    let outbox = a.session.outbox().unwrap();
+    assert_eq!(
+        (
+            outbox.len(),
+            outbox[0].recipients.clone(),
+            outbox[0].sequence
+        ),
+        (1, vec!["bravo".to_owned()], 1)
+    );
+    b.session
+        .import_bundle(&std::fs::read(&path).unwrap(), false)
+        .unwrap();
+    assert!(b.session.get(Kind::Item, gallium).is_ok());
+    assert!(b.session.get(Kind::Item, germanium).is_err());
+    let inbox = b.session.inbox().unwrap();
+    assert_eq!((inbox[0].sender.as_str(), inbox[0].sequence), ("alpha", 1));
+    // A selection does not count as "sent" for the next since-last bundle: Germanium goes.
+    let next = a
+        .session
+        .export_bundle(&[to(&b)], &ExportScope::SinceLast)
+        .unwrap();
+    assert!(
+        next.body
+            .changes
+            .iter()
+            .any(|c| c.record_id == germanium.to_string())
+    );
+}
+
+#[test]
+fn a_conflict_is_settled_by_keeping_or_taking_the_other_value_and_that_replicates() {
+    use observatory::service::exchange::Resolution;
+    let env = Env::new();
+    let (mut a, mut b) = pair(&env);
+    let item = add(&mut a.session, Classification::Unclassified, &[], "Gallium");
+    let first = send(&mut a, &b, &ExportScope::Everything);
+    b.session.import_bundle(&first, false).unwrap();
+    let edit = |s: &mut Session, field: &str, value: &str| {
+        let input = RecordInput {
+            fields: serde_json::from_value(json!({ field: value })).unwrap(),
+            ..RecordInput::default()
+        };
+        s.edit(Kind::Item, item, &input).unwrap();
+    };
+    edit(&mut a.session, "name", "Gallium (alpha)");
+    edit(&mut a.session, "description", "alpha's note");
+    std::thread::sleep(std::time::Duration::from_millis(3));
+    edit(&mut b.session, "name", "Gallium (bravo)");
+    edit(&mut b.session, "description", "bravo's note");
+    let from_b = send(&mut b, &a, &ExportScope::SinceLast);
+    a.session.import_bundle(&from_b, false).unwrap();
+    let open = a.session.conflicts(false).unwrap();
+    assert_eq!(open.len(), 2, "{open:?}");
+    let name = open.iter().find(|c| c.field == "name").unwrap();
+    assert_eq!(
+        (
+            name.current.as_str(),
+            name.winner.as_str(),
+            name.other.as_str(),
+            name.loser_is_me
+        ),
+        (
+            Some("Gallium (bravo)"),
+            "bravo",
+            Some("Gallium (alpha)"),
+            true
+        )
+    );
+    // alpha takes back the name and keeps bravo's description.
+    a.session
+        .resolve_conflict(name.seq, Resolution::TakeOther)
+        .unwrap();
+    let note = open.iter().find(|c| c.field == "description").unwrap();
+    a.session
+        .resolve_conflict(note.seq, Resolution::KeepCurrent)
+        .unwrap();
+    assert!(a.session.conflicts(false).unwrap().is_empty());
+    assert_eq!(a.session.conflicts(true).unwrap().len(), 2);
+    let err = a
+        .session
+        .resolve_conflict(note.seq, Resolution::TakeOther)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("settled already"), "{err}");
+    assert_eq!(
+        a.session.get(Kind::Item, item).unwrap().text("name"),
+        Some("Gallium (alpha)")
+    );
+    // The choice is a new edit: it reaches bravo and wins there too.
+    let back = send(&mut a, &b, &ExportScope::SinceLast);
+    b.session.import_bundle(&back, false).unwrap();
+    let on_b = b.session.get(Kind::Item, item).unwrap();
+    assert_eq!(
+        (on_b.text("name"), on_b.text("description")),
+        (Some("Gallium (alpha)"), Some("bravo's note"))
+    );
+    assert_eq!(content(&a.session), content(&b.session));
+    assert_eq!(
+        count(
+            &a.session,
+            "SELECT count(*) FROM audit WHERE action = 'conflict-resolve'"
+        ),
+        2
+    );
+}
+
+/// The fuzzing keys of `fuzz_reader` (public test keys).
+const FUZZ_AGE_RECIPIENT_OF: &str =
+    "AGE-SECRET-KEY-1F0GJS2N2HPKY8TSA82PY8UDM7XAGES998SWSQKHM498DAYJZHS0QA2XYGA";
+
+/// Valid inputs for each layer of the fuzzed reader.
+fn fuzz_seeds() -> Vec<(&'static str, Vec<u8>)> {
+    let env = Env::new();
+    let (mut a, b) = pair(&env);
+    add(
+        &mut a.session,
+        Classification::Restricted,
+        &["FR"],
+        "Gallium",
+    );
+    let bundle = a
+        .session
+        .export_bundle(&[to(&b)], &ExportScope::Everything)
+        .unwrap();
+    let body = serde_json::to_vec(&bundle.body).unwrap();
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    let identity: age::x25519::Identity = FUZZ_AGE_RECIPIENT_OF.parse().unwrap();
+    let sealed = seal_by_hand(&body, &key, &[identity.to_public()]);
+    let envelope = {
+        let mut plain = plaintext(&sealed, &identity).into_bytes();
+        plain.insert(0, 1);
+        plain
+    };
+    let mut layered = vec![0];
+    layered.extend_from_slice(&sealed);
+    let mut signed = vec![2];
+    signed.extend_from_slice(&body);
+    vec![
+        ("sealed", layered),
+        ("envelope", envelope),
+        ("body", signed),
+    ]
+}
+
+#[test]
+fn the_fuzzed_bundle_reader_accepts_its_seeds_and_survives_their_mutations() {
+    use observatory::service::bundle::fuzz_reader;
+    let seeds = fuzz_seeds();
+    // `OBSERVATORY_WRITE_FUZZ_SEEDS=tests/fuzz/seeds cargo test fuzzed` writes them for the
+    // fuzzer (tests/fuzz).
+    if let Ok(dir) = std::env::var("OBSERVATORY_WRITE_FUZZ_SEEDS") {
+        for (name, bytes) in &seeds {
+            std::fs::write(std::path::Path::new(&dir).join(name), bytes).unwrap();
+        }
+    }
+    for (name, bytes) in &seeds {
+        assert!(fuzz_reader(bytes), "seed {name} is refused");
+    }
+    // The committed seeds and anything the fuzzer kept (tests/fuzz/corpus, when present).
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz");
+    for dir in ["seeds", "corpus/bundle_reader"] {
+        for entry in std::fs::read_dir(root.join(dir)).into_iter().flatten() {
+            // (A running fuzzer may remove an input between the listing and the read.)
+            if let Ok(bytes) = std::fs::read(entry.unwrap().path()) {
+                let _ = fuzz_reader(&bytes);
+            }
+        }
+    }
+    // Random mutations of each seed: flips, cuts, splices. None may panic; the header byte is
+    // kept so each layer is exercised.
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n.max(1) as u64) as usize
+    };
+    for (_, bytes) in &seeds {
+        for _ in 0..3000 {
+            let mut m = bytes.clone();
+            for _ in 0..1 + next(4) {
+                let at = 1 + next(m.len() - 1);
+                match next(4) {
+                    0 => m[at] ^= 1 << next(8),
+                    1 => m[at] = b"{}[]\",:0\\"[next(9)],
+                    2 => m.truncate(at.max(1)),
+                    _ => {
+                        let from = 1 + next(bytes.len() - 1);
+                        let len = next(16).min(bytes.len() - from);
+                        let piece = bytes[from..from + len].to_vec();
+                        m.splice(at.min(m.len())..at.min(m.len()), piece);
+                    }
+                }
+                if m.len() < 2 {
+                    break;
+                }
+            }
+            let _ = fuzz_reader(&m);
+        }
+    }
+}
+
+#[test]
+fn two_members_exchange_and_settle_a_conflict_on_the_command_line() {
+    let jane = Env::with_name("Jane Doe");
+    let anna = Env::with_name("Anna Berg");
+    let fj = jane.init("jane.observatory");
+    let fa = anna.init("anna.observatory");
+    let (fj, fa) = (fj.to_str().unwrap(), fa.to_str().unwrap());
+    // Cards swapped on paper, verified.
+    let card_j = jane.path("jane.card");
+    let card_a = anna.path("anna.card");
+    std::fs::write(&card_j, jane.ok(&["card"])).unwrap();
+    std::fs::write(&card_a, anna.ok(&["card"])).unwrap();
+    let (card_j, card_a) = (card_j.to_str().unwrap(), card_a.to_str().unwrap());
+    jane.ok(&["member", "add", fj, card_a]);
+    jane.ok(&["member", "verify", fj, "Anna Berg"]);
+    anna.ok(&["member", "add", fa, card_j]);
+    anna.ok(&["member", "verify", fa, "Jane Doe"]);
+    let added = |env: &Env, f: &str, name: &str| -> String {
+        let out = env.ok(&["add", f, "item", "--name", name, "--item-kind", "material"]);
+        out.split_whitespace()
+            .find(|w| uuid::Uuid::parse_str(w).is_ok())
+            .unwrap_or_else(|| panic!("no id in {out:?}"))
+            .to_owned()
+    };
+    let gallium = added(&jane, fj, "Gallium");
+    let _germanium = added(&jane, fj, "Germanium");
+    // A selection: Gallium only.
+    let b1 = anna.path("1.obx");
+    let out = jane.ok(&[
+        "bundle",
+        "export",
+        fj,
+        "--to",
+        card_a,
+        "--out",
+        b1.to_str().unwrap(),
+        "--only",
+        &gallium,
+    ]);
+    assert!(out.contains("the medium may be removed"), "{out}");
+    jane.fails(
+        &[
+            "bundle", "export", fj, "--to", card_a, "--out", "x.obx", "--only", "nope",
+        ],
+        11,
+    );
+    let out = anna.ok(&["bundle", "import", fa, b1.to_str().unwrap()]);
+    assert!(out.contains("1 new record(s)"), "{out}");
+    let list = anna.ok(&["list", fa, "item"]);
+    assert!(
+        list.contains("Gallium") && !list.contains("Germanium"),
+        "{list}"
+    );
+    // Both rename it; Anna's is later and wins on both sides; Jane's waits in her list.
+    jane.ok(&["edit", fj, "item", &gallium, "--name", "Gallium (Jane)"]);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    anna.ok(&["edit", fa, "item", &gallium, "--name", "Gallium (Anna)"]);
+    let b2 = jane.path("2.obx");
+    anna.ok(&[
+        "bundle",
+        "export",
+        fa,
+        "--to",
+        card_j,
+        "--out",
+        b2.to_str().unwrap(),
+        "--since-last",
+    ]);
+    let out = jane.ok(&["bundle", "import", fj, b2.to_str().unwrap()]);
+    assert!(out.contains("1 conflicting"), "{out}");
+    let listed = jane.ok(&["bundle", "list", fj, "--format", "json"]);
+    let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed["outbox"][0]["recipients"], json!(["Anna Berg"]));
+    assert_eq!(listed["inbox"][0]["sender"], "Anna Berg");
+    let conflicts = jane.ok(&["bundle", "conflicts", fj, "--format", "json"]);
+    let conflicts: serde_json::Value = serde_json::from_str(&conflicts).unwrap();
+    assert_eq!(conflicts[0]["current"], "Gallium (Anna)");
+    assert_eq!(conflicts[0]["other"], "Gallium (Jane)");
+    assert_eq!(conflicts[0]["loser_is_me"], true);
+    let seq = conflicts[0]["seq"].as_i64().unwrap().to_string();
+    jane.fails(&["bundle", "resolve", fj, &seq], 11);
+    jane.fails(&["bundle", "resolve", fj, "999", "--keep-current"], 11);
+    let out = jane.ok(&["bundle", "resolve", fj, &seq, "--take-other"]);
+    assert!(out.contains("settled"), "{out}");
+    jane.fails(&["bundle", "resolve", fj, &seq, "--keep-current"], 11);
+    assert!(
+        jane.ok(&["bundle", "conflicts", fj])
+            .contains("0 conflict(s)")
+    );
+    // Her choice travels: Anna ends with Jane's name, and Germanium.
+    let b3 = anna.path("3.obx");
+    jane.ok(&[
+        "bundle",
+        "export",
+        fj,
+        "--to",
+        card_a,
+        "--out",
+        b3.to_str().unwrap(),
+        "--since-last",
+    ]);
+    anna.ok(&["bundle", "import", fa, b3.to_str().unwrap()]);
+    let list = anna.ok(&["list", fa, "item"]);
+    assert!(list.contains("Gallium (Jane)"), "{list}");
 }

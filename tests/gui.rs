@@ -1208,3 +1208,162 @@ fn members_view_adds_verifies_and_revokes_cards() {
     assert_eq!(members.len(), 1);
     assert_eq!(members[0].status(), "revoked");
 }
+
+#[test]
+fn exchange_view_sends_checks_applies_and_settles_a_conflict() {
+    use observatory::service::bundle::ExportScope;
+    let env = Env::new();
+    let file = new_file(&env, "jane.observatory");
+    let anna_identity = observatory::crypto::Identity::generate(
+        observatory::crypto::Profile::new("Anna Berg", "SE", Classification::Secret).unwrap(),
+    );
+    let anna_card = anna_identity.card().to_string();
+    let mut anna = Session::create(&env.path("anna.observatory"), anna_identity).unwrap();
+    let item = {
+        let mut jane = Session::open(
+            &file,
+            env.identity(),
+            observatory::store::OpenMode::ReadWrite,
+        )
+        .unwrap();
+        let m = jane.add_member(&anna_card).unwrap();
+        jane.verify_member(&m.fingerprint).unwrap();
+        let m = anna
+            .add_member(&jane.identity().card().to_string())
+            .unwrap();
+        anna.verify_member(&m.fingerprint).unwrap();
+        let input = RecordInput {
+            classification: Some(Classification::Restricted),
+            fields: serde_json::from_value(
+                serde_json::json!({"name": "Gallium", "item_kind": "material"}),
+            )
+            .unwrap(),
+            ..RecordInput::default()
+        };
+        let item = jane.add(Kind::Item, None, &input).unwrap();
+        jane.save().unwrap();
+        item
+    };
+    let (mut harness, _clock) = harness(&env, &file);
+    unlock(&mut harness, PASSPHRASE);
+    harness.get_by_label("Exchange").click();
+    harness.run_steps(3);
+    harness.get_by_label("Outbox: 0 bundle(s) sent");
+    // Recipients, a preview of what leaves, then the bundle written and verified.
+    harness.get_by_label("Anna Berg (SE, SECRET)").click();
+    harness.run_steps(2);
+    harness.get_by_label("Preview what leaves").click();
+    harness.run_steps(2);
+    harness
+        .get_by_label_contains("of 1 record(s) would leave — highest RESTREINT UE/EU RESTRICTED");
+    assert_eq!(harness.state().marking(), Classification::Restricted);
+    let first = env.path("to-anna-1.obx");
+    type_into(&mut harness, "Bundle file", first.to_str().unwrap());
+    harness.get_by_label("Write the bundle").click();
+    harness.run_steps(3);
+    harness.get_by_label_contains("the medium may be removed");
+    harness.get_by_label("Outbox: 1 bundle(s) sent");
+    // Anna imports it; both change the name, Anna later; Anna sends hers back.
+    anna.import_bundle(&std::fs::read(&first).unwrap(), false)
+        .unwrap();
+    harness
+        .state_mut()
+        .session_mut()
+        .unwrap()
+        .edit(
+            Kind::Item,
+            item,
+            &RecordInput {
+                fields: serde_json::from_value(serde_json::json!({"name": "Gallium (Jane)"}))
+                    .unwrap(),
+                ..RecordInput::default()
+            },
+        )
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(3));
+    anna.edit(
+        Kind::Item,
+        item,
+        &RecordInput {
+            fields: serde_json::from_value(serde_json::json!({"name": "Gallium (Anna)"})).unwrap(),
+            ..RecordInput::default()
+        },
+    )
+    .unwrap();
+    let jane_fp = harness.state().session().unwrap().author().to_owned();
+    let back = env.path("to-jane.obx");
+    anna.write_bundle(&back, &[jane_fp], &ExportScope::SinceLast)
+        .unwrap();
+    // A file that is not a bundle: refused with the reason, nothing applied.
+    std::fs::write(env.path("junk.obx"), b"not a bundle").unwrap();
+    type_into(
+        &mut harness,
+        "Bundle to import",
+        env.path("junk.obx").to_str().unwrap(),
+    );
+    harness.get_by_label("Check").click();
+    harness.run_steps(3);
+    harness.get_by_label_contains("not an age-encrypted bundle");
+    assert!(harness.query_by_label("Apply the bundle").is_none());
+    // Anna's bundle: checked (nothing applied yet), then applied.
+    harness.get_by_label("Bundle to import").focus();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.run_steps(1);
+    harness.key_press(egui::Key::Backspace);
+    harness.run_steps(1);
+    type_into(&mut harness, "Bundle to import", back.to_str().unwrap());
+    harness.get_by_label("Check").click();
+    harness.run_steps(3);
+    harness.get_by_label_contains("From Anna Berg (sequence 1): 0 new record(s), 1 changed");
+    let name = |h: &Harness<'static, ObservatoryApp>| {
+        h.state()
+            .session()
+            .unwrap()
+            .get(Kind::Item, item)
+            .unwrap()
+            .text("name")
+            .map(str::to_owned)
+    };
+    assert_eq!(name(&harness).as_deref(), Some("Gallium (Jane)"));
+    harness.get_by_label("Apply the bundle").click();
+    harness.run_steps(3);
+    harness.get_by_label_contains("Imported bundle");
+    assert_eq!(name(&harness).as_deref(), Some("Gallium (Anna)"));
+    harness.get_by_label("Inbox: 1 bundle(s) imported");
+    harness.get_by_label("Conflicts: 1 open");
+    harness.get_by_label("Keep Anna Berg's");
+    // Jane takes hers back: a new edit, which her next bundle carries to Anna.
+    harness.get_by_label("Take mine").click();
+    harness.run_steps(3);
+    harness.get_by_label("Conflicts: 0 open");
+    assert_eq!(name(&harness).as_deref(), Some("Gallium (Jane)"));
+    harness
+        .get_by_label("Changes since the last bundle to them")
+        .click();
+    harness.run_steps(2);
+    let second = env.path("to-anna-2.obx");
+    harness.get_by_label("Bundle file").focus();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.run_steps(1);
+    harness.key_press(egui::Key::Backspace);
+    harness.run_steps(1);
+    type_into(&mut harness, "Bundle file", second.to_str().unwrap());
+    harness.get_by_label("Write the bundle").click();
+    harness.run_steps(3);
+    harness.get_by_label("Outbox: 2 bundle(s) sent");
+    anna.import_bundle(&std::fs::read(&second).unwrap(), false)
+        .unwrap();
+    assert_eq!(
+        anna.get(Kind::Item, item).unwrap().text("name"),
+        Some("Gallium (Jane)")
+    );
+    // A selection: only the chosen record, its marking on the banner.
+    harness.get_by_label("A selection of records").click();
+    harness.run_steps(2);
+    type_into(&mut harness, "Find", "gallium");
+    harness.get_by_label("(R) item: Gallium (Jane)").click();
+    harness.run_steps(2);
+    harness.get_by_label("Preview what leaves").click();
+    harness.run_steps(2);
+    harness.get_by_label_contains("of 1 record(s) would leave");
+}

@@ -48,7 +48,7 @@ xdotool mousemove 55 49 click 1
 sleep 1.5
 import -window root "$out/dashboard.png"
 # Lock, then open the built-in demo from the welcome screen and shoot every view.
-xdotool mousemove 37 582 click 1
+xdotool mousemove 37 611 click 1
 sleep 1.5
 xdotool mousemove 105 389 click 1
 sleep 8
@@ -79,12 +79,13 @@ shoot demo-measures 51 338
 shoot demo-sources 46 367
 shoot demo-events 43 396
 shoot demo-members 48 425
-shoot demo-audit 50 454
+shoot demo-exchange 50 454
+shoot demo-audit 50 483
 shoot demo-items 40 123
 shoot demo-item-editor 500 161
 xdotool key Escape
-shoot demo-import 64 495
+shoot demo-import 64 524
 xdotool mousemove 1246 57 click 1
 sleep 0.5
-shoot demo-help 37 652
+shoot demo-help 108 652
 echo "wrote $(ls "$out"/*.png | tr '\n' ' ')"

@@ -1,16 +1,17 @@
-//! `bundle export`: an encrypted, signed bundle of changes for other members (see
-//! [`crate::service::bundle`] for the format). The file is written, fsynced, read back,
-//! decrypted and its signature verified before the command says the medium may be removed.
+//! `bundle export | import | list | conflicts | resolve`: encrypted, signed bundles of
+//! changes for other members (see [`crate::service::bundle`] for the format). An exported file
+//! is written, fsynced, read back, decrypted and its signature verified before the command
+//! says the medium may be removed.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
-use super::{Cli, InputError, open};
+use super::{Cli, InputError, OutputFormat, open};
 use crate::crypto::MemberCard;
-use crate::service::ServiceError;
-use crate::service::bundle::open_bundle;
+use crate::service::bundle::ExportScope;
+use crate::service::exchange::{ConflictInfo, Resolution};
 use crate::store::OpenMode;
 
 /// Arguments of `bundle`.
@@ -22,8 +23,8 @@ pub struct BundleArgs {
 
 #[derive(Debug, Subcommand)]
 enum BundleCommand {
-    /// Write a bundle for verified members (their card files): every change they may see, or
-    /// only those since the last bundle to them.
+    /// Write a bundle for verified members (their card files): every change they may see,
+    /// only those since the last bundle to them, or those of chosen records.
     Export {
         /// The observatory file.
         file: PathBuf,
@@ -34,8 +35,11 @@ enum BundleCommand {
         #[arg(long, value_name = "BUNDLE")]
         out: PathBuf,
         /// Only the changes since the last bundle to the same recipients.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "only")]
         since_last: bool,
+        /// Only this record (its id; repeat for several): a selection.
+        #[arg(long, value_name = "ID")]
+        only: Vec<String>,
     },
     /// Import a bundle from a verified member: checked, previewed, merged all or nothing.
     Import {
@@ -47,22 +51,174 @@ enum BundleCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// List the outbox (bundles sent) and the inbox (bundles imported).
+    List {
+        /// The observatory file.
+        file: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: OutputFormat,
+    },
+    /// List the conflicts: values that lost by clock to another member's.
+    Conflicts {
+        /// The observatory file.
+        file: PathBuf,
+        /// Also the settled ones.
+        #[arg(long)]
+        all: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: OutputFormat,
+    },
+    /// Settle a conflict: keep the value that stands, or take the other one (a new edit).
+    Resolve {
+        /// The observatory file.
+        file: PathBuf,
+        /// The conflict's number (from `bundle conflicts`).
+        conflict: i64,
+        /// Keep the value that stands.
+        #[arg(long, conflicts_with = "take_other")]
+        keep_current: bool,
+        /// Take the other value, as a new edit by you.
+        #[arg(long)]
+        take_other: bool,
+    },
 }
 
 pub(super) fn bundle(cli: &Cli, args: &BundleArgs) -> anyhow::Result<ExitCode> {
-    let (file, to, out, since_last) = match &args.command {
+    match &args.command {
         BundleCommand::Export {
             file,
             to,
             out,
             since_last,
-        } => (file, to, out, since_last),
+            only,
+        } => {
+            let scope = if *since_last {
+                ExportScope::SinceLast
+            } else if only.is_empty() {
+                ExportScope::Everything
+            } else {
+                let mut ids = Vec::new();
+                for id in only {
+                    ids.push(uuid::Uuid::parse_str(id.trim()).map_err(|_| {
+                        InputError(format!("--only {id:?} is not a record id (a UUID)"))
+                    })?);
+                }
+                ExportScope::Selection(ids)
+            };
+            export(cli, file, to, out, &scope)
+        }
         BundleCommand::Import {
             file,
             bundle,
             dry_run,
-        } => return import(cli, file, bundle, *dry_run),
-    };
+        } => import(cli, file, bundle, *dry_run),
+        BundleCommand::List { file, format } => {
+            let session = open(cli, file, OpenMode::ReadOnly)?;
+            let (outbox, inbox) = (session.outbox()?, session.inbox()?);
+            match format {
+                OutputFormat::Json => outln!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({"outbox": outbox, "inbox": inbox})
+                    )?
+                ),
+                OutputFormat::Table => {
+                    outln!("outbox: {} bundle(s) sent", outbox.len());
+                    for b in &outbox {
+                        outln!(
+                            "  {}  #{}  {}  {} change(s)  to {}  {}",
+                            b.created_at,
+                            b.sequence,
+                            b.classification.code(),
+                            b.changes,
+                            b.recipients.join(", "),
+                            b.bundle_id
+                        );
+                    }
+                    outln!("inbox: {} bundle(s) imported", inbox.len());
+                    for b in &inbox {
+                        outln!(
+                            "  {}  #{}  from {}  {} applied  {}",
+                            b.imported_at,
+                            b.sequence,
+                            b.sender,
+                            b.applied,
+                            b.bundle_id
+                        );
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        BundleCommand::Conflicts { file, all, format } => {
+            let session = open(cli, file, OpenMode::ReadOnly)?;
+            let conflicts = session.conflicts(*all)?;
+            match format {
+                OutputFormat::Json => outln!("{}", serde_json::to_string_pretty(&conflicts)?),
+                OutputFormat::Table => {
+                    for c in &conflicts {
+                        outln!("{}", conflict_line(c));
+                    }
+                    outln!("{} conflict(s)", conflicts.len());
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        BundleCommand::Resolve {
+            file,
+            conflict,
+            keep_current,
+            take_other,
+        } => {
+            if !keep_current && !take_other {
+                return Err(InputError(
+                    "say how: --keep-current (the value that stands) or --take-other".into(),
+                )
+                .into());
+            }
+            let mut session = open(cli, file, OpenMode::ReadWrite)?;
+            let how = if *take_other {
+                Resolution::TakeOther
+            } else {
+                Resolution::KeepCurrent
+            };
+            let done = session.resolve_conflict(*conflict, how)?;
+            session.save()?;
+            outln!("settled: {}", conflict_line(&done));
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn conflict_line(c: &ConflictInfo) -> String {
+    format!(
+        "{}  {} {} {:?} {}: stands {} (by {}), other {} (by {}){}",
+        c.seq,
+        crate::report::portion(c.classification),
+        c.kind,
+        c.label,
+        c.field,
+        c.current,
+        c.winner,
+        c.other,
+        c.loser,
+        if c.resolved_at.is_some() {
+            "  [settled]"
+        } else {
+            ""
+        }
+    )
+}
+
+fn export(
+    cli: &Cli,
+    file: &std::path::Path,
+    to: &[PathBuf],
+    out: &std::path::Path,
+    scope: &ExportScope,
+) -> anyhow::Result<ExitCode> {
     if out.exists() {
         return Err(InputError(format!(
             "{} exists already: choose a new file name",
@@ -80,31 +236,8 @@ pub(super) fn bundle(cli: &Cli, args: &BundleArgs) -> anyhow::Result<ExitCode> {
         fingerprints.push(card.author_id());
     }
     let mut session = open(cli, file, OpenMode::ReadWrite)?;
-    let summary = session.export_bundle(&fingerprints, *since_last)?;
-    crate::fsutil::write_new_durable(out, &summary.bytes, None).map_err(|source| {
-        ServiceError::Export {
-            path: out.clone(),
-            source,
-        }
-    })?;
-    // Read back what is on the medium and check it as a recipient would.
-    let written = std::fs::read(out).map_err(|source| ServiceError::Export {
-        path: out.clone(),
-        source,
-    })?;
-    let identity = session.identity();
-    let back = open_bundle(
-        &written,
-        identity.age_identity(),
-        &identity.signing_key().verifying_key(),
-    )?;
-    if back != summary.body {
-        return Err(ServiceError::Invalid(format!(
-            "{} does not read back as written: do not use it",
-            out.display()
-        ))
-        .into());
-    }
+    // Written, read back, decrypted and verified before it is recorded in the outbox.
+    let summary = session.write_bundle(out, &fingerprints, scope)?;
     session.save()?;
     let b = &summary.body;
     outln!(
@@ -165,20 +298,12 @@ fn import(
         session.save()?;
     }
     outln!(
-        "{}bundle {} (sequence {}) from {}: {} new record(s), {} changed, {} unchanged, {} conflicting, {} quarantined",
+        "{}{r}",
         if dry_run {
             "dry run, nothing written: "
         } else {
             ""
-        },
-        r.bundle_id,
-        r.sequence,
-        r.sender,
-        r.new_records,
-        r.changed,
-        r.unchanged,
-        r.conflicting,
-        r.quarantined
+        }
     );
     if r.older_sequence {
         outln!(

@@ -76,6 +76,8 @@ pub enum View {
     Timeline,
     /// The report as PDF and Markdown.
     Reports,
+    /// Bundles to and from other members, conflicts.
+    Exchange,
 }
 
 /// What views ask the app to do; applied once per frame.
@@ -146,6 +148,28 @@ pub enum Command {
     AddMember(String),
     /// Mark a member (fingerprint) verified, or revoke it (`true`).
     VerifyMember(String, bool),
+    /// Write a bundle (then read it back and verify it) and record it in the outbox.
+    WriteBundle {
+        /// A new file.
+        path: PathBuf,
+        /// Recipients' fingerprints.
+        recipients: Vec<String>,
+        /// What it carries.
+        scope: crate::service::bundle::ExportScope,
+    },
+    /// Check a received bundle (a dry run) and show what it would change.
+    CheckBundle {
+        /// Where it was read from.
+        path: PathBuf,
+        /// Its bytes.
+        bytes: Vec<u8>,
+    },
+    /// Apply a checked bundle.
+    ImportBundle(Vec<u8>),
+    /// Forget a checked bundle.
+    DiscardBundle,
+    /// Settle a conflict.
+    ResolveConflict(i64, crate::service::exchange::Resolution),
     /// Show a technology or item on the timeline.
     ShowTimeline(Uuid),
     /// Select a technology or item in the supply graph.
@@ -213,6 +237,8 @@ pub struct Unlocked {
     pub(super) timeline: super::timeline::TimelineView,
     /// The Reports view.
     pub(super) reports: super::reports::ReportsView,
+    /// The Exchange view.
+    pub(super) exchange: super::exchange::ExchangeView,
     /// The member card being pasted in the Members view.
     pub(super) member_card: String,
     /// The "as of" bar, comparisons and editions.
@@ -352,6 +378,11 @@ impl ObservatoryApp {
     /// The Reports view's state, when unlocked (tests and tools).
     pub fn reports_view_mut(&mut self) -> Option<&mut super::reports::ReportsView> {
         self.unlocked.as_mut().map(|u| &mut u.reports)
+    }
+
+    /// The Exchange view's state, when unlocked (tests and tools).
+    pub fn exchange_view_mut(&mut self) -> Option<&mut super::exchange::ExchangeView> {
+        self.unlocked.as_mut().map(|u| &mut u.exchange)
     }
 
     /// The timeline view's state, when unlocked (tests and tools).
@@ -778,6 +809,7 @@ impl Unlocked {
             graph: super::graph::GraphView::default(),
             timeline: super::timeline::TimelineView::default(),
             reports: super::reports::ReportsView::default(),
+            exchange: super::exchange::ExchangeView::default(),
             history: super::history::History::default(),
             member_card: String::new(),
             message: None,
@@ -797,6 +829,7 @@ impl Unlocked {
                 .map_or(Classification::Unclassified, |l| l.level),
             View::Timeline => self.timeline.level(),
             View::Reports => self.reports.level(),
+            View::Exchange => self.exchange.level(),
         };
         level = level.max(self.history_level());
         if let Some(editor) = &self.editor {
@@ -913,6 +946,7 @@ impl Unlocked {
                         self.import = None;
                         self.graph.layout = None;
                         self.timeline.invalidate();
+                        self.exchange.invalidate();
                         self.history.date = date.unwrap_or_default();
                         self.refresh_view();
                     }
@@ -965,6 +999,69 @@ impl Unlocked {
                     Err(e) => self.message = Some(e.to_string()),
                 }
             }
+            Command::WriteBundle {
+                path,
+                recipients,
+                scope,
+            } => {
+                let result = self.session.write_bundle(&path, &recipients, &scope);
+                self.exchange.sent = Some(match result {
+                    Ok(summary) => {
+                        self.keyring_changed(now);
+                        let b = &summary.body;
+                        (
+                            true,
+                            format!(
+                                "Wrote {}: bundle {} (sequence {}), {} change(s), highest {}. Read back, decrypted and signature verified: the medium may be removed.",
+                                path.display(),
+                                b.bundle_id,
+                                b.sequence,
+                                b.changes.len(),
+                                b.classification
+                            ),
+                        )
+                    }
+                    Err(e) => (false, format!("No bundle written: {e}")),
+                });
+                self.exchange.invalidate();
+            }
+            Command::CheckBundle { path, bytes } => {
+                let check = self
+                    .session
+                    .import_bundle(&bytes, true)
+                    .map_err(|e| e.to_string());
+                self.exchange.incoming = Some(super::exchange::Incoming { path, bytes, check });
+            }
+            Command::ImportBundle(bytes) => {
+                self.exchange.incoming = None;
+                self.exchange.received = Some(match self.session.import_bundle(&bytes, false) {
+                    Ok(r) => {
+                        self.changed(now, Kind::Item);
+                        (true, format!("Imported {r}"))
+                    }
+                    Err(e) => (false, e.to_string()),
+                });
+                self.exchange.invalidate();
+            }
+            Command::DiscardBundle => self.exchange.incoming = None,
+            Command::ResolveConflict(seq, how) => {
+                match self.session.resolve_conflict(seq, how) {
+                    Ok(c) => {
+                        self.changed(now, c.kind);
+                        self.message = Some(format!(
+                            "Conflict settled: {} of {} is {}",
+                            c.field,
+                            c.label,
+                            match &c.current {
+                                serde_json::Value::String(s) => s.clone(),
+                                other => other.to_string(),
+                            }
+                        ));
+                    }
+                    Err(e) => self.message = Some(e.to_string()),
+                }
+                self.exchange.invalidate();
+            }
             Command::ShowTimeline(id) => self.show_on_timeline(id),
             Command::FocusGraph(id) => {
                 self.view = View::Graph;
@@ -1016,6 +1113,7 @@ impl Unlocked {
         self.graph.layout = None;
         self.timeline.invalidate();
         self.history.invalidate();
+        self.exchange.invalidate();
         if self.save != SaveState::Saving {
             self.save = SaveState::Pending;
         }
@@ -1027,6 +1125,7 @@ impl Unlocked {
     /// After a keyring change: saved like an edit.
     fn keyring_changed(&mut self, now: Instant) {
         self.last_edit = Some(now);
+        self.exchange.invalidate();
         if self.save != SaveState::Saving {
             self.save = SaveState::Pending;
         }

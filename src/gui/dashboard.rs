@@ -55,9 +55,12 @@ impl Overview {
                     ..Overview::default()
                 }
             }
-            View::Register(_) | View::Members | View::Graph | View::Timeline | View::Reports => {
-                Overview::default()
-            }
+            View::Register(_)
+            | View::Members
+            | View::Graph
+            | View::Timeline
+            | View::Reports
+            | View::Exchange => Overview::default(),
         }
     }
 

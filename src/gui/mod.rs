@@ -9,6 +9,7 @@
 pub mod app;
 mod dashboard;
 mod editor;
+pub mod exchange;
 pub mod force;
 pub mod graph;
 pub mod history;

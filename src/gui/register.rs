@@ -359,6 +359,7 @@ impl Unlocked {
                 nav(ui, View::Register(Kind::Source), "Sources");
                 nav(ui, View::Register(Kind::Event), "Events");
                 nav(ui, View::Members, "Members");
+                nav(ui, View::Exchange, "Exchange");
                 nav(ui, View::Audit, "Audit log");
                 ui.separator();
                 let writable = self.session.viewing().is_none();
@@ -391,15 +392,17 @@ impl Unlocked {
                     commands.push(Command::Lock);
                 }
                 ui.separator();
-                for (label, window) in [
-                    ("Settings", AppWindow::Settings),
-                    ("Help", AppWindow::Help),
-                    ("About", AppWindow::About),
-                ] {
-                    if ui.button(label).clicked() {
-                        commands.push(Command::Toggle(window));
+                ui.horizontal_wrapped(|ui| {
+                    for (label, window) in [
+                        ("Settings", AppWindow::Settings),
+                        ("Help", AppWindow::Help),
+                        ("About", AppWindow::About),
+                    ] {
+                        if ui.button(label).clicked() {
+                            commands.push(Command::Toggle(window));
+                        }
                     }
-                }
+                });
             });
         egui::CentralPanel::default().show(ui, |ui| {
             self.history_bar_ui(ui, commands);
@@ -414,6 +417,7 @@ impl Unlocked {
                 View::Graph => self.graph.ui(ui, &self.session, commands),
                 View::Timeline => self.timeline.ui(ui, &self.session, commands),
                 View::Reports => self.reports.ui(ui, &self.session),
+                View::Exchange => self.exchange.ui(ui, &self.session, commands),
             }
         });
         self.history_windows_ui(ui.ctx(), commands);

@@ -39,6 +39,8 @@ pub const BANNER_TEXT: Color32 = Color32::WHITE;
 pub const BANNER_HEIGHT: f32 = 22.0;
 /// Text colour of errors.
 pub const ERROR: Color32 = Color32::from_rgb(0xb0, 0x1c, 0x1c);
+/// Warnings (amber, readable on light and dark).
+pub const WARN: Color32 = Color32::from_rgb(0xb3, 0x6b, 0x00);
 /// Text colour of "saved".
 pub const OK: Color32 = Color32::from_rgb(0x1b, 0x7a, 0x35);
 /// Points of the risk matrix.

@@ -44,10 +44,17 @@
 //! `conflict` table. Applying the same bundles in any order, any number of times, gives the same
 //! records. The inbox (`bundle_in`) and an audit entry record each import.
 //!
-//! What leaves: only the changes of records at or below the lowest clearance among the
-//! recipients and releasable to each recipient's Member State (records with an empty
-//! releasability go to the whole group); a record above that, or not releasable, does not
-//! leave at all, not even its older values.
+//! What leaves ([`ExportScope`]): every change of the records the recipients may see, the
+//! changes after the last bundle to the same recipients, or every change of chosen records —
+//! always only records at or below the lowest clearance among the recipients and releasable to
+//! each recipient's Member State (records with an empty releasability go to the whole group); a
+//! record above that, or not releasable, does not leave at all, not even its older values.
+//! [`Session::plan_export`] previews it; [`Session::write_bundle`] writes the file, reads it back,
+//! decrypts it and verifies the signature, and only then records it in the outbox.
+//!
+//! Trust: a bundle's signature vouches for its sender, who may relay changes authored by
+//! others (so that members who never meet still converge); the `author` of a change is what
+//! the sender's file says, not separately signed.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read as _, Write as _};
@@ -111,6 +118,103 @@ pub struct Change {
     pub author: String,
 }
 
+/// Opens a bundle: decrypts it with `identity`, then reads it with [`read_envelope`].
+pub fn open_bundle(
+    bytes: &[u8],
+    identity: &age::x25519::Identity,
+    sender_key: &ed25519_dalek::VerifyingKey,
+) -> Result<BundleBody, ServiceError> {
+    let plain = zeroize::Zeroizing::new(decrypt(bytes, identity).map_err(|e| bad_bundle(&e))?);
+    read_envelope(&plain, sender_key)
+}
+
+fn bad_bundle(what: &str) -> ServiceError {
+    ServiceError::Invalid(format!("not a valid bundle: {what}"))
+}
+
+/// Decrypts an age file with one identity; the error says what went wrong in words.
+fn decrypt(bytes: &[u8], identity: &age::x25519::Identity) -> Result<Vec<u8>, String> {
+    let decryptor = age::Decryptor::new_buffered(bytes)
+        .map_err(|_| "not an age-encrypted bundle".to_owned())?;
+    let mut reader = decryptor
+        .decrypt(std::iter::once(identity as &dyn age::Identity))
+        .map_err(|e| match e {
+            age::DecryptError::NoMatchingKeys => "it is not addressed to you".to_owned(),
+            _ => "it is damaged (the age header does not verify)".to_owned(),
+        })?;
+    let mut plain = Vec::new();
+    reader
+        .read_to_end(&mut plain)
+        .map_err(|_| "it is damaged or cut short".to_owned())?;
+    Ok(plain)
+}
+
+/// Reads a decrypted bundle: checks the layout, verifies the signature strictly against
+/// `sender_key`, parses the body strictly. Returns the body.
+pub fn read_envelope(
+    plain: &[u8],
+    sender_key: &ed25519_dalek::VerifyingKey,
+) -> Result<BundleBody, ServiceError> {
+    let text = std::str::from_utf8(plain).map_err(|_| bad_bundle("not UTF-8"))?;
+    let rest = text
+        .strip_prefix(FIRST_LINE)
+        .and_then(|r| r.strip_prefix("\nsignature: "))
+        .ok_or_else(|| bad_bundle("unknown layout"))?;
+    let (signature, body) = rest
+        .split_once("\n\n")
+        .ok_or_else(|| bad_bundle("no body"))?;
+    let signature = base64::engine::general_purpose::STANDARD
+        .decode(signature)
+        .ok()
+        .and_then(|s| Signature::from_slice(&s).ok())
+        .ok_or_else(|| bad_bundle("the signature line cannot be read"))?;
+    sender_key
+        .verify_strict(body.as_bytes(), &signature)
+        .map_err(|_| {
+            bad_bundle("the signature does not verify: altered, or not from this sender")
+        })?;
+    let body: BundleBody = serde_json::from_str(body)
+        .map_err(|e| bad_bundle(&format!("the body cannot be read: {e}")))?;
+    if body.format != BUNDLE_FORMAT || body.version != 1 {
+        return Err(bad_bundle("unknown format or version"));
+    }
+    Ok(body)
+}
+
+/// Which changes an export carries.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ExportScope {
+    /// Every change of every record the recipients may see.
+    #[default]
+    Everything,
+    /// The changes after the last bundle sent to the same recipients.
+    SinceLast,
+    /// Every change of these records (those the recipients may see).
+    Selection(Vec<uuid::Uuid>),
+}
+
+/// What an export would carry, before it is sealed (the preview).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportPlan {
+    /// The recipients (verified, not revoked), by fingerprint.
+    pub recipients: Vec<MemberInfo>,
+    /// The changes that would leave.
+    pub changes: Vec<Change>,
+    /// Changes by classification code of their record.
+    pub by_level: BTreeMap<String, usize>,
+    /// Changes by record kind.
+    pub by_kind: BTreeMap<String, usize>,
+    /// Records that may not leave (above the clearance or not releasable); for a selection,
+    /// those of the selection.
+    pub withheld: usize,
+    /// Records whose changes leave.
+    pub records: usize,
+    /// The highest classification among the records that leave.
+    pub highest: Classification,
+    /// For [`ExportScope::SinceLast`]: the clock of the last change sent before.
+    pub since: Option<String>,
+}
+
 /// What an export wrote, for the preview and the message.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExportSummary {
@@ -124,55 +228,18 @@ pub struct ExportSummary {
     pub by_kind: BTreeMap<String, usize>,
     /// Records that did not leave (above the clearance or not releasable).
     pub withheld: usize,
-}
-
-/// Opens a bundle: decrypts it with `identity`, checks the layout, verifies the signature
-/// strictly against `sender_key`, parses the body strictly. Returns the body.
-pub fn open_bundle(
-    bytes: &[u8],
-    identity: &age::x25519::Identity,
-    sender_key: &ed25519_dalek::VerifyingKey,
-) -> Result<BundleBody, ServiceError> {
-    let bad = |what: &str| ServiceError::Invalid(format!("not a valid bundle: {what}"));
-    let decryptor = age::Decryptor::new_buffered(bytes).map_err(|_| bad("not an age file"))?;
-    let mut reader = decryptor
-        .decrypt(std::iter::once(identity as &dyn age::Identity))
-        .map_err(|_| bad("not addressed to this identity, or damaged"))?;
-    let mut plain = Vec::new();
-    reader
-        .read_to_end(&mut plain)
-        .map_err(|_| bad("the encrypted content is damaged or cut short"))?;
-    let text = std::str::from_utf8(&plain).map_err(|_| bad("not UTF-8"))?;
-    let rest = text
-        .strip_prefix(FIRST_LINE)
-        .and_then(|r| r.strip_prefix("\nsignature: "))
-        .ok_or_else(|| bad("unknown layout"))?;
-    let (signature, body) = rest.split_once("\n\n").ok_or_else(|| bad("no body"))?;
-    let signature = base64::engine::general_purpose::STANDARD
-        .decode(signature.trim_end())
-        .ok()
-        .and_then(|s| Signature::from_slice(&s).ok())
-        .ok_or_else(|| bad("the signature line cannot be read"))?;
-    sender_key
-        .verify_strict(body.as_bytes(), &signature)
-        .map_err(|_| bad("the signature does not verify: altered, or not from this sender"))?;
-    let body: BundleBody =
-        serde_json::from_str(body).map_err(|e| bad(&format!("the body cannot be read: {e}")))?;
-    if body.format != BUNDLE_FORMAT || body.version != 1 {
-        return Err(bad("unknown format or version"));
-    }
-    Ok(body)
+    /// The clock the next "since the last bundle" starts after.
+    last_hlc: String,
 }
 
 impl Session {
-    /// Makes a bundle for `recipients` (names or fingerprints of verified, unrevoked members):
-    /// every change they may see, or (`since_last`) those after the last bundle sent to the same
-    /// recipients. Records it in the outbox; the caller writes the bytes.
-    pub fn export_bundle(
-        &mut self,
+    /// What a bundle for `recipients` (names or fingerprints of verified, unrevoked members)
+    /// would carry; changes nothing.
+    pub fn plan_export(
+        &self,
         recipients: &[String],
-        since_last: bool,
-    ) -> Result<ExportSummary, ServiceError> {
+        scope: &ExportScope,
+    ) -> Result<ExportPlan, ServiceError> {
         self.check_writable()?;
         if recipients.is_empty() {
             return Err(ServiceError::Invalid(
@@ -207,28 +274,44 @@ impl Session {
             .min()
             .unwrap_or(Classification::Unclassified);
         let states: BTreeSet<&str> = members.iter().map(|m| m.member_state.as_str()).collect();
+        let selection: Option<BTreeSet<String>> = match scope {
+            ExportScope::Selection(ids) => {
+                if ids.is_empty() {
+                    return Err(ServiceError::Invalid(
+                        "the selection is empty: choose the records to send".into(),
+                    ));
+                }
+                for id in ids {
+                    if self.store().find_kind(*id)?.is_none() {
+                        return Err(ServiceError::Invalid(format!("no record {id}")));
+                    }
+                }
+                Some(ids.iter().map(ToString::to_string).collect())
+            }
+            _ => None,
+        };
         let mut allowed: BTreeMap<(String, String), Classification> = BTreeMap::new();
         let mut withheld = 0;
         for kind in Kind::ALL {
             for r in self.store().list(kind, true)? {
+                let id = r.meta.id.to_string();
+                if selection.as_ref().is_some_and(|s| !s.contains(&id)) {
+                    continue;
+                }
                 let releasable = r.meta.releasable_to.is_empty()
                     || states
                         .iter()
                         .all(|s| r.meta.releasable_to.iter().any(|x| x == s));
                 if r.meta.classification <= ceiling && releasable {
-                    allowed.insert(
-                        (kind.name().to_owned(), r.meta.id.to_string()),
-                        r.meta.classification,
-                    );
+                    allowed.insert((kind.name().to_owned(), id), r.meta.classification);
                 } else {
                     withheld += 1;
                 }
             }
         }
-        let fingerprints: Vec<String> = members.iter().map(|m| m.fingerprint.clone()).collect();
-        let recipients_key = fingerprints.join(",");
+        let recipients_key = recipients_key(&members);
         let conn = self.store().connection();
-        let since: Option<String> = if since_last {
+        let since: Option<String> = if *scope == ExportScope::SinceLast {
             conn.query_row(
                 "SELECT max(last_hlc) FROM bundle_out WHERE recipients = ?1",
                 params![recipients_key],
@@ -244,67 +327,141 @@ impl Session {
              WHERE (?1 IS NULL OR hlc > ?1) ORDER BY hlc, seq",
             )
             .map_err(db)?;
-        let rows = stmt
-            .query_map(params![since], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                ))
-            })
-            .map_err(db)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(db)?;
-        drop(stmt);
+        let mut rows = stmt.query(params![since]).map_err(db)?;
         let mut changes = Vec::new();
         let mut by_level: BTreeMap<String, usize> = BTreeMap::new();
         let mut by_kind: BTreeMap<String, usize> = BTreeMap::new();
+        let mut records: BTreeSet<(String, String)> = BTreeSet::new();
         let mut highest = Classification::Unclassified;
-        for (kind, id, field, value, hlc, author) in rows {
-            let Some(level) = allowed.get(&(kind.clone(), id.clone())) else {
+        while let Some(row) = rows.next().map_err(db)? {
+            let key: (String, String) = (row.get(0).map_err(db)?, row.get(1).map_err(db)?);
+            let Some(level) = allowed.get(&key) else {
                 continue;
             };
             highest = highest.max(*level);
             *by_level.entry(level.code().to_owned()).or_default() += 1;
-            *by_kind.entry(kind.clone()).or_default() += 1;
+            *by_kind.entry(key.0.clone()).or_default() += 1;
+            let value: String = row.get(3).map_err(db)?;
             changes.push(Change {
-                record_kind: kind,
-                record_id: id,
-                field,
+                record_kind: key.0.clone(),
+                record_id: key.1.clone(),
+                field: row.get(2).map_err(db)?,
                 value: serde_json::from_str(&value).unwrap_or(Value::Null),
-                hlc,
-                author,
+                hlc: row.get(4).map_err(db)?,
+                author: row.get(5).map_err(db)?,
             });
+            records.insert(key);
         }
-        let sequence: i64 = conn
+        Ok(ExportPlan {
+            recipients: members,
+            changes,
+            by_level,
+            by_kind,
+            withheld,
+            records: records.len(),
+            highest,
+            since,
+        })
+    }
+
+    /// Makes a bundle for `recipients` (see [`Session::plan_export`]) and records it in the
+    /// outbox. The caller writes the bytes; [`Session::write_bundle`] also writes and checks
+    /// them, and records the bundle only then.
+    pub fn export_bundle(
+        &mut self,
+        recipients: &[String],
+        scope: &ExportScope,
+    ) -> Result<ExportSummary, ServiceError> {
+        let summary = self.seal_export(recipients, scope)?;
+        self.record_export(&summary)?;
+        Ok(summary)
+    }
+
+    /// Makes a bundle and writes it to `path` (a new private file, fsynced), reads it back,
+    /// decrypts it and verifies its signature as a recipient would; only then records it in
+    /// the outbox. On any failure the partial file is removed and nothing is recorded.
+    pub fn write_bundle(
+        &mut self,
+        path: &std::path::Path,
+        recipients: &[String],
+        scope: &ExportScope,
+    ) -> Result<ExportSummary, ServiceError> {
+        let summary = self.seal_export(recipients, scope)?;
+        let failed = |source| ServiceError::Export {
+            path: path.to_owned(),
+            source,
+        };
+        crate::fsutil::write_new_durable(path, &summary.bytes, None).map_err(failed)?;
+        let check = || -> Result<(), ServiceError> {
+            // The folder entry too, so the file is there when the medium is removed.
+            crate::fsutil::sync_dir(crate::fsutil::parent_dir(path)).map_err(failed)?;
+            let written = std::fs::read(path).map_err(failed)?;
+            let identity = self.identity();
+            let back = open_bundle(
+                &written,
+                identity.age_identity(),
+                &identity.signing_key().verifying_key(),
+            )?;
+            if back != summary.body {
+                return Err(ServiceError::Invalid(format!(
+                    "{} does not read back as written: do not use it",
+                    path.display()
+                )));
+            }
+            Ok(())
+        };
+        if let Err(e) = check() {
+            let _ = std::fs::remove_file(path);
+            return Err(e);
+        }
+        self.record_export(&summary)?;
+        Ok(summary)
+    }
+
+    /// Plans, signs and encrypts a bundle; records nothing (but the clock).
+    fn seal_export(
+        &mut self,
+        recipients: &[String],
+        scope: &ExportScope,
+    ) -> Result<ExportSummary, ServiceError> {
+        let plan = self.plan_export(recipients, scope)?;
+        let sequence: i64 = self
+            .store()
+            .connection()
             .query_row("SELECT count(*) + 1 FROM bundle_out", [], |r| r.get(0))
             .map_err(db)?;
         let sequence = u64::try_from(sequence).unwrap_or(1);
         #[allow(clippy::redundant_closure_for_method_calls)]
         // the method path is not general over the lifetime
         let created = self.store_write(|w| w.tick())?.to_string();
-        let last_hlc = changes
-            .last()
-            .map(|c| c.hlc.clone())
-            .or(since)
-            .unwrap_or_default();
+        let last_hlc = match scope {
+            // A selection says nothing about what the recipients have of the rest.
+            ExportScope::Selection(_) => String::new(),
+            _ => plan
+                .changes
+                .last()
+                .map(|c| c.hlc.clone())
+                .or(plan.since)
+                .unwrap_or_default(),
+        };
         let body = BundleBody {
             format: BUNDLE_FORMAT.to_owned(),
             version: 1,
             bundle_id: uuid::Uuid::now_v7().to_string(),
             sender: self.author().to_owned(),
             sender_name: self.identity().profile().name.clone(),
-            recipients: fingerprints,
+            recipients: plan
+                .recipients
+                .iter()
+                .map(|m| m.fingerprint.clone())
+                .collect(),
             sequence,
             created,
-            classification: highest.code().to_owned(),
-            changes,
+            classification: plan.highest.code().to_owned(),
+            changes: plan.changes,
         };
         let mut age_recipients = vec![self.identity().recipient()];
-        for m in &members {
+        for m in &plan.recipients {
             let card: MemberCard = m
                 .card
                 .parse()
@@ -317,23 +474,50 @@ impl Session {
             })?);
         }
         let bytes = seal(&body, self.identity().signing_key(), &age_recipients)?;
-        let detail = serde_json::json!({
-            "bundle": body.bundle_id, "sequence": sequence, "recipients": body.recipients,
-            "changes": body.changes.len(), "classification": body.classification,
-        });
-        let (id, count) = (body.bundle_id.clone(), body.changes.len());
-        self.store_write(|w| {
-            w.record_bundle_out(&id, sequence, &recipients_key, count, highest, &last_hlc)?;
-            w.audit("bundle-export", None, &detail)
-        })?;
         Ok(ExportSummary {
             bytes,
             body,
-            by_level,
-            by_kind,
-            withheld,
+            by_level: plan.by_level,
+            by_kind: plan.by_kind,
+            withheld: plan.withheld,
+            last_hlc,
         })
     }
+
+    /// Records a bundle in the outbox, with an audit entry.
+    fn record_export(&mut self, summary: &ExportSummary) -> Result<(), ServiceError> {
+        let body = &summary.body;
+        let detail = serde_json::json!({
+            "bundle": body.bundle_id, "sequence": body.sequence, "recipients": body.recipients,
+            "changes": body.changes.len(), "classification": body.classification,
+        });
+        let level: Classification = body
+            .classification
+            .parse()
+            .unwrap_or(Classification::TopSecret);
+        let recipients = body.recipients.join(",");
+        self.store_write(|w| {
+            w.record_bundle_out(
+                &body.bundle_id,
+                body.sequence,
+                &recipients,
+                body.changes.len(),
+                level,
+                &summary.last_hlc,
+            )?;
+            w.audit("bundle-export", None, &detail)
+        })?;
+        Ok(())
+    }
+}
+
+/// The outbox key of a set of recipients: their fingerprints, sorted, comma-separated.
+fn recipients_key(members: &[MemberInfo]) -> String {
+    members
+        .iter()
+        .map(|m| m.fingerprint.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn db(e: rusqlite::Error) -> ServiceError {
@@ -401,6 +585,23 @@ pub struct BundleImport {
     pub dry_run: bool,
 }
 
+impl std::fmt::Display for BundleImport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "bundle {} (sequence {}) from {}: {} new record(s), {} changed, {} unchanged, {} conflicting, {} quarantined",
+            self.bundle_id,
+            self.sequence,
+            self.sender,
+            self.new_records,
+            self.changed,
+            self.unchanged,
+            self.conflicting,
+            self.quarantined
+        )
+    }
+}
+
 /// One change checked: its kind, record, clock.
 struct Checked<'a> {
     kind: Kind,
@@ -434,26 +635,14 @@ impl Session {
         }
         // Decrypt, then read the claimed sender to pick the key; nothing is used before the
         // signature verifies.
-        let decryptor = age::Decryptor::new_buffered(bytes)
-            .map_err(|_| refuse("not an age-encrypted bundle"))?;
-        let mut reader = decryptor
-            .decrypt(std::iter::once(
-                self.identity().age_identity() as &dyn age::Identity
-            ))
-            .map_err(|e| match e {
-                age::DecryptError::NoMatchingKeys => refuse("it is not addressed to you"),
-                _ => refuse("it is damaged (the age header does not verify)"),
-            })?;
-        let mut plain = Vec::new();
-        reader
-            .read_to_end(&mut plain)
-            .map_err(|_| refuse("it is damaged or cut short"))?;
-        let claimed: BundleBody = std::str::from_utf8(&plain)
+        let plain = zeroize::Zeroizing::new(
+            decrypt(bytes, self.identity().age_identity()).map_err(refuse)?,
+        );
+        let claimed: Option<BundleBody> = std::str::from_utf8(&plain)
             .ok()
             .and_then(|t| t.split_once("\n\n"))
-            .and_then(|(_, body)| serde_json::from_str(body).ok())
-            .ok_or_else(|| refuse("its content cannot be read as a bundle"))?;
-        zeroize::Zeroize::zeroize(&mut plain);
+            .and_then(|(_, body)| serde_json::from_str(body).ok());
+        let claimed = claimed.ok_or_else(|| refuse("its content cannot be read as a bundle"))?;
         let Some(sender) = self
             .members()?
             .into_iter()
@@ -479,8 +668,8 @@ impl Session {
             .card
             .parse()
             .map_err(|e: crate::crypto::CardError| refuse(e.to_string()))?;
-        let body = open_bundle(bytes, self.identity().age_identity(), &card.signing_key)
-            .map_err(|e| refuse(e.to_string()))?;
+        let body = read_envelope(&plain, &card.signing_key).map_err(|e| refuse(e.to_string()))?;
+        drop(plain);
         if !body.recipients.iter().any(|r| r == self.author()) {
             return Err(refuse("your key is not in its signed list of recipients"));
         }
@@ -510,57 +699,8 @@ impl Session {
             )
             .map_err(db)?;
         let clearance = self.identity().profile().clearance;
-        // Strict checks of every change before anything is applied.
-        let mut checked = Vec::with_capacity(body.changes.len());
-        let mut quarantined = 0;
         let horizon = crate::model::Hlc::now_ms() + MAX_CLOCK_SKEW_MS;
-        for (i, c) in body.changes.iter().enumerate() {
-            let bad = |what: &str| refuse(format!("change {}: {what}", i + 1));
-            let kind: Kind = c
-                .record_kind
-                .parse()
-                .map_err(|_| bad("unknown record kind"))?;
-            let id = uuid::Uuid::parse_str(&c.record_id).map_err(|_| bad("bad record id"))?;
-            let hlc: crate::model::Hlc = c.hlc.parse().map_err(|_| bad("bad clock"))?;
-            if c.author.len() != 40 || !c.author.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(bad("bad author"));
-            }
-            let known_field = c.field == crate::store::CREATED_FIELD
-                || matches!(
-                    c.field.as_str(),
-                    "classification" | "releasable_to" | "deleted"
-                )
-                || kind.field(&c.field).is_some();
-            if !known_field {
-                return Err(bad(&format!("unknown field {:?} of a {kind}", c.field)));
-            }
-            let level = match c.field.as_str() {
-                "*" => c.value.get("classification").and_then(Value::as_str),
-                "classification" => c.value.as_str(),
-                _ => None,
-            };
-            if let Some(level) = level {
-                let level: Classification =
-                    level.parse().map_err(|_| bad("unknown classification"))?;
-                if level > clearance {
-                    return Err(refuse(format!(
-                        "it carries a record marked {}, above your clearance ({})",
-                        level.marking(),
-                        clearance.marking()
-                    )));
-                }
-            }
-            if hlc.wall_ms > horizon {
-                quarantined += 1;
-                continue;
-            }
-            checked.push(Checked {
-                kind,
-                id,
-                hlc,
-                change: c,
-            });
-        }
+        let (mut checked, quarantined) = check_changes(&body, clearance, horizon)?;
         checked.sort_by(|a, b| (a.hlc, &a.change.author).cmp(&(b.hlc, &b.change.author)));
         let mut report = BundleImport {
             bundle_id: body.bundle_id.clone(),
@@ -598,6 +738,78 @@ impl Session {
         };
         Ok(report)
     }
+}
+
+/// Checks a signed body's changes strictly against this member's clearance; the changes to
+/// apply and the number quarantined (a clock past `horizon_ms`, Unix milliseconds). Used by
+/// the import, and by the fuzz target (`tests/fuzz`) on any body.
+pub fn validate_body(
+    body: &BundleBody,
+    clearance: Classification,
+    horizon_ms: u64,
+) -> Result<(usize, usize), ServiceError> {
+    check_changes(body, clearance, horizon_ms).map(|(c, q)| (c.len(), q))
+}
+
+fn check_changes(
+    body: &BundleBody,
+    clearance: Classification,
+    horizon: u64,
+) -> Result<(Vec<Checked<'_>>, usize), ServiceError> {
+    let mut checked = Vec::with_capacity(body.changes.len());
+    let mut quarantined = 0;
+    for (i, c) in body.changes.iter().enumerate() {
+        let bad = |what: &str| refuse(format!("change {}: {what}", i + 1));
+        let kind: Kind = c
+            .record_kind
+            .parse()
+            .map_err(|_| bad("unknown record kind"))?;
+        let id = uuid::Uuid::parse_str(&c.record_id).map_err(|_| bad("bad record id"))?;
+        let hlc: crate::model::Hlc = c.hlc.parse().map_err(|_| bad("bad clock"))?;
+        if c.author.len() != 40 || !c.author.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(bad("bad author"));
+        }
+        let known_field = c.field == crate::store::CREATED_FIELD
+            || matches!(
+                c.field.as_str(),
+                "classification" | "releasable_to" | "deleted"
+            )
+            || kind.field(&c.field).is_some();
+        if !known_field {
+            return Err(bad(&format!("unknown field {:?} of a {kind}", c.field)));
+        }
+        let level = match c.field.as_str() {
+            "*" => Some(
+                c.value
+                    .get("classification")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| bad("a new record without its classification"))?,
+            ),
+            "classification" => c.value.as_str(),
+            _ => None,
+        };
+        if let Some(level) = level {
+            let level: Classification = level.parse().map_err(|_| bad("unknown classification"))?;
+            if level > clearance {
+                return Err(refuse(format!(
+                    "it carries a record marked {}, above your clearance ({})",
+                    level.marking(),
+                    clearance.marking()
+                )));
+            }
+        }
+        if hlc.wall_ms > horizon {
+            quarantined += 1;
+            continue;
+        }
+        checked.push(Checked {
+            kind,
+            id,
+            hlc,
+            change: c,
+        });
+    }
+    Ok((checked, quarantined))
 }
 
 /// The change a logged (field, value) stands for; `None` for a field the kind does not have.
@@ -732,4 +944,45 @@ fn merge_one(
         r.unchanged += 1;
     }
     Ok(())
+}
+
+/// One fuzzing input through the bundle reader (`tests/fuzz`, and the corpus replay in the
+/// test suite). The first byte picks the layer: the whole reader on raw bytes (age, then the
+/// envelope), the envelope reader on a raw plaintext, or the strict body parser and change
+/// checks on a body signed with the fuzzing key (so the fuzzer gets past the signature). Keys
+/// are fixed, public test keys. Never panics; returns whether the input was accepted.
+#[doc(hidden)]
+#[must_use]
+pub fn fuzz_reader(data: &[u8]) -> bool {
+    use std::sync::LazyLock;
+    static KEYS: LazyLock<Option<(age::x25519::Identity, ed25519_dalek::SigningKey)>> =
+        LazyLock::new(|| {
+            let identity =
+                "AGE-SECRET-KEY-1F0GJS2N2HPKY8TSA82PY8UDM7XAGES998SWSQKHM498DAYJZHS0QA2XYGA"
+                    .parse()
+                    .ok()?;
+            Some((identity, ed25519_dalek::SigningKey::from_bytes(&[7; 32])))
+        });
+    let Some((identity, signing)) = KEYS.as_ref() else {
+        return false;
+    };
+    let verifying = signing.verifying_key();
+    let Some((&mode, rest)) = data.split_first() else {
+        return false;
+    };
+    match mode % 3 {
+        0 => open_bundle(rest, identity, &verifying).is_ok(),
+        1 => read_envelope(rest, &verifying).is_ok(),
+        _ => {
+            let mut plain = format!(
+                "{FIRST_LINE}\nsignature: {}\n\n",
+                base64::engine::general_purpose::STANDARD.encode(signing.sign(rest).to_bytes())
+            )
+            .into_bytes();
+            plain.extend_from_slice(rest);
+            read_envelope(&plain, &verifying).is_ok_and(|body| {
+                validate_body(&body, Classification::Secret, crate::model::Hlc::now_ms()).is_ok()
+            })
+        }
+    }
 }

@@ -10,6 +10,7 @@ pub mod compare;
 mod demo;
 mod demo_data;
 mod error;
+pub mod exchange;
 pub mod export;
 mod import;
 mod members;

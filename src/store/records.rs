@@ -708,6 +708,15 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// Marks a conflict resolved (now). Returns whether it was open.
+    pub fn resolve_conflict(&self, seq: i64) -> Result<bool, StoreError> {
+        let n = self.tx.execute(
+            "UPDATE conflict SET resolved_at = ?1 WHERE seq = ?2 AND resolved_at IS NULL",
+            params![now_rfc3339(), seq],
+        )?;
+        Ok(n == 1)
+    }
+
     /// Records a bundle imported (the inbox).
     pub fn record_bundle_in(
         &self,

@@ -1,0 +1,340 @@
+//! The exchange ledger: the outbox (bundles sent), the inbox (bundles imported) and the
+//! conflict list (values that lost by clock to another member's), with the two ways a person
+//! settles a conflict: keep the value that stands, or take the other one (a new edit here,
+//! with a newer clock, so it wins everywhere once sent).
+
+use std::collections::BTreeMap;
+
+use rusqlite::params;
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{RecordInput, ServiceError, Session};
+use crate::model::{Classification, Kind};
+
+/// A bundle sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutboxEntry {
+    /// Bundle id.
+    pub bundle_id: String,
+    /// Per-sender sequence number.
+    pub sequence: u64,
+    /// When it was written (UTC, RFC 3339).
+    pub created_at: String,
+    /// Recipients' names (from the keyring; the fingerprint when no longer there).
+    pub recipients: Vec<String>,
+    /// Changes it carried.
+    pub changes: u64,
+    /// Highest classification it carried.
+    pub classification: Classification,
+}
+
+/// A bundle imported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InboxEntry {
+    /// Bundle id.
+    pub bundle_id: String,
+    /// Sender's name (from the keyring).
+    pub sender: String,
+    /// Sender's per-sender sequence number.
+    pub sequence: u64,
+    /// When it was imported (UTC, RFC 3339).
+    pub imported_at: String,
+    /// Changes applied (new records and field values that won).
+    pub applied: u64,
+}
+
+/// A value that lost by clock to another member's, for a person to settle.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConflictInfo {
+    /// Its number (for `bundle resolve`).
+    pub seq: i64,
+    /// Record kind.
+    pub kind: Kind,
+    /// Record id.
+    pub record_id: Uuid,
+    /// The record's label now.
+    pub label: String,
+    /// The record's classification now.
+    pub classification: Classification,
+    /// The field.
+    pub field: String,
+    /// The value that stands now.
+    pub current: Value,
+    /// Who set the value that won (a name; "you" for this member).
+    pub winner: String,
+    /// The winner is this member.
+    pub winner_is_me: bool,
+    /// The value that lost.
+    pub other: Value,
+    /// Who set it.
+    pub loser: String,
+    /// The loser is this member.
+    pub loser_is_me: bool,
+    /// Clock of the losing value.
+    pub loser_hlc: String,
+    /// The bundle that brought the conflict.
+    pub bundle_id: String,
+    /// When it was settled, if it was.
+    pub resolved_at: Option<String>,
+}
+
+/// How a conflict is settled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    /// The value that stands stays.
+    KeepCurrent,
+    /// The losing value is set again, as a new edit by this member.
+    TakeOther,
+}
+
+fn db(e: rusqlite::Error) -> ServiceError {
+    ServiceError::Store(e.into())
+}
+
+impl Session {
+    /// Names of the keyring's members by fingerprint, and this member as "you".
+    fn member_names(&self) -> Result<BTreeMap<String, String>, ServiceError> {
+        let mut names: BTreeMap<String, String> = self
+            .members()?
+            .into_iter()
+            .map(|m| (m.fingerprint, m.name))
+            .collect();
+        names.insert(self.author().to_owned(), "you".to_owned());
+        Ok(names)
+    }
+
+    /// The bundles sent, newest first.
+    pub fn outbox(&self) -> Result<Vec<OutboxEntry>, ServiceError> {
+        let names = self.member_names()?;
+        let conn = self.store().connection();
+        let mut stmt = conn
+            .prepare(
+                "SELECT bundle_id, sequence, created_at, recipients, changes, classification
+                 FROM bundle_out ORDER BY sequence DESC",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, i64>(5)?,
+                ))
+            })
+            .map_err(db)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (bundle_id, sequence, created_at, recipients, changes, level) = row.map_err(db)?;
+            out.push(OutboxEntry {
+                bundle_id,
+                sequence: u64::try_from(sequence).unwrap_or(0),
+                created_at,
+                recipients: recipients
+                    .split(',')
+                    .filter(|f| !f.is_empty())
+                    .map(|f| names.get(f).cloned().unwrap_or_else(|| f.to_owned()))
+                    .collect(),
+                changes: u64::try_from(changes).unwrap_or(0),
+                classification: Classification::from_rank(level)
+                    .unwrap_or(Classification::TopSecret),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The bundles imported, newest first.
+    pub fn inbox(&self) -> Result<Vec<InboxEntry>, ServiceError> {
+        let names = self.member_names()?;
+        let conn = self.store().connection();
+        let mut stmt = conn
+            .prepare(
+                "SELECT bundle_id, sender, sequence, imported_at, applied FROM bundle_in
+                 ORDER BY imported_at DESC, sequence DESC",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, i64>(4)?,
+                ))
+            })
+            .map_err(db)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (bundle_id, sender, sequence, imported_at, applied) = row.map_err(db)?;
+            out.push(InboxEntry {
+                bundle_id,
+                sender: names.get(&sender).cloned().unwrap_or(sender),
+                sequence: u64::try_from(sequence).unwrap_or(0),
+                imported_at,
+                applied: u64::try_from(applied).unwrap_or(0),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The conflict list: open ones (or all, with `include_resolved`), newest first.
+    pub fn conflicts(&self, include_resolved: bool) -> Result<Vec<ConflictInfo>, ServiceError> {
+        let names = self.member_names()?;
+        let name = |f: &str| names.get(f).cloned().unwrap_or_else(|| f.to_owned());
+        let conn = self.store().connection();
+        let mut stmt = conn
+            .prepare(
+                "SELECT seq, record_kind, record_id, field, winner_author, loser_value, loser_hlc,
+                        loser_author, bundle_id, resolved_at
+                 FROM conflict WHERE (?1 OR resolved_at IS NULL) ORDER BY seq DESC",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map(params![include_resolved], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, String>(7)?,
+                    r.get::<_, String>(8)?,
+                    r.get::<_, Option<String>>(9)?,
+                ))
+            })
+            .map_err(db)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)?;
+        let mut out = Vec::new();
+        for (seq, kind, id, field, winner, other, loser_hlc, loser, bundle_id, resolved_at) in rows
+        {
+            let (Ok(kind), Ok(record_id)) = (kind.parse::<Kind>(), Uuid::parse_str(&id)) else {
+                continue;
+            };
+            let Some(record) = self.store().get(kind, record_id)? else {
+                continue;
+            };
+            let current = match field.as_str() {
+                "classification" => Value::from(record.meta.classification.code()),
+                "releasable_to" => Value::from(record.meta.releasable_to.clone()),
+                "deleted" => Value::from(record.meta.deleted),
+                f => record.fields.get(f).cloned().unwrap_or(Value::Null),
+            };
+            out.push(ConflictInfo {
+                seq,
+                kind,
+                record_id,
+                label: record.label(),
+                classification: record.meta.classification,
+                field,
+                current,
+                winner_is_me: winner == self.author(),
+                winner: name(&winner),
+                other: serde_json::from_str(&other).unwrap_or(Value::Null),
+                loser_is_me: loser == self.author(),
+                loser: name(&loser),
+                loser_hlc,
+                bundle_id,
+                resolved_at,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Settles an open conflict: keeps the value that stands, or takes the other one as a
+    /// new edit by this member (validated like any edit; it then wins everywhere once sent).
+    pub fn resolve_conflict(
+        &mut self,
+        seq: i64,
+        how: Resolution,
+    ) -> Result<ConflictInfo, ServiceError> {
+        self.check_writable()?;
+        let Some(conflict) = self.conflicts(true)?.into_iter().find(|c| c.seq == seq) else {
+            return Err(ServiceError::Invalid(format!(
+                "no conflict {seq}: see `observatory bundle conflicts`"
+            )));
+        };
+        if conflict.resolved_at.is_some() {
+            return Err(ServiceError::Invalid(format!(
+                "conflict {seq} was settled already"
+            )));
+        }
+        let (kind, id) = (conflict.kind, conflict.record_id);
+        if how == Resolution::TakeOther && conflict.other != conflict.current {
+            let other = &conflict.other;
+            let unreadable = || {
+                ServiceError::Invalid(format!(
+                    "the other value of {} cannot be used: {other}",
+                    conflict.field
+                ))
+            };
+            match conflict.field.as_str() {
+                "deleted" => {
+                    if other.as_bool().ok_or_else(unreadable)? {
+                        self.delete(kind, id)?;
+                    } else {
+                        self.restore(kind, id)?;
+                    }
+                }
+                "classification" => {
+                    let level = other
+                        .as_str()
+                        .and_then(|l| l.parse().ok())
+                        .ok_or_else(unreadable)?;
+                    self.edit(
+                        kind,
+                        id,
+                        &RecordInput {
+                            classification: Some(level),
+                            ..RecordInput::default()
+                        },
+                    )?;
+                }
+                "releasable_to" => {
+                    let states = serde_json::from_value(other.clone()).map_err(|_| unreadable())?;
+                    self.edit(
+                        kind,
+                        id,
+                        &RecordInput {
+                            releasable_to: Some(states),
+                            ..RecordInput::default()
+                        },
+                    )?;
+                }
+                field => {
+                    self.edit(
+                        kind,
+                        id,
+                        &RecordInput {
+                            fields: [(field.to_owned(), other.clone())].into_iter().collect(),
+                            ..RecordInput::default()
+                        },
+                    )?;
+                }
+            }
+        }
+        let detail = serde_json::json!({
+            "conflict": seq, "field": conflict.field,
+            "resolution": match how {
+                Resolution::KeepCurrent => "kept the value that stands",
+                Resolution::TakeOther => "took the other value",
+            },
+            "other_author": conflict.loser,
+        });
+        self.store_write(|w| {
+            w.resolve_conflict(seq)?;
+            w.audit("conflict-resolve", Some((kind, id)), &detail)
+        })?;
+        self.conflicts(true)?
+            .into_iter()
+            .find(|c| c.seq == seq)
+            .ok_or_else(|| ServiceError::Invalid(format!("conflict {seq} is gone")))
+    }
+}
