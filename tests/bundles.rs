@@ -1081,3 +1081,59 @@ fn two_members_exchange_and_settle_a_conflict_on_the_command_line() {
     let list = anna.ok(&["list", fa, "item"]);
     assert!(list.contains("Gallium (Jane)"), "{list}");
 }
+
+#[test]
+fn a_change_from_the_future_is_held_back_then_applied_when_its_time_comes() {
+    use observatory::model::Hlc;
+    let env = Env::new();
+    let (mut a, mut b) = pair(&env);
+    let item = add(&mut a.session, Classification::Unclassified, &[], "Gallium");
+    let first = send(&mut a, &b, &ExportScope::Everything);
+    b.session.import_bundle(&first, false).unwrap();
+    let input = RecordInput {
+        fields: serde_json::from_value(json!({"name": "Gallium (future)"})).unwrap(),
+        ..RecordInput::default()
+    };
+    a.session.edit(Kind::Item, item, &input).unwrap();
+    let next = send(&mut a, &b, &ExportScope::SinceLast);
+    // alpha's clock is 10 minutes and 1.5 seconds fast for this change.
+    let plain = plaintext(&next, b.session.identity().age_identity());
+    let (_, body) = plain.split_once("\n\n").unwrap();
+    let mut body: serde_json::Value = serde_json::from_str(body).unwrap();
+    let ahead = Hlc {
+        wall_ms: Hlc::now_ms() + 10 * 60 * 1000 + 1500,
+        counter: 0,
+    };
+    body["changes"][0]["hlc"] = json!(ahead.to_string());
+    let sealed = seal_by_hand(
+        body.to_string().as_bytes(),
+        a.session.identity().signing_key(),
+        &[
+            b.session.identity().recipient(),
+            a.session.identity().recipient(),
+        ],
+    );
+    let r = b.session.import_bundle(&sealed, false).unwrap();
+    assert_eq!((r.quarantined, r.changed, r.released), (1, 0, 0), "{r:?}");
+    assert_eq!(
+        b.session.get(Kind::Item, item).unwrap().text("name"),
+        Some("Gallium")
+    );
+    let held = b.session.held_changes().unwrap();
+    assert_eq!(
+        (held.len(), held[0].field.as_str(), held[0].sender.as_str()),
+        (1, "name", "alpha")
+    );
+    // Once bravo's clock is within ten minutes of it, the next import applies it.
+    std::thread::sleep(std::time::Duration::from_millis(2000));
+    add(&mut a.session, Classification::Unclassified, &[], "Germanium");
+    let later = send(&mut a, &b, &ExportScope::SinceLast);
+    let r = b.session.import_bundle(&later, false).unwrap();
+    assert_eq!((r.released, r.new_records), (1, 1), "{r:?}");
+    assert!(r.to_string().contains("1 held change(s) from earlier bundles applied"));
+    assert_eq!(
+        b.session.get(Kind::Item, item).unwrap().text("name"),
+        Some("Gallium (future)")
+    );
+    assert!(b.session.held_changes().unwrap().is_empty());
+}

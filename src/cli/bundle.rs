@@ -116,12 +116,13 @@ pub(super) fn bundle(cli: &Cli, args: &BundleArgs) -> anyhow::Result<ExitCode> {
         } => import(cli, file, bundle, *dry_run),
         BundleCommand::List { file, format } => {
             let session = open(cli, file, OpenMode::ReadOnly)?;
-            let (outbox, inbox) = (session.outbox()?, session.inbox()?);
+            let (outbox, inbox, held) =
+                (session.outbox()?, session.inbox()?, session.held_changes()?);
             match format {
                 OutputFormat::Json => outln!(
                     "{}",
                     serde_json::to_string_pretty(
-                        &serde_json::json!({"outbox": outbox, "inbox": inbox})
+                        &serde_json::json!({"outbox": outbox, "inbox": inbox, "held": held})
                     )?
                 ),
                 OutputFormat::Table => {
@@ -147,6 +148,22 @@ pub(super) fn bundle(cli: &Cli, args: &BundleArgs) -> anyhow::Result<ExitCode> {
                             b.applied,
                             b.bundle_id
                         );
+                    }
+                    if !held.is_empty() {
+                        outln!(
+                            "held back: {} change(s) with clocks ahead of yours",
+                            held.len()
+                        );
+                        for h in &held {
+                            outln!(
+                                "  {} {} {} from {}, applied at the first import from {} UTC",
+                                h.record_kind,
+                                h.record_id,
+                                h.field,
+                                h.sender,
+                                h.due
+                            );
+                        }
                     }
                 }
             }
@@ -313,7 +330,7 @@ fn import(
     }
     if r.quarantined > 0 {
         outln!(
-            "note: {} change(s) carry clocks too far in the future and were not applied",
+            "note: {} change(s) carry clocks more than ten minutes ahead of yours: held back, they are applied at the first import after your clock reaches them",
             r.quarantined
         );
     }

@@ -13,8 +13,11 @@ use super::theme;
 use crate::model::{Classification, Kind};
 use crate::service::Session;
 use crate::service::bundle::{BundleImport, ExportPlan, ExportScope, MAX_BUNDLE_BYTES};
-use crate::service::exchange::{ConflictInfo, InboxEntry, OutboxEntry, Resolution};
+use crate::service::exchange::{ConflictInfo, HeldChange, InboxEntry, OutboxEntry, Resolution};
 use crate::store::MemberInfo;
+
+/// At most this many records are listed for a selection (narrow with the filter).
+const SHOWN: usize = 500;
 
 /// Which changes the bundle carries, as chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -37,6 +40,8 @@ pub struct Choice {
     pub id: Uuid,
     /// Label.
     pub label: String,
+    /// Label in lower case, for the filter.
+    lower: String,
     /// Classification.
     pub level: Classification,
 }
@@ -52,6 +57,8 @@ pub struct Ledger {
     pub inbox: Vec<InboxEntry>,
     /// Open conflicts.
     pub conflicts: Vec<ConflictInfo>,
+    /// Changes held back (clocks ahead of this member's).
+    pub held: Vec<HeldChange>,
     /// Records that may be chosen.
     pub choices: Vec<Choice>,
 }
@@ -92,6 +99,8 @@ pub struct ExchangeView {
     pub received: Option<(bool, String)>,
     /// What the view shows from the file (None: read again).
     pub ledger: Option<Ledger>,
+    /// The highest level among the records listed for a selection, as last drawn.
+    listed_level: Classification,
 }
 
 impl ExchangeView {
@@ -127,22 +136,22 @@ impl ExchangeView {
                 .chain(l.outbox.iter().map(|b| b.classification))
                 .fold(level, Classification::max);
             if self.scope == Scope::Selection {
-                level = l
-                    .choices
-                    .iter()
-                    .filter(|c| self.shown(c))
-                    .map(|c| c.level)
-                    .fold(level, Classification::max);
+                level = level.max(self.listed_level);
             }
         }
         level
     }
 
-    fn shown(&self, c: &Choice) -> bool {
+    /// The records the selection list shows: those matching the filter, and those chosen.
+    fn shown<'a>(&self, choices: &'a [Choice]) -> Vec<&'a Choice> {
         let filter = self.filter.trim().to_lowercase();
-        filter.is_empty()
-            || c.label.to_lowercase().contains(&filter)
-            || self.selection.contains(&c.id)
+        choices
+            .iter()
+            .filter(|c| {
+                filter.is_empty() || c.lower.contains(&filter) || self.selection.contains(&c.id)
+            })
+            .take(SHOWN)
+            .collect()
     }
 
     fn load(session: &Session) -> Ledger {
@@ -153,6 +162,7 @@ impl ExchangeView {
                     kind,
                     id: r.meta.id,
                     label: r.label(),
+                    lower: r.label().to_lowercase(),
                     level: r.meta.classification,
                 });
             }
@@ -162,6 +172,7 @@ impl ExchangeView {
             outbox: session.outbox().unwrap_or_default(),
             inbox: session.inbox().unwrap_or_default(),
             conflicts: session.conflicts(false).unwrap_or_default(),
+            held: session.held_changes().unwrap_or_default(),
             choices,
         }
     }
@@ -196,10 +207,14 @@ impl ExchangeView {
 
     /// The view.
     pub fn ui(&mut self, ui: &mut egui::Ui, session: &Session, commands: &mut Vec<Command>) {
-        if self.ledger.is_none() {
-            self.ledger = Some(Self::load(session));
-        }
-        let ledger = self.ledger.clone().unwrap_or_default();
+        let ledger = self.ledger.take().unwrap_or_else(|| Self::load(session));
+        // A member revoked since they were chosen cannot stay chosen (nor be unticked).
+        self.recipients.retain(|f| {
+            ledger
+                .members
+                .iter()
+                .any(|m| &m.fingerprint == f && m.status() == "verified")
+        });
         let writable = session.viewing().is_none();
         ui.heading("Exchange");
         ui.label("Bundles are encrypted to their recipients and to you, signed with your key, and carry only what every recipient may see.");
@@ -220,6 +235,7 @@ impl ExchangeView {
                 ui.separator();
                 ledger_ui(ui, &ledger);
             });
+        self.ledger = Some(ledger);
     }
 
     fn send_ui(
@@ -281,12 +297,11 @@ impl ExchangeView {
                 .id_salt("selection")
                 .max_height(180.0)
                 .show(ui, |ui| {
-                    let shown: Vec<&Choice> = ledger
-                        .choices
+                    let shown = self.shown(&ledger.choices);
+                    self.listed_level = shown
                         .iter()
-                        .filter(|c| self.shown(c))
-                        .take(500)
-                        .collect();
+                        .map(|c| c.level)
+                        .fold(Classification::Unclassified, Classification::max);
                     for c in shown {
                         let mut on = self.selection.contains(&c.id);
                         let text = format!(
@@ -418,7 +433,7 @@ impl ExchangeView {
                     if r.quarantined > 0 {
                         ui.colored_label(
                             theme::WARN,
-                            format!("{} change(s) carry clocks more than ten minutes ahead: they will not be applied", r.quarantined),
+                            format!("{} change(s) carry clocks more than ten minutes ahead of yours: they are held back, and applied at the first import after your clock reaches them", r.quarantined),
                         );
                     }
                     ui.horizontal(|ui| {
@@ -571,6 +586,17 @@ fn ledger_ui(ui: &mut egui::Ui, ledger: &Ledger) {
                     ui.end_row();
                 }
             });
+    }
+    if let Some(first) = ledger.held.first() {
+        ui.colored_label(
+            theme::WARN,
+            format!(
+                "Held back: {} received change(s) with clocks more than ten minutes ahead of yours (the first from {}); they are applied at the first import from {} UTC",
+                ledger.held.len(),
+                first.sender,
+                first.due
+            ),
+        );
     }
     ui.strong(format!("Inbox: {} bundle(s) imported", ledger.inbox.len()));
     if !ledger.inbox.is_empty() {

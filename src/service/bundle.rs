@@ -38,7 +38,8 @@
 //! the signed recipient list, unknown fields, kinds or fields, a record marked above this
 //! member's clearance, a bundle id imported before ("already imported"). A sequence number not
 //! newer than the last one from the same sender is flagged; changes whose clock is more than ten
-//! minutes ahead are quarantined (not applied). The rest is merged in one transaction: a change
+//! minutes ahead are quarantined: kept in the file's `quarantine` table, not applied, and merged
+//! at the first import after this member's clock has come within ten minutes of them. The rest is merged in one transaction: a change
 //! already in the change log is skipped; a new record is created; a field takes the value with
 //! the newest (clock, author); when the losing value came from another member it is kept in the
 //! `conflict` table. Applying the same bundles in any order, any number of times, gives the same
@@ -557,8 +558,8 @@ fn seal(
 /// Bundles larger than this are refused before they are read (512 MiB).
 pub const MAX_BUNDLE_BYTES: u64 = 512 * 1024 * 1024;
 
-/// Clocks further ahead of ours than this are quarantined (not applied).
-const MAX_CLOCK_SKEW_MS: u64 = 10 * 60 * 1000;
+/// Clocks further ahead of ours than this are quarantined (held back, applied later).
+pub const MAX_CLOCK_SKEW_MS: u64 = 10 * 60 * 1000;
 
 /// What importing a bundle did (or would do, for a dry run).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -579,8 +580,10 @@ pub struct BundleImport {
     pub unchanged: usize,
     /// Values that lost by clock to another member's: kept in the conflict list.
     pub conflicting: usize,
-    /// Changes whose clock is too far in the future: not applied.
+    /// Changes whose clock is too far in the future: held back, not applied yet.
     pub quarantined: usize,
+    /// Changes held back by earlier imports whose time has come: applied now.
+    pub released: usize,
     /// Nothing was written (`--dry-run`).
     pub dry_run: bool,
 }
@@ -598,7 +601,15 @@ impl std::fmt::Display for BundleImport {
             self.unchanged,
             self.conflicting,
             self.quarantined
-        )
+        )?;
+        if self.released > 0 {
+            write!(
+                f,
+                "; {} held change(s) from earlier bundles applied",
+                self.released
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -700,7 +711,7 @@ impl Session {
             .map_err(db)?;
         let clearance = self.identity().profile().clearance;
         let horizon = crate::model::Hlc::now_ms() + MAX_CLOCK_SKEW_MS;
-        let (mut checked, quarantined) = check_changes(&body, clearance, horizon)?;
+        let (mut checked, held) = check_changes(&body, clearance, horizon)?;
         checked.sort_by(|a, b| (a.hlc, &a.change.author).cmp(&(b.hlc, &b.change.author)));
         let mut report = BundleImport {
             bundle_id: body.bundle_id.clone(),
@@ -708,7 +719,7 @@ impl Session {
             sequence: body.sequence,
             older_sequence: last_sequence
                 .is_some_and(|s| u64::try_from(s).unwrap_or(0) >= body.sequence),
-            quarantined,
+            quarantined: held.len(),
             dry_run,
             ..BundleImport::default()
         };
@@ -717,8 +728,23 @@ impl Session {
         let apply =
             |w: &crate::store::Writer<'_>| -> Result<BundleImport, crate::store::StoreError> {
                 let mut r = report.clone();
+                // Changes held back from earlier bundles whose time has come.
+                r.released = release_due(w, horizon)?;
                 for c in &checked {
                     merge_one(w, c, &bundle_id, &mut r)?;
+                }
+                for c in &held {
+                    w.hold(
+                        &bundle_id,
+                        (
+                            &c.record_kind,
+                            &c.record_id,
+                            &c.field,
+                            &c.value,
+                            &c.hlc,
+                            &c.author,
+                        ),
+                    )?;
                 }
                 let applied = r.new_records + r.changed;
                 w.record_bundle_in(&bundle_id, &sender_fp, r.sequence, applied)?;
@@ -726,6 +752,7 @@ impl Session {
                     "bundle": bundle_id, "sender": r.sender, "sender_fingerprint": sender_fp,
                     "sequence": r.sequence, "new": r.new_records, "changed": r.changed,
                     "unchanged": r.unchanged, "conflicting": r.conflicting, "quarantined": r.quarantined,
+                    "released": r.released,
                     "older_sequence": r.older_sequence,
                 });
                 w.audit("bundle-import", None, &detail)?;
@@ -748,16 +775,19 @@ pub fn validate_body(
     clearance: Classification,
     horizon_ms: u64,
 ) -> Result<(usize, usize), ServiceError> {
-    check_changes(body, clearance, horizon_ms).map(|(c, q)| (c.len(), q))
+    check_changes(body, clearance, horizon_ms).map(|(c, q)| (c.len(), q.len()))
 }
+
+/// The changes to apply now, and those held back (a clock past `horizon`).
+type CheckedChanges<'a> = (Vec<Checked<'a>>, Vec<&'a Change>);
 
 fn check_changes(
     body: &BundleBody,
     clearance: Classification,
     horizon: u64,
-) -> Result<(Vec<Checked<'_>>, usize), ServiceError> {
+) -> Result<CheckedChanges<'_>, ServiceError> {
     let mut checked = Vec::with_capacity(body.changes.len());
-    let mut quarantined = 0;
+    let mut held = Vec::new();
     for (i, c) in body.changes.iter().enumerate() {
         let bad = |what: &str| refuse(format!("change {}: {what}", i + 1));
         let kind: Kind = c
@@ -799,7 +829,7 @@ fn check_changes(
             }
         }
         if hlc.wall_ms > horizon {
-            quarantined += 1;
+            held.push(c);
             continue;
         }
         checked.push(Checked {
@@ -809,7 +839,46 @@ fn check_changes(
             change: c,
         });
     }
-    Ok((checked, quarantined))
+    Ok((checked, held))
+}
+
+/// Merges the held-back changes whose clock is now within reach (at or before `horizon_ms`);
+/// they were checked when their bundle arrived. Returns how many.
+fn release_due(
+    w: &crate::store::Writer<'_>,
+    horizon_ms: u64,
+) -> Result<usize, crate::store::StoreError> {
+    let due = w.take_due(crate::model::Hlc {
+        wall_ms: horizon_ms,
+        counter: u16::MAX,
+    })?;
+    // Their counts are not the current bundle's.
+    let mut scratch = BundleImport::default();
+    for row in &due {
+        let change = Change {
+            record_kind: row.kind.clone(),
+            record_id: row.id.clone(),
+            field: row.field.clone(),
+            value: serde_json::from_str(&row.value).unwrap_or(Value::Null),
+            hlc: row.hlc.clone(),
+            author: row.author.clone(),
+        };
+        let (Ok(kind), Ok(id), Ok(hlc)) = (
+            row.kind.parse::<Kind>(),
+            uuid::Uuid::parse_str(&row.id),
+            row.hlc.parse(),
+        ) else {
+            continue;
+        };
+        let checked = Checked {
+            kind,
+            id,
+            hlc,
+            change: &change,
+        };
+        merge_one(w, &checked, &row.bundle_id, &mut scratch)?;
+    }
+    Ok(due.len())
 }
 
 /// The change a logged (field, value) stands for; `None` for a field the kind does not have.

@@ -80,6 +80,25 @@ pub struct ConflictInfo {
     pub resolved_at: Option<String>,
 }
 
+/// A received change held back because its clock was too far ahead of this member's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HeldChange {
+    /// The bundle it came in.
+    pub bundle_id: String,
+    /// The bundle's sender (a name from the keyring).
+    pub sender: String,
+    /// Record kind.
+    pub record_kind: String,
+    /// Record id.
+    pub record_id: String,
+    /// Field.
+    pub field: String,
+    /// Its clock.
+    pub hlc: String,
+    /// From when (UTC, `YYYY-MM-DD HH:MM`) the next import applies it.
+    pub due: String,
+}
+
 /// How a conflict is settled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resolution {
@@ -180,6 +199,57 @@ impl Session {
             });
         }
         Ok(out)
+    }
+
+    /// The changes held back (quarantined), earliest first.
+    pub fn held_changes(&self) -> Result<Vec<HeldChange>, ServiceError> {
+        let names = self.member_names()?;
+        let conn = self.store().connection();
+        let mut stmt = conn
+            .prepare(
+                "SELECT q.bundle_id, coalesce(b.sender, ''), q.record_kind, q.record_id, q.field, q.hlc
+                 FROM quarantine q LEFT JOIN bundle_in b ON b.bundle_id = q.bundle_id
+                 ORDER BY q.hlc, q.seq",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                ))
+            })
+            .map_err(db)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)?;
+        Ok(rows
+            .into_iter()
+            .map(|(bundle_id, sender, record_kind, record_id, field, hlc)| {
+                let due = hlc
+                    .parse::<crate::model::Hlc>()
+                    .map(|h| {
+                        crate::model::Hlc {
+                            wall_ms: h.wall_ms.saturating_sub(super::bundle::MAX_CLOCK_SKEW_MS),
+                            counter: 0,
+                        }
+                        .to_utc_minutes()
+                    })
+                    .unwrap_or_default();
+                HeldChange {
+                    bundle_id,
+                    sender: names.get(&sender).cloned().unwrap_or(sender),
+                    record_kind,
+                    record_id,
+                    field,
+                    hlc,
+                    due,
+                }
+            })
+            .collect())
     }
 
     /// The conflict list: open ones (or all, with `include_resolved`), newest first.

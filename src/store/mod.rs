@@ -12,6 +12,7 @@ pub use error::StoreError;
 pub use file::{BACKUP_GENERATIONS, OpenMode, SaveJob, SaveOutcome, Store, backup_path};
 pub use history::end_of_day;
 pub use records::{
-    CREATED_FIELD, Counts, EditionInfo, MemberInfo, NewRecord, RecordChange, Writer, now_rfc3339,
+    CREATED_FIELD, Counts, EditionInfo, HeldRow, MemberInfo, NewRecord, RecordChange, Writer,
+    now_rfc3339,
 };
 pub use schema::SCHEMA_VERSION;

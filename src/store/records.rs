@@ -250,6 +250,25 @@ pub struct EditionInfo {
     pub records: i64,
 }
 
+/// A change held back in the quarantine (its columns as stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldRow {
+    /// The bundle it came in.
+    pub bundle_id: String,
+    /// Record kind.
+    pub kind: String,
+    /// Record id.
+    pub id: String,
+    /// Field.
+    pub field: String,
+    /// Value (JSON text).
+    pub value: String,
+    /// Clock.
+    pub hlc: String,
+    /// Author.
+    pub author: String,
+}
+
 /// A member card in the keyring.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MemberInfo {
@@ -706,6 +725,49 @@ impl Writer<'_> {
                 bundle_id
             ])?;
         Ok(())
+    }
+
+    /// Holds back a received change whose clock is too far ahead (see `quarantine`).
+    pub fn hold(
+        &self,
+        bundle_id: &str,
+        change: (&str, &str, &str, &Value, &str, &str),
+    ) -> Result<(), StoreError> {
+        let (kind, id, field, value, hlc, author) = change;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO quarantine (bundle_id, record_kind, record_id, field, value, hlc, author, received_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![bundle_id, kind, id, field, value.to_string(), hlc, author, now_rfc3339()])?;
+        Ok(())
+    }
+
+    /// Takes out the held changes whose clock is now at or before `horizon`: (bundle id,
+    /// kind, id, field, value, clock, author).
+    pub fn take_due(&self, horizon: Hlc) -> Result<Vec<HeldRow>, StoreError> {
+        let horizon = horizon.to_string();
+        let rows = self
+            .tx
+            .prepare_cached(
+                "SELECT bundle_id, record_kind, record_id, field, value, hlc, author FROM quarantine
+                 WHERE hlc <= ?1 ORDER BY hlc, seq",
+            )?
+            .query_map(params![horizon], |r| {
+                Ok(HeldRow {
+                    bundle_id: r.get(0)?,
+                    kind: r.get(1)?,
+                    id: r.get(2)?,
+                    field: r.get(3)?,
+                    value: r.get(4)?,
+                    hlc: r.get(5)?,
+                    author: r.get(6)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        self.tx
+            .execute("DELETE FROM quarantine WHERE hlc <= ?1", params![horizon])?;
+        Ok(rows)
     }
 
     /// Marks a conflict resolved (now). Returns whether it was open.
