@@ -438,6 +438,25 @@ fn a_card_claiming_a_higher_clearance_does_not_get_records_past_the_importer() {
     assert!(low.session.get(Kind::Item, s).is_err());
 }
 
+/// Delivers mail (recipient, bundle) in a random order; a bundle may only be refused as
+/// already imported (a duplicate).
+fn deliver(
+    replicas: &mut [Replica],
+    mail: &[(usize, Vec<u8>)],
+    next: &mut impl FnMut(usize) -> usize,
+) {
+    let mut order: Vec<usize> = (0..mail.len()).collect();
+    for k in (1..order.len()).rev() {
+        order.swap(k, next(k + 1));
+    }
+    for k in order {
+        let (to_replica, bytes) = &mail[k];
+        if let Err(e) = replicas[*to_replica].session.import_bundle(bytes, false) {
+            assert!(e.to_string().contains("already imported"), "{e}");
+        }
+    }
+}
+
 #[test]
 #[allow(clippy::needless_range_loop)] // replicas are addressed by number, as the mail is
 fn replicas_exchanging_in_any_order_with_duplicates_end_the_same() {
@@ -466,9 +485,17 @@ fn replicas_exchanging_in_any_order_with_duplicates_end_the_same() {
             &[],
             "Shared",
         );
-        // Every replica makes changes, then sends everything to all the others.
+        // Every replica makes changes and sends them (and what it has) to all the others.
         let mut mail: Vec<(usize, Vec<u8>)> = Vec::new();
         let everyone: Vec<String> = replicas.iter().map(to).collect();
+        let others_of = |i: usize| -> Vec<String> {
+            everyone
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, f)| f.clone())
+                .collect()
+        };
         let first = replicas[0]
             .session
             .export_bundle(&everyone[1..], &ExportScope::Everything)
@@ -491,37 +518,41 @@ fn replicas_exchanging_in_any_order_with_duplicates_end_the_same() {
                 };
                 s.edit(Kind::Item, shared, &input).unwrap();
             }
-            let others: Vec<String> = everyone
-                .iter()
-                .enumerate()
-                .filter(|(j, _)| *j != i)
-                .map(|(_, f)| f.clone())
-                .collect();
             let b = s
-                .export_bundle(&others, &ExportScope::Everything)
+                .export_bundle(&others_of(i), &ExportScope::SinceLast)
                 .unwrap()
                 .bytes;
-            for j in 0..count {
-                if j != i {
-                    mail.push((j, b.clone()));
-                    if next(4) == 0 {
-                        mail.push((j, b.clone())); // a duplicate
-                    }
+            // Round one: some mail is lost, but each bundle reaches at least one other.
+            let reached = 1 + next(count - 1);
+            let mut targets: Vec<usize> = (0..count).filter(|j| *j != i).collect();
+            for k in (1..targets.len()).rev() {
+                targets.swap(k, next(k + 1));
+            }
+            for &j in &targets[..reached] {
+                mail.push((j, b.clone()));
+                if next(4) == 0 {
+                    mail.push((j, b.clone())); // a duplicate
                 }
             }
         }
-        // Deliver in a random order, twice over (the second pass brings what depended on
-        // records that arrived later).
-        for _ in 0..2 {
-            let mut order: Vec<usize> = (0..mail.len()).collect();
-            for k in (1..order.len()).rev() {
-                order.swap(k, next(k + 1));
-            }
-            for k in order {
-                let (to_replica, bytes) = &mail[k];
-                let _ = replicas[*to_replica].session.import_bundle(bytes, false);
+        deliver(&mut replicas, &mail, &mut next);
+        // Round two: everyone sends what came in since (their own and what they received,
+        // with older clocks) to everyone; all of it arrives, in any order, with duplicates.
+        let mut mail: Vec<(usize, Vec<u8>)> = Vec::new();
+        for i in 0..count {
+            let b = replicas[i]
+                .session
+                .export_bundle(&others_of(i), &ExportScope::SinceLast)
+                .unwrap()
+                .bytes;
+            for j in (0..count).filter(|j| *j != i) {
+                mail.push((j, b.clone()));
+                if next(4) == 0 {
+                    mail.push((j, b.clone()));
+                }
             }
         }
+        deliver(&mut replicas, &mail, &mut next);
         let names: Vec<String> = replicas
             .iter()
             .map(|r| r.session.get(Kind::Item, shared).unwrap().label())
@@ -1126,14 +1157,229 @@ fn a_change_from_the_future_is_held_back_then_applied_when_its_time_comes() {
     );
     // Once bravo's clock is within ten minutes of it, the next import applies it.
     std::thread::sleep(std::time::Duration::from_millis(2000));
-    add(&mut a.session, Classification::Unclassified, &[], "Germanium");
+    add(
+        &mut a.session,
+        Classification::Unclassified,
+        &[],
+        "Germanium",
+    );
     let later = send(&mut a, &b, &ExportScope::SinceLast);
     let r = b.session.import_bundle(&later, false).unwrap();
     assert_eq!((r.released, r.new_records), (1, 1), "{r:?}");
-    assert!(r.to_string().contains("1 held change(s) from earlier bundles applied"));
+    assert!(
+        r.to_string()
+            .contains("1 held change(s) from earlier bundles applied")
+    );
     assert_eq!(
         b.session.get(Kind::Item, item).unwrap().text("name"),
         Some("Gallium (future)")
     );
     assert!(b.session.held_changes().unwrap().is_empty());
+}
+
+/// Sets values of a record.
+fn set(
+    s: &mut Session,
+    kind: Kind,
+    id: uuid::Uuid,
+    values: serde_json::Value,
+    level: Option<Classification>,
+) {
+    let input = RecordInput {
+        classification: level,
+        fields: serde_json::from_value(values).unwrap(),
+        ..RecordInput::default()
+    };
+    s.edit(kind, id, &input).unwrap();
+}
+
+#[test]
+fn a_lowered_record_leaves_with_its_standing_values_not_its_history() {
+    let env = Env::new();
+    let mut a = replica(&env, "alpha", Classification::Secret);
+    let mut low = replica(&env, "lima", Classification::Restricted);
+    introduce(&mut [&mut a, &mut low]);
+    let x = add(&mut a.session, Classification::Secret, &[], "Stockpile");
+    set(
+        &mut a.session,
+        Kind::Item,
+        x,
+        json!({"description": "secret detail"}),
+        None,
+    );
+    // Withheld while SECRET: since-last to lima does not carry it.
+    let first = send(&mut a, &low, &ExportScope::SinceLast);
+    low.session.import_bundle(&first, false).unwrap();
+    assert!(low.session.get(Kind::Item, x).is_err());
+    // Cleaned up and lowered: it now goes, complete, but none of its SECRET-era values.
+    set(
+        &mut a.session,
+        Kind::Item,
+        x,
+        json!({"description": "public detail", "name": "Stock"}),
+        None,
+    );
+    set(
+        &mut a.session,
+        Kind::Item,
+        x,
+        json!({}),
+        Some(Classification::Restricted),
+    );
+    let summary = a
+        .session
+        .export_bundle(&[to(&low)], &ExportScope::SinceLast)
+        .unwrap();
+    let text = serde_json::to_string(&summary.body).unwrap();
+    assert!(!text.contains("secret detail"), "{text}");
+    assert!(!text.contains("Stockpile"), "{text}");
+    assert!(!text.contains("\"SECRET\""), "{text}");
+    assert_eq!(summary.body.classification, "RESTRICTED");
+    low.session.import_bundle(&summary.bytes, false).unwrap();
+    let there = low.session.get(Kind::Item, x).unwrap();
+    assert_eq!(
+        (
+            there.text("name"),
+            there.text("description"),
+            there.meta.classification
+        ),
+        (
+            Some("Stock"),
+            Some("public detail"),
+            Classification::Restricted
+        )
+    );
+    // A later edit follows as usual, and both hold the same record.
+    set(
+        &mut a.session,
+        Kind::Item,
+        x,
+        json!({"description": "update"}),
+        None,
+    );
+    let next = send(&mut a, &low, &ExportScope::SinceLast);
+    low.session.import_bundle(&next, false).unwrap();
+    assert_eq!(content(&a.session), content(&low.session));
+    // A SECRET member who has the whole history gets lima's relay as already there.
+    let mut s2 = replica(&env, "sierra", Classification::Secret);
+    introduce(&mut [&mut a, &mut s2]);
+    let m = low
+        .session
+        .add_member(&s2.session.identity().card().to_string())
+        .unwrap();
+    low.session.verify_member(&m.fingerprint).unwrap();
+    let m = s2
+        .session
+        .add_member(&low.session.identity().card().to_string())
+        .unwrap();
+    s2.session.verify_member(&m.fingerprint).unwrap();
+    let full = send(&mut a, &s2, &ExportScope::Everything);
+    s2.session.import_bundle(&full, false).unwrap();
+    let relay = send(&mut low, &s2, &ExportScope::Everything);
+    let r = s2.session.import_bundle(&relay, false).unwrap();
+    assert_eq!(
+        (r.new_records, r.changed, r.conflicting),
+        (0, 0, 0),
+        "{r:?}"
+    );
+    assert_eq!(content(&a.session), content(&s2.session));
+}
+
+#[test]
+fn since_last_carries_changes_received_late_with_older_clocks() {
+    let env = Env::new();
+    let mut a = replica(&env, "alpha", Classification::Secret);
+    let mut b = replica(&env, "bravo", Classification::Secret);
+    let mut c = replica(&env, "charlie", Classification::Secret);
+    introduce(&mut [&mut a, &mut b, &mut c]);
+    // charlie adds a record first (older clock) but his bundle reaches bravo late.
+    let early = add(&mut c.session, Classification::Unclassified, &[], "Early");
+    let from_c = send(&mut c, &b, &ExportScope::Everything);
+    std::thread::sleep(std::time::Duration::from_millis(3));
+    add(&mut b.session, Classification::Unclassified, &[], "Bravo's");
+    let first = send(&mut b, &a, &ExportScope::SinceLast);
+    a.session.import_bundle(&first, false).unwrap();
+    b.session.import_bundle(&from_c, false).unwrap();
+    // bravo relays charlie's record to alpha with the next since-last bundle.
+    let second = send(&mut b, &a, &ExportScope::SinceLast);
+    let r = a.session.import_bundle(&second, false).unwrap();
+    assert_eq!(r.new_records, 1, "{r:?}");
+    assert!(a.session.get(Kind::Item, early).is_ok());
+    // Nothing new: the next one is empty.
+    let third = a
+        .session
+        .plan_export(&[to(&b)], &ExportScope::SinceLast)
+        .unwrap();
+    assert_eq!(third.records, 2, "alpha never sent to bravo: everything");
+    let again = b
+        .session
+        .plan_export(&[to(&a)], &ExportScope::SinceLast)
+        .unwrap();
+    assert!(again.changes.is_empty(), "{:?}", again.changes);
+}
+
+#[test]
+fn revoking_a_sender_drops_their_held_changes_and_malformed_values_are_refused() {
+    use observatory::model::Hlc;
+    let env = Env::new();
+    let (mut a, mut b) = pair(&env);
+    let item = add(&mut a.session, Classification::Unclassified, &[], "Gallium");
+    let first = send(&mut a, &b, &ExportScope::Everything);
+    b.session.import_bundle(&first, false).unwrap();
+    set(
+        &mut a.session,
+        Kind::Item,
+        item,
+        json!({"name": "Gallium (later)"}),
+        None,
+    );
+    let next = send(&mut a, &b, &ExportScope::SinceLast);
+    let plain = plaintext(&next, b.session.identity().age_identity());
+    let (_, body) = plain.split_once("\n\n").unwrap();
+    let body: serde_json::Value = serde_json::from_str(body).unwrap();
+    let to_both = [
+        b.session.identity().recipient(),
+        a.session.identity().recipient(),
+    ];
+    let key = a.session.identity().signing_key().clone();
+    let reseal = |body: &serde_json::Value| {
+        let mut body = body.clone();
+        body["bundle_id"] = json!(uuid::Uuid::now_v7().to_string());
+        seal_by_hand(body.to_string().as_bytes(), &key, &to_both)
+    };
+    let before = fingerprint_of(&b.session);
+    // A releasability that cannot be read is refused, not taken as "no restriction".
+    let mut bad = body.clone();
+    bad["changes"][0]["field"] = json!("releasable_to");
+    bad["changes"][0]["value"] = json!("everyone");
+    let err = refused(&mut b, &reseal(&bad));
+    assert!(err.contains("cannot be read"), "{err}");
+    // A clock more than a day ahead refuses the bundle.
+    let mut far = body.clone();
+    far["changes"][0]["hlc"] = json!(
+        Hlc {
+            wall_ms: Hlc::now_ms() + 2 * 24 * 3600 * 1000,
+            counter: 0
+        }
+        .to_string()
+    );
+    let err = refused(&mut b, &reseal(&far));
+    assert!(err.contains("more than a day ahead"), "{err}");
+    assert_eq!(fingerprint_of(&b.session), before);
+    // An hour ahead: held; then alpha's card is revoked: the held change is dropped.
+    let mut ahead = body.clone();
+    ahead["changes"][0]["hlc"] = json!(
+        Hlc {
+            wall_ms: Hlc::now_ms() + 3600 * 1000,
+            counter: 0
+        }
+        .to_string()
+    );
+    let r = b.session.import_bundle(&reseal(&ahead), false).unwrap();
+    assert_eq!(r.quarantined, 1);
+    assert_eq!(b.session.held_changes().unwrap().len(), 1);
+    b.session.revoke_member("alpha").unwrap();
+    assert!(b.session.held_changes().unwrap().is_empty());
+    // Discarding on request.
+    assert_eq!(b.session.discard_held().unwrap(), 0);
 }

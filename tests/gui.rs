@@ -1241,6 +1241,14 @@ fn exchange_view_sends_checks_applies_and_settles_a_conflict() {
             ..RecordInput::default()
         };
         let item = jane.add(Kind::Item, None, &input).unwrap();
+        let copper = RecordInput {
+            fields: serde_json::from_value(
+                serde_json::json!({"name": "Copper", "item_kind": "material"}),
+            )
+            .unwrap(),
+            ..RecordInput::default()
+        };
+        jane.add(Kind::Item, None, &copper).unwrap();
         jane.save().unwrap();
         item
     };
@@ -1255,7 +1263,7 @@ fn exchange_view_sends_checks_applies_and_settles_a_conflict() {
     harness.get_by_label("Preview what leaves").click();
     harness.run_steps(2);
     harness
-        .get_by_label_contains("of 1 record(s) would leave — highest RESTREINT UE/EU RESTRICTED");
+        .get_by_label_contains("of 2 record(s) would leave — highest RESTREINT UE/EU RESTRICTED");
     assert_eq!(harness.state().marking(), Classification::Restricted);
     let first = env.path("to-anna-1.obx");
     type_into(&mut harness, "Bundle file", first.to_str().unwrap());
@@ -1294,8 +1302,23 @@ fn exchange_view_sends_checks_applies_and_settles_a_conflict() {
     let back = env.path("to-jane.obx");
     anna.write_bundle(&back, &[jane_fp], &ExportScope::SinceLast)
         .unwrap();
-    // A file that is not a bundle: refused with the reason, nothing applied.
+    let clear = |harness: &mut Harness<'static, ObservatoryApp>, label: &str| {
+        harness.get_by_label(label).focus();
+        harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+        harness.run_steps(1);
+        harness.key_press(egui::Key::Backspace);
+        harness.run_steps(1);
+    };
+    // Anna's bundle checked: what it would do, nothing applied yet.
+    type_into(&mut harness, "Bundle to import", back.to_str().unwrap());
+    harness.get_by_label("Check").click();
+    harness.run_steps(3);
+    harness.get_by_label_contains("From Anna Berg (sequence 1): 0 new record(s), 1 changed");
+    harness.get_by_label("Apply the bundle");
+    // Then a file that is not a bundle: refused with the reason, and the earlier check is
+    // gone (its Apply would import the other file).
     std::fs::write(env.path("junk.obx"), b"not a bundle").unwrap();
+    clear(&mut harness, "Bundle to import");
     type_into(
         &mut harness,
         "Bundle to import",
@@ -1305,16 +1328,10 @@ fn exchange_view_sends_checks_applies_and_settles_a_conflict() {
     harness.run_steps(3);
     harness.get_by_label_contains("not an age-encrypted bundle");
     assert!(harness.query_by_label("Apply the bundle").is_none());
-    // Anna's bundle: checked (nothing applied yet), then applied.
-    harness.get_by_label("Bundle to import").focus();
-    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    harness.run_steps(1);
-    harness.key_press(egui::Key::Backspace);
-    harness.run_steps(1);
+    clear(&mut harness, "Bundle to import");
     type_into(&mut harness, "Bundle to import", back.to_str().unwrap());
     harness.get_by_label("Check").click();
     harness.run_steps(3);
-    harness.get_by_label_contains("From Anna Berg (sequence 1): 0 new record(s), 1 changed");
     let name = |h: &Harness<'static, ObservatoryApp>| {
         h.state()
             .session()
@@ -1342,11 +1359,7 @@ fn exchange_view_sends_checks_applies_and_settles_a_conflict() {
         .click();
     harness.run_steps(2);
     let second = env.path("to-anna-2.obx");
-    harness.get_by_label("Bundle file").focus();
-    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    harness.run_steps(1);
-    harness.key_press(egui::Key::Backspace);
-    harness.run_steps(1);
+    clear(&mut harness, "Bundle file");
     type_into(&mut harness, "Bundle file", second.to_str().unwrap());
     harness.get_by_label("Write the bundle").click();
     harness.run_steps(3);
@@ -1365,5 +1378,16 @@ fn exchange_view_sends_checks_applies_and_settles_a_conflict() {
     harness.run_steps(2);
     harness.get_by_label("Preview what leaves").click();
     harness.run_steps(2);
-    harness.get_by_label_contains("of 1 record(s) would leave");
+    harness
+        .get_by_label_contains("of 1 record(s) would leave — highest RESTREINT UE/EU RESTRICTED");
+    // Copper instead: one UNCLASSIFIED record.
+    harness.get_by_label("(R) item: Gallium (Jane)").click();
+    harness.run_steps(1);
+    clear(&mut harness, "Find");
+    type_into(&mut harness, "Find", "copper");
+    harness.get_by_label("(U) item: Copper").click();
+    harness.run_steps(2);
+    harness.get_by_label("Preview what leaves").click();
+    harness.run_steps(2);
+    harness.get_by_label_contains("of 1 record(s) would leave — highest UNCLASSIFIED");
 }

@@ -70,6 +70,11 @@ enum BundleCommand {
         #[arg(long, value_enum, default_value_t)]
         format: OutputFormat,
     },
+    /// Drop the received changes held back because their clocks were too far ahead.
+    DiscardHeld {
+        /// The observatory file.
+        file: PathBuf,
+    },
     /// Settle a conflict: keep the value that stands, or take the other one (a new edit).
     Resolve {
         /// The observatory file.
@@ -181,6 +186,13 @@ pub(super) fn bundle(cli: &Cli, args: &BundleArgs) -> anyhow::Result<ExitCode> {
                     outln!("{} conflict(s)", conflicts.len());
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        BundleCommand::DiscardHeld { file } => {
+            let mut session = open(cli, file, OpenMode::ReadWrite)?;
+            let n = session.discard_held()?;
+            session.save()?;
+            outln!("{n} held change(s) discarded");
             Ok(ExitCode::SUCCESS)
         }
         BundleCommand::Resolve {

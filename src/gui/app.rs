@@ -168,6 +168,8 @@ pub enum Command {
     ImportBundle(Vec<u8>),
     /// Forget a checked bundle.
     DiscardBundle,
+    /// Drop the changes held back (clocks too far ahead).
+    DiscardHeld,
     /// Settle a conflict.
     ResolveConflict(i64, crate::service::exchange::Resolution),
     /// Show a technology or item on the timeline.
@@ -1023,7 +1025,9 @@ impl Unlocked {
                     }
                     Err(e) => (false, format!("No bundle written: {e}")),
                 });
-                self.exchange.invalidate();
+                if self.exchange.ledger.is_none() {
+                    self.refresh_exchange();
+                }
             }
             Command::CheckBundle { path, bytes } => {
                 let check = self
@@ -1041,9 +1045,23 @@ impl Unlocked {
                     }
                     Err(e) => (false, e.to_string()),
                 });
-                self.exchange.invalidate();
+                if self.exchange.ledger.is_none() {
+                    self.refresh_exchange();
+                }
             }
             Command::DiscardBundle => self.exchange.incoming = None,
+            Command::DiscardHeld => {
+                match self.session.discard_held() {
+                    Ok(n) => {
+                        self.keyring_changed(now);
+                        self.message = Some(format!("{n} held change(s) discarded"));
+                    }
+                    Err(e) => self.message = Some(e.to_string()),
+                }
+                if self.exchange.ledger.is_none() {
+                    self.refresh_exchange();
+                }
+            }
             Command::ResolveConflict(seq, how) => {
                 match self.session.resolve_conflict(seq, how) {
                     Ok(c) => {
@@ -1060,7 +1078,9 @@ impl Unlocked {
                     }
                     Err(e) => self.message = Some(e.to_string()),
                 }
-                self.exchange.invalidate();
+                if self.exchange.ledger.is_none() {
+                    self.refresh_exchange();
+                }
             }
             Command::ShowTimeline(id) => self.show_on_timeline(id),
             Command::FocusGraph(id) => {
@@ -1122,6 +1142,15 @@ impl Unlocked {
         }
     }
 
+    /// Reads the Exchange view's data again: now if it is on screen, else when next shown.
+    fn refresh_exchange(&mut self) {
+        if self.view == View::Exchange {
+            self.exchange.reload(&self.session);
+        } else {
+            self.exchange.invalidate();
+        }
+    }
+
     /// After a keyring change: saved like an edit.
     fn keyring_changed(&mut self, now: Instant) {
         self.last_edit = Some(now);
@@ -1136,6 +1165,7 @@ impl Unlocked {
         match self.view {
             View::Register(kind) => self.register.refresh(&self.session, kind),
             View::Timeline => self.timeline.refresh(&self.session),
+            View::Exchange => self.exchange.reload(&self.session),
             view => self.overview = Overview::load(&self.session, view),
         }
     }

@@ -99,8 +99,6 @@ pub struct ExchangeView {
     pub received: Option<(bool, String)>,
     /// What the view shows from the file (None: read again).
     pub ledger: Option<Ledger>,
-    /// The highest level among the records listed for a selection, as last drawn.
-    listed_level: Classification,
 }
 
 impl ExchangeView {
@@ -108,6 +106,13 @@ impl ExchangeView {
     pub fn invalidate(&mut self) {
         self.ledger = None;
         self.plan = None;
+    }
+
+    /// Reads the file again now (the view is on screen: its marking must be right before the
+    /// next frame draws the banners).
+    pub fn reload(&mut self, session: &Session) {
+        self.plan = None;
+        self.ledger = Some(Self::load(session));
     }
 
     /// The scope as the service takes it.
@@ -136,7 +141,11 @@ impl ExchangeView {
                 .chain(l.outbox.iter().map(|b| b.classification))
                 .fold(level, Classification::max);
             if self.scope == Scope::Selection {
-                level = level.max(self.listed_level);
+                level = self
+                    .shown(&l.choices)
+                    .iter()
+                    .map(|c| c.level)
+                    .fold(level, Classification::max);
             }
         }
         level
@@ -179,7 +188,9 @@ impl ExchangeView {
 
     /// Reads a bundle file (size checked first) and asks for its check.
     fn read_incoming(&mut self, path: PathBuf, commands: &mut Vec<Command>) {
+        // Whatever was checked before is forgotten: only this file can be applied now.
         self.received = None;
+        self.incoming = None;
         let size = match std::fs::metadata(&path) {
             Ok(m) => m.len(),
             Err(e) => {
@@ -232,6 +243,7 @@ impl ExchangeView {
                 self.receive_ui(ui, writable, commands);
                 ui.separator();
                 conflicts_ui(ui, &ledger.conflicts, writable, commands);
+                held_ui(ui, &ledger.held, writable, commands);
                 ui.separator();
                 ledger_ui(ui, &ledger);
             });
@@ -298,10 +310,6 @@ impl ExchangeView {
                 .max_height(180.0)
                 .show(ui, |ui| {
                     let shown = self.shown(&ledger.choices);
-                    self.listed_level = shown
-                        .iter()
-                        .map(|c| c.level)
-                        .fold(Classification::Unclassified, Classification::max);
                     for c in shown {
                         let mut on = self.selection.contains(&c.id);
                         let text = format!(
@@ -354,11 +362,8 @@ impl ExchangeView {
                 && let Some(path) = rfd::FileDialog::new()
                     .set_title("Write the bundle to")
                     .add_filter("Observatory bundle", &["obx"])
-                    .set_file_name(format!(
-                        "observatory-{}-{}.obx",
-                        session.identity().profile().name.replace(' ', "-"),
-                        ledger.outbox.len() + 1
-                    ))
+                    // A neutral name: nothing about the sender or the content on the medium.
+                    .set_file_name(format!("bundle-{}.obx", ledger.outbox.len() + 1))
                     .save_file()
             {
                 self.out = path.display().to_string();
@@ -420,6 +425,7 @@ impl ExchangeView {
         if let Some(incoming) = &self.incoming {
             match &incoming.check {
                 Ok(r) => {
+                    ui.label(format!("{}:", incoming.path.display()));
                     ui.label(format!(
                         "From {} (sequence {}): {} new record(s), {} changed, {} unchanged, {} conflicting, {} quarantined",
                         r.sender, r.sequence, r.new_records, r.changed, r.unchanged, r.conflicting, r.quarantined
@@ -566,6 +572,30 @@ fn conflicts_ui(
         });
 }
 
+fn held_ui(ui: &mut egui::Ui, held: &[HeldChange], writable: bool, commands: &mut Vec<Command>) {
+    let Some(first) = held.first() else {
+        return;
+    };
+    ui.colored_label(
+        theme::WARN,
+        format!(
+            "Held back: {} received change(s) with clocks more than ten minutes ahead of yours (the first from {}); they are applied at the first import from {} UTC, unless their sender is revoked",
+            held.len(),
+            first.sender,
+            first.due
+        ),
+    );
+    if ui
+        .add_enabled(writable, egui::Button::new("Discard the held changes"))
+        .on_hover_text(
+            "They will not be applied; the sender can send them again with a correct clock",
+        )
+        .clicked()
+    {
+        commands.push(Command::DiscardHeld);
+    }
+}
+
 fn ledger_ui(ui: &mut egui::Ui, ledger: &Ledger) {
     ui.strong(format!("Outbox: {} bundle(s) sent", ledger.outbox.len()));
     if !ledger.outbox.is_empty() {
@@ -586,17 +616,6 @@ fn ledger_ui(ui: &mut egui::Ui, ledger: &Ledger) {
                     ui.end_row();
                 }
             });
-    }
-    if let Some(first) = ledger.held.first() {
-        ui.colored_label(
-            theme::WARN,
-            format!(
-                "Held back: {} received change(s) with clocks more than ten minutes ahead of yours (the first from {}); they are applied at the first import from {} UTC",
-                ledger.held.len(),
-                first.sender,
-                first.due
-            ),
-        );
     }
     ui.strong(format!("Inbox: {} bundle(s) imported", ledger.inbox.len()));
     if !ledger.inbox.is_empty() {

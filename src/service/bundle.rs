@@ -39,17 +39,25 @@
 //! member's clearance, a bundle id imported before ("already imported"). A sequence number not
 //! newer than the last one from the same sender is flagged; changes whose clock is more than ten
 //! minutes ahead are quarantined: kept in the file's `quarantine` table, not applied, and merged
-//! at the first import after this member's clock has come within ten minutes of them. The rest is merged in one transaction: a change
+//! at the first import after this member's clock has come within ten minutes of them (if their
+//! sender is still verified: a revocation drops them); a clock more than a day ahead refuses
+//! the bundle. The rest is merged in one transaction: a change
 //! already in the change log is skipped; a new record is created; a field takes the value with
 //! the newest (clock, author); when the losing value came from another member it is kept in the
 //! `conflict` table. Applying the same bundles in any order, any number of times, gives the same
 //! records. The inbox (`bundle_in`) and an audit entry record each import.
 //!
 //! What leaves ([`ExportScope`]): every change of the records the recipients may see, the
-//! changes after the last bundle to the same recipients, or every change of chosen records —
-//! always only records at or below the lowest clearance among the recipients and releasable to
-//! each recipient's Member State (records with an empty releasability go to the whole group); a
-//! record above that, or not releasable, does not leave at all, not even its older values.
+//! changes logged here after the last bundle to the same recipients (by the change log's local
+//! order, so changes received late with older clocks are relayed too; a record they were never
+//! sent goes whole), or every change of chosen records — always only records at or below the
+//! lowest clearance among the recipients and releasable to each recipient's Member State
+//! (records with an empty releasability go to the whole group); a record above that, or not
+//! releasable, does not leave at all. A record that may leave now but was once above that (a
+//! lowered classification, a widened releasability) leaves without its history: only the value
+//! that stands for each field, with its own clock and author, and, for recipients who never had
+//! it, its creation row rewritten with today's values (same clock and author, so a member who
+//! holds the original treats it as already there).
 //! [`Session::plan_export`] previews it; [`Session::write_bundle`] writes the file, reads it back,
 //! decrypts it and verifies the signature, and only then records it in the outbox.
 //!
@@ -212,8 +220,10 @@ pub struct ExportPlan {
     pub records: usize,
     /// The highest classification among the records that leave.
     pub highest: Classification,
-    /// For [`ExportScope::SinceLast`]: the clock of the last change sent before.
-    pub since: Option<String>,
+    /// For [`ExportScope::SinceLast`]: the last change-log row (`seq`) considered before.
+    pub since: Option<i64>,
+    /// The last change-log row (`seq`) considered now.
+    pub high_water: i64,
 }
 
 /// What an export wrote, for the preview and the message.
@@ -229,8 +239,10 @@ pub struct ExportSummary {
     pub by_kind: BTreeMap<String, usize>,
     /// Records that did not leave (above the clearance or not releasable).
     pub withheld: usize,
-    /// The clock the next "since the last bundle" starts after.
+    /// The clock of the last change it carries (for the outbox).
     last_hlc: String,
+    /// The change-log row the next "since the last bundle" starts after (None: a selection).
+    last_seq: Option<i64>,
 }
 
 impl Session {
@@ -291,7 +303,13 @@ impl Session {
             }
             _ => None,
         };
-        let mut allowed: BTreeMap<(String, String), Classification> = BTreeMap::new();
+        let may_see = |level: Classification, releasable: &[String]| {
+            level <= ceiling
+                && (releasable.is_empty()
+                    || states.iter().all(|s| releasable.iter().any(|x| x == s)))
+        };
+        // The records that may leave, as they are now.
+        let mut allowed: BTreeMap<String, crate::model::Record> = BTreeMap::new();
         let mut withheld = 0;
         for kind in Kind::ALL {
             for r in self.store().list(kind, true)? {
@@ -299,12 +317,8 @@ impl Session {
                 if selection.as_ref().is_some_and(|s| !s.contains(&id)) {
                     continue;
                 }
-                let releasable = r.meta.releasable_to.is_empty()
-                    || states
-                        .iter()
-                        .all(|s| r.meta.releasable_to.iter().any(|x| x == s));
-                if r.meta.classification <= ceiling && releasable {
-                    allowed.insert((kind.name().to_owned(), id), r.meta.classification);
+                if may_see(r.meta.classification, &r.meta.releasable_to) {
+                    allowed.insert(id, r);
                 } else {
                     withheld += 1;
                 }
@@ -312,56 +326,99 @@ impl Session {
         }
         let recipients_key = recipients_key(&members);
         let conn = self.store().connection();
-        let since: Option<String> = if *scope == ExportScope::SinceLast {
-            conn.query_row(
-                "SELECT max(last_hlc) FROM bundle_out WHERE recipients = ?1",
-                params![recipients_key],
-                |r| r.get(0),
-            )
-            .map_err(db)?
-        } else {
-            None
-        };
+        // Since the last bundle: the change-log rows logged here after it (by local order, so
+        // changes received late with older clocks are not skipped), and which records the
+        // recipients were ever sent.
+        let (since, sent_before): (Option<i64>, Option<BTreeSet<String>>) =
+            if *scope == ExportScope::SinceLast {
+                let since: Option<i64> = conn
+                    .query_row(
+                        "SELECT max(last_seq) FROM bundle_out WHERE recipients = ?1",
+                        params![recipients_key],
+                        |r| r.get(0),
+                    )
+                    .map_err(db)?;
+                let mut stmt = conn
+                    .prepare("SELECT record_id FROM bundle_sent WHERE recipients = ?1")
+                    .map_err(db)?;
+                let sent = stmt
+                    .query_map(params![recipients_key], |r| r.get::<_, String>(0))
+                    .map_err(db)?
+                    .collect::<Result<BTreeSet<_>, _>>()
+                    .map_err(db)?;
+                (since, Some(sent))
+            } else {
+                (None, None)
+            };
+        let high_water: i64 = conn
+            .query_row("SELECT coalesce(max(seq), 0) FROM change_log", [], |r| {
+                r.get(0)
+            })
+            .map_err(db)?;
+        // Every row of the allowed records, by record, in log order.
+        let mut history: BTreeMap<String, Vec<(i64, Change)>> = BTreeMap::new();
         let mut stmt = conn
             .prepare(
-                "SELECT record_kind, record_id, field, value, hlc, author FROM change_log
-             WHERE (?1 IS NULL OR hlc > ?1) ORDER BY hlc, seq",
+                "SELECT seq, record_kind, record_id, field, value, hlc, author FROM change_log
+                 ORDER BY seq",
             )
             .map_err(db)?;
-        let mut rows = stmt.query(params![since]).map_err(db)?;
-        let mut changes = Vec::new();
+        let mut rows = stmt.query([]).map_err(db)?;
+        while let Some(row) = rows.next().map_err(db)? {
+            let id: String = row.get(2).map_err(db)?;
+            if !allowed.contains_key(&id) {
+                continue;
+            }
+            let value: String = row.get(4).map_err(db)?;
+            history.entry(id.clone()).or_default().push((
+                row.get(0).map_err(db)?,
+                Change {
+                    record_kind: row.get(1).map_err(db)?,
+                    record_id: id,
+                    field: row.get(3).map_err(db)?,
+                    value: serde_json::from_str(&value).unwrap_or(Value::Null),
+                    hlc: row.get(5).map_err(db)?,
+                    author: row.get(6).map_err(db)?,
+                },
+            ));
+        }
+        let mut out: Vec<(i64, Change)> = Vec::new();
         let mut by_level: BTreeMap<String, usize> = BTreeMap::new();
         let mut by_kind: BTreeMap<String, usize> = BTreeMap::new();
-        let mut records: BTreeSet<(String, String)> = BTreeSet::new();
+        let mut records = 0;
         let mut highest = Classification::Unclassified;
-        while let Some(row) = rows.next().map_err(db)? {
-            let key: (String, String) = (row.get(0).map_err(db)?, row.get(1).map_err(db)?);
-            let Some(level) = allowed.get(&key) else {
+        for (id, rows) in history {
+            let Some(record) = allowed.get(&id) else {
                 continue;
             };
-            highest = highest.max(*level);
-            *by_level.entry(level.code().to_owned()).or_default() += 1;
-            *by_kind.entry(key.0.clone()).or_default() += 1;
-            let value: String = row.get(3).map_err(db)?;
-            changes.push(Change {
-                record_kind: key.0.clone(),
-                record_id: key.1.clone(),
-                field: row.get(2).map_err(db)?,
-                value: serde_json::from_str(&value).unwrap_or(Value::Null),
-                hlc: row.get(4).map_err(db)?,
-                author: row.get(5).map_err(db)?,
-            });
-            records.insert(key);
+            let known = sent_before.as_ref().is_some_and(|s| s.contains(&id));
+            let from = if known { since.unwrap_or(0) } else { 0 };
+            if !rows.iter().any(|(seq, _)| *seq > from) {
+                continue;
+            }
+            let picked = if rows.iter().all(|(_, c)| stays_within(c, &may_see)) {
+                rows.into_iter().filter(|(seq, _)| *seq > from).collect()
+            } else {
+                redacted(record, rows, from, known)
+            };
+            records += 1;
+            let level = record.meta.classification;
+            highest = highest.max(level);
+            *by_level.entry(level.code().to_owned()).or_default() += picked.len();
+            *by_kind.entry(record.kind.name().to_owned()).or_default() += picked.len();
+            out.extend(picked);
         }
+        out.sort_by_key(|(seq, _)| *seq);
         Ok(ExportPlan {
             recipients: members,
-            changes,
+            changes: out.into_iter().map(|(_, c)| c).collect(),
             by_level,
             by_kind,
             withheld,
-            records: records.len(),
+            records,
             highest,
             since,
+            high_water,
         })
     }
 
@@ -435,15 +492,17 @@ impl Session {
         #[allow(clippy::redundant_closure_for_method_calls)]
         // the method path is not general over the lifetime
         let created = self.store_write(|w| w.tick())?.to_string();
-        let last_hlc = match scope {
-            // A selection says nothing about what the recipients have of the rest.
-            ExportScope::Selection(_) => String::new(),
-            _ => plan
-                .changes
-                .last()
-                .map(|c| c.hlc.clone())
-                .or(plan.since)
-                .unwrap_or_default(),
+        // A selection says nothing about what the recipients have of the rest: it does not
+        // move the "since the last bundle" mark.
+        let (last_hlc, last_seq) = match scope {
+            ExportScope::Selection(_) => (String::new(), None),
+            _ => (
+                plan.changes
+                    .last()
+                    .map(|c| c.hlc.clone())
+                    .unwrap_or_default(),
+                Some(plan.high_water),
+            ),
         };
         let body = BundleBody {
             format: BUNDLE_FORMAT.to_owned(),
@@ -482,6 +541,7 @@ impl Session {
             by_kind: plan.by_kind,
             withheld: plan.withheld,
             last_hlc,
+            last_seq,
         })
     }
 
@@ -497,6 +557,7 @@ impl Session {
             .parse()
             .unwrap_or(Classification::TopSecret);
         let recipients = body.recipients.join(",");
+        let sent: BTreeSet<&str> = body.changes.iter().map(|c| c.record_id.as_str()).collect();
         self.store_write(|w| {
             w.record_bundle_out(
                 &body.bundle_id,
@@ -504,12 +565,94 @@ impl Session {
                 &recipients,
                 body.changes.len(),
                 level,
-                &summary.last_hlc,
+                (&summary.last_hlc, summary.last_seq),
             )?;
+            w.record_sent(&recipients, sent.iter().copied())?;
             w.audit("bundle-export", None, &detail)
         })?;
         Ok(())
     }
+}
+
+/// Whether a logged value keeps the record within what the recipients may see (its
+/// classification and releasability, in a creation row or a change of either).
+fn stays_within(c: &Change, may_see: &impl Fn(Classification, &[String]) -> bool) -> bool {
+    let level = |v: Option<&Value>| {
+        v.and_then(Value::as_str)
+            .and_then(|l| l.parse::<Classification>().ok())
+    };
+    let states = |v: Option<&Value>| -> Option<Vec<String>> {
+        v.and_then(|v| serde_json::from_value(v.clone()).ok())
+    };
+    match c.field.as_str() {
+        "*" => {
+            let (Some(l), Some(r)) = (
+                level(c.value.get("classification")),
+                states(c.value.get("releasable_to")).or(Some(Vec::new())),
+            ) else {
+                return false;
+            };
+            may_see(l, &r)
+        }
+        "classification" => level(Some(&c.value)).is_some_and(|l| may_see(l, &[])),
+        "releasable_to" => {
+            states(Some(&c.value)).is_some_and(|r| may_see(Classification::Unclassified, &r))
+        }
+        _ => true,
+    }
+}
+
+/// What leaves of a record that may leave now but was once above what the recipients may
+/// see (a lowered classification, a widened releasability): not its history, only the value
+/// that stands for each field (the person who lowered it vouched for those), each with its
+/// own clock and author; and, if the recipients never had the record, its creation row
+/// rewritten with today's values (same clock and author, so a member who has the original
+/// treats it as already there).
+fn redacted(
+    record: &crate::model::Record,
+    rows: Vec<(i64, Change)>,
+    from: i64,
+    known: bool,
+) -> Vec<(i64, Change)> {
+    let mut creation: Option<(i64, Change)> = None;
+    let mut standing: BTreeMap<String, (i64, Change)> = BTreeMap::new();
+    for (seq, c) in rows {
+        if c.field == crate::store::CREATED_FIELD {
+            creation = Some((seq, c));
+            continue;
+        }
+        let newer = standing.get(&c.field).is_none_or(|(_, s)| {
+            (c.hlc.as_str(), c.author.as_str()) > (s.hlc.as_str(), s.author.as_str())
+        });
+        if newer {
+            standing.insert(c.field.clone(), (seq, c));
+        }
+    }
+    let mut out: Vec<(i64, Change)> = standing
+        .into_values()
+        .filter(|(seq, _)| *seq > from)
+        .collect();
+    if !known && let Some((seq, mut c)) = creation {
+        let mut values = serde_json::Map::new();
+        values.insert(
+            "classification".into(),
+            Value::from(record.meta.classification.code()),
+        );
+        values.insert(
+            "releasable_to".into(),
+            Value::from(record.meta.releasable_to.clone()),
+        );
+        for field in record.kind.fields() {
+            if let Some(v) = record.fields.get(field.name)
+                && !v.is_null()
+            {
+                values.insert(field.name.to_owned(), v.clone());
+            }
+        }
+        c.value = Value::Object(values);
+        out.push((seq, c));
+    }
+    out
 }
 
 /// The outbox key of a set of recipients: their fingerprints, sorted, comma-separated.
@@ -560,6 +703,10 @@ pub const MAX_BUNDLE_BYTES: u64 = 512 * 1024 * 1024;
 
 /// Clocks further ahead of ours than this are quarantined (held back, applied later).
 pub const MAX_CLOCK_SKEW_MS: u64 = 10 * 60 * 1000;
+
+/// Clocks ahead of ours by more than this (beyond [`MAX_CLOCK_SKEW_MS`]) refuse the bundle:
+/// a day.
+pub const MAX_HOLD_MS: u64 = 24 * 60 * 60 * 1000;
 
 /// What importing a bundle did (or would do, for a dry run).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -808,6 +955,32 @@ fn check_changes(
         if !known_field {
             return Err(bad(&format!("unknown field {:?} of a {kind}", c.field)));
         }
+        // The values that decide who may see a record, and the tombstone, must be readable:
+        // a malformed one is not taken as "no restriction".
+        let states_ok = |v: Option<&Value>| {
+            v.is_none_or(|v| {
+                serde_json::from_value::<Vec<String>>(v.clone()).is_ok_and(|codes| {
+                    crate::model::record::normalise_releasability(&codes).is_ok_and(|n| n == codes)
+                })
+            })
+        };
+        let value_ok = match c.field.as_str() {
+            "*" => c.value.is_object() && states_ok(c.value.get("releasable_to")),
+            "releasable_to" => states_ok(Some(&c.value)),
+            "deleted" => c.value.is_boolean(),
+            "classification" => c.value.is_string(),
+            _ => true,
+        };
+        if !value_ok {
+            return Err(bad(&format!("the value of {:?} cannot be read", c.field)));
+        }
+        if hlc.wall_ms > horizon.saturating_add(MAX_HOLD_MS) {
+            return Err(refuse(format!(
+                "change {} carries a clock more than a day ahead of yours ({} UTC): the sender's clock is wrong; ask them to correct it and send again",
+                i + 1,
+                hlc.to_utc_minutes()
+            )));
+        }
         let level = match c.field.as_str() {
             "*" => Some(
                 c.value
@@ -852,9 +1025,16 @@ fn release_due(
         wall_ms: horizon_ms,
         counter: u16::MAX,
     })?;
+    // Only from senders still trusted (a revocation also drops them at once).
+    let trusted: BTreeSet<String> = w.verified_senders()?.into_iter().collect();
     // Their counts are not the current bundle's.
     let mut scratch = BundleImport::default();
+    let mut released = 0;
     for row in &due {
+        if !trusted.contains(&row.sender) {
+            continue;
+        }
+        released += 1;
         let change = Change {
             record_kind: row.kind.clone(),
             record_id: row.id.clone(),
@@ -878,7 +1058,7 @@ fn release_due(
         };
         merge_one(w, &checked, &row.bundle_id, &mut scratch)?;
     }
-    Ok(due.len())
+    Ok(released)
 }
 
 /// The change a logged (field, value) stands for; `None` for a field the kind does not have.

@@ -252,6 +252,21 @@ impl Session {
             .collect())
     }
 
+    /// Drops every held-back change (they will not be applied); returns how many.
+    pub fn discard_held(&mut self) -> Result<usize, ServiceError> {
+        self.check_writable()?;
+        let held = self.held_changes()?.len();
+        if held == 0 {
+            return Ok(0);
+        }
+        let detail = serde_json::json!({ "discarded": held });
+        Ok(self.store_write(|w| {
+            let n = w.drop_held(None)?;
+            w.audit("held-discard", None, &detail)?;
+            Ok(n)
+        })?)
+    }
+
     /// The conflict list: open ones (or all, with `include_resolved`), newest first.
     pub fn conflicts(&self, include_resolved: bool) -> Result<Vec<ConflictInfo>, ServiceError> {
         let names = self.member_names()?;

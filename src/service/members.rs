@@ -119,6 +119,10 @@ impl Session {
             serde_json::json!({"member": member.name, "fingerprint": member.grouped_fingerprint()});
         self.store_write(|w| {
             w.mark_member(&member.fingerprint, revoke)?;
+            if revoke {
+                // Changes from them still held back will not be applied.
+                w.drop_held(Some(&member.fingerprint))?;
+            }
             w.audit(action, None, &detail)
         })?;
         self.find_member(&member.fingerprint)

@@ -267,6 +267,8 @@ pub struct HeldRow {
     pub hlc: String,
     /// Author.
     pub author: String,
+    /// The fingerprint of the bundle's sender.
+    pub sender: String,
 }
 
 /// A member card in the keyring.
@@ -750,8 +752,10 @@ impl Writer<'_> {
         let rows = self
             .tx
             .prepare_cached(
-                "SELECT bundle_id, record_kind, record_id, field, value, hlc, author FROM quarantine
-                 WHERE hlc <= ?1 ORDER BY hlc, seq",
+                "SELECT q.bundle_id, q.record_kind, q.record_id, q.field, q.value, q.hlc, q.author,
+                        coalesce(b.sender, '')
+                 FROM quarantine q LEFT JOIN bundle_in b ON b.bundle_id = q.bundle_id
+                 WHERE q.hlc <= ?1 ORDER BY q.hlc, q.seq",
             )?
             .query_map(params![horizon], |r| {
                 Ok(HeldRow {
@@ -762,12 +766,37 @@ impl Writer<'_> {
                     value: r.get(4)?,
                     hlc: r.get(5)?,
                     author: r.get(6)?,
+                    sender: r.get(7)?,
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
         self.tx
             .execute("DELETE FROM quarantine WHERE hlc <= ?1", params![horizon])?;
         Ok(rows)
+    }
+
+    /// Fingerprints of the verified, unrevoked members.
+    pub fn verified_senders(&self) -> Result<Vec<String>, StoreError> {
+        let rows = self
+            .tx
+            .prepare_cached(
+                "SELECT fingerprint FROM member WHERE verified_at IS NOT NULL AND revoked_at IS NULL",
+            )?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Drops held-back changes: those of the bundles from `sender` (a revoked member), or all.
+    /// Returns how many.
+    pub fn drop_held(&self, sender: Option<&str>) -> Result<usize, StoreError> {
+        Ok(match sender {
+            Some(f) => self.tx.execute(
+                "DELETE FROM quarantine WHERE bundle_id IN (SELECT bundle_id FROM bundle_in WHERE sender = ?1)",
+                params![f],
+            )?,
+            None => self.tx.execute("DELETE FROM quarantine", [])?,
+        })
     }
 
     /// Marks a conflict resolved (now). Returns whether it was open.
@@ -870,7 +899,8 @@ impl Writer<'_> {
         Ok(())
     }
 
-    /// Records a bundle sent (the outbox).
+    /// Records a bundle sent (the outbox): `last` is the clock of its last change and the
+    /// change-log row the next "since the last bundle" starts after (None for a selection).
     pub fn record_bundle_out(
         &self,
         id: &str,
@@ -878,11 +908,11 @@ impl Writer<'_> {
         recipients: &str,
         changes: usize,
         level: Classification,
-        last_hlc: &str,
+        last: (&str, Option<i64>),
     ) -> Result<(), StoreError> {
         self.tx.execute(
-            "INSERT INTO bundle_out (bundle_id, sequence, created_at, recipients, changes, classification, last_hlc)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO bundle_out (bundle_id, sequence, created_at, recipients, changes, classification, last_hlc, last_seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 id,
                 i64::try_from(sequence).unwrap_or(i64::MAX),
@@ -890,9 +920,25 @@ impl Writer<'_> {
                 recipients,
                 i64::try_from(changes).unwrap_or(i64::MAX),
                 i64::from(level.rank()),
-                last_hlc
+                last.0,
+                last.1
             ],
         )?;
+        Ok(())
+    }
+
+    /// Notes that these records went to these recipients (their sorted fingerprints).
+    pub fn record_sent<'r>(
+        &self,
+        recipients: &str,
+        records: impl Iterator<Item = &'r str>,
+    ) -> Result<(), StoreError> {
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT OR IGNORE INTO bundle_sent (recipients, record_id) VALUES (?1, ?2)",
+        )?;
+        for id in records {
+            stmt.execute(params![recipients, id])?;
+        }
         Ok(())
     }
 
