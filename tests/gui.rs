@@ -1343,7 +1343,11 @@ fn exchange_view_sends_checks_applies_and_settles_a_conflict() {
     };
     assert_eq!(name(&harness).as_deref(), Some("Gallium (Jane)"));
     harness.get_by_label("Apply the bundle").click();
-    harness.run_steps(3);
+    harness.run_steps(1);
+    // Saved at once, not after the quiet time (this clock does not move).
+    harness.state_mut().wait_for_save();
+    harness.run_steps(2);
+    harness.get_by_label("Saved");
     harness.get_by_label_contains("Imported bundle");
     assert_eq!(name(&harness).as_deref(), Some("Gallium (Anna)"));
     harness.get_by_label("Inbox: 1 bundle(s) imported");

@@ -228,6 +228,8 @@ pub struct Unlocked {
     pub(super) save: SaveState,
     last_edit: Option<Instant>,
     save_job: Option<Receiver<Result<SaveOutcome, StoreError>>>,
+    /// Save again as soon as the running save ends (a bundle applied or written meanwhile).
+    save_soon: bool,
     undo: Vec<Step>,
     redo: Vec<Step>,
     pub(super) confirm_delete: Option<(Kind, Uuid, String)>,
@@ -359,6 +361,13 @@ impl ObservatoryApp {
             && let Ok(result) = rx.recv()
         {
             self.finish_job(result);
+        }
+    }
+
+    /// Blocks until a running save has finished (tests).
+    pub fn wait_for_save(&mut self) {
+        if let Some(u) = &mut self.unlocked {
+            u.wait_for_save();
         }
     }
 
@@ -803,6 +812,7 @@ impl Unlocked {
             save: SaveState::Saved,
             last_edit: None,
             save_job: None,
+            save_soon: false,
             undo: Vec::new(),
             redo: Vec::new(),
             temp_dir: None,
@@ -1010,6 +1020,8 @@ impl Unlocked {
                 self.exchange.sent = Some(match result {
                     Ok(summary) => {
                         self.keyring_changed(now);
+                        // The outbox (sequence, since-last mark) is saved at once.
+                        self.save_now();
                         let b = &summary.body;
                         (
                             true,
@@ -1041,6 +1053,7 @@ impl Unlocked {
                 self.exchange.received = Some(match self.session.import_bundle(&bytes, false) {
                     Ok(r) => {
                         self.changed(now, Kind::Item);
+                        self.save_now();
                         (true, format!("Imported {r}"))
                     }
                     Err(e) => (false, e.to_string()),
@@ -1170,6 +1183,16 @@ impl Unlocked {
         }
     }
 
+    /// Starts a save now rather than after the quiet time (a bundle applied or written);
+    /// if one is running, the changes wait for the next.
+    fn save_now(&mut self) {
+        if self.save_job.is_none() {
+            self.start_save();
+        } else {
+            self.save_soon = true;
+        }
+    }
+
     fn autosave(&mut self, now: Instant) {
         let due = self
             .last_edit
@@ -1216,11 +1239,15 @@ impl Unlocked {
             Ok(()) => SaveState::Saved,
             Err(e) => SaveState::Failed(e.to_string()),
         };
+        if std::mem::take(&mut self.save_soon) && self.save == SaveState::Pending {
+            self.start_save();
+        }
     }
 
     /// Blocks until a running save finishes (lock, exit, tests).
     pub(super) fn wait_for_save(&mut self) {
-        if let Some(rx) = self.save_job.take() {
+        // A save asked for while one ran starts when it ends: wait for that one too.
+        while let Some(rx) = self.save_job.take() {
             match rx.recv() {
                 Ok(result) => self.finish_save(result),
                 Err(_) => self.save = SaveState::Failed("the save task stopped".into()),
