@@ -1383,3 +1383,49 @@ fn revoking_a_sender_drops_their_held_changes_and_malformed_values_are_refused()
     // Discarding on request.
     assert_eq!(b.session.discard_held().unwrap(), 0);
 }
+
+#[test]
+fn a_record_raised_edited_then_lowered_again_reaches_its_standing_values() {
+    let env = Env::new();
+    let mut a = replica(&env, "alpha", Classification::Secret);
+    let mut low = replica(&env, "lima", Classification::Restricted);
+    introduce(&mut [&mut a, &mut low]);
+    let x = add(&mut a.session, Classification::Restricted, &[], "Gallium");
+    let first = send(&mut a, &low, &ExportScope::SinceLast);
+    low.session.import_bundle(&first, false).unwrap();
+    // Raised, edited while SECRET, a bundle meanwhile (it stays behind), then lowered.
+    set(
+        &mut a.session,
+        Kind::Item,
+        x,
+        json!({}),
+        Some(Classification::Secret),
+    );
+    set(
+        &mut a.session,
+        Kind::Item,
+        x,
+        json!({"description": "kept"}),
+        None,
+    );
+    let meanwhile = a
+        .session
+        .export_bundle(&[to(&low)], &ExportScope::SinceLast)
+        .unwrap();
+    assert!(meanwhile.body.changes.is_empty());
+    low.session.import_bundle(&meanwhile.bytes, false).unwrap();
+    set(
+        &mut a.session,
+        Kind::Item,
+        x,
+        json!({}),
+        Some(Classification::Restricted),
+    );
+    let back = send(&mut a, &low, &ExportScope::SinceLast);
+    low.session.import_bundle(&back, false).unwrap();
+    assert_eq!(
+        low.session.get(Kind::Item, x).unwrap().text("description"),
+        Some("kept")
+    );
+    assert_eq!(content(&a.session), content(&low.session));
+}

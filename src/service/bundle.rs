@@ -399,7 +399,7 @@ impl Session {
             let picked = if rows.iter().all(|(_, c)| stays_within(c, &may_see)) {
                 rows.into_iter().filter(|(seq, _)| *seq > from).collect()
             } else {
-                redacted(record, rows, from, known)
+                redacted(record, rows, known)
             };
             records += 1;
             let level = record.meta.classification;
@@ -611,7 +611,6 @@ fn stays_within(c: &Change, may_see: &impl Fn(Classification, &[String]) -> bool
 fn redacted(
     record: &crate::model::Record,
     rows: Vec<(i64, Change)>,
-    from: i64,
     known: bool,
 ) -> Vec<(i64, Change)> {
     let mut creation: Option<(i64, Change)> = None;
@@ -628,10 +627,9 @@ fn redacted(
             standing.insert(c.field.clone(), (seq, c));
         }
     }
-    let mut out: Vec<(i64, Change)> = standing
-        .into_values()
-        .filter(|(seq, _)| *seq > from)
-        .collect();
+    // All of them, also for recipients who had the record: a value set while it was withheld
+    // from them is part of what now stands (sent again, it is "already there").
+    let mut out: Vec<(i64, Change)> = standing.into_values().collect();
     if !known && let Some((seq, mut c)) = creation {
         let mut values = serde_json::Map::new();
         values.insert(
