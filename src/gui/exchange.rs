@@ -263,7 +263,8 @@ impl ExchangeView {
             ui.label("No member in your keyring yet: add and verify their cards in Members.");
         }
         ui.label("Recipients (verified members):");
-        let before = (self.recipients.clone(), self.scope, self.selection.clone());
+        // A choice changed: the preview no longer says what would leave.
+        let mut touched = false;
         ui.horizontal_wrapped(|ui| {
             for m in &ledger.members {
                 let verified = m.status() == "verified";
@@ -277,26 +278,19 @@ impl ExchangeView {
                         .on_disabled_hover_text(format!("{}: nothing is sent to it", m.status()))
                 };
                 if response.changed() {
-                    if on {
-                        self.recipients.insert(m.fingerprint.clone());
-                    } else {
-                        self.recipients.remove(&m.fingerprint);
-                    }
+                    touched = true;
+                    toggle(&mut self.recipients, m.fingerprint.clone(), on);
                 }
             }
         });
         ui.horizontal(|ui| {
-            ui.radio_value(
-                &mut self.scope,
-                Scope::Everything,
-                "Everything they may see",
-            );
-            ui.radio_value(
-                &mut self.scope,
-                Scope::SinceLast,
-                "Changes since the last bundle to them",
-            );
-            ui.radio_value(&mut self.scope, Scope::Selection, "A selection of records");
+            for (scope, label) in [
+                (Scope::Everything, "Everything they may see"),
+                (Scope::SinceLast, "Changes since the last bundle to them"),
+                (Scope::Selection, "A selection of records"),
+            ] {
+                touched |= ui.radio_value(&mut self.scope, scope, label).changed();
+            }
         });
         if self.scope == Scope::Selection {
             ui.horizontal(|ui| {
@@ -319,16 +313,13 @@ impl ExchangeView {
                             c.label
                         );
                         if ui.checkbox(&mut on, text).changed() {
-                            if on {
-                                self.selection.insert(c.id);
-                            } else {
-                                self.selection.remove(&c.id);
-                            }
+                            touched = true;
+                            toggle(&mut self.selection, c.id, on);
                         }
                     }
                 });
         }
-        if before != (self.recipients.clone(), self.scope, self.selection.clone()) {
+        if touched {
             self.plan = None;
         }
         let recipients: Vec<String> = self.recipients.iter().cloned().collect();
@@ -462,6 +453,15 @@ impl ExchangeView {
         if let Some((ok, note)) = &self.received {
             ui.colored_label(if *ok { theme::OK } else { theme::ERROR }, note);
         }
+    }
+}
+
+/// Adds `key` to the set when `on`, else removes it.
+fn toggle<T: Ord>(set: &mut BTreeSet<T>, key: T, on: bool) {
+    if on {
+        set.insert(key);
+    } else {
+        set.remove(&key);
     }
 }
 

@@ -1155,10 +1155,9 @@ fn merge_one(
         let wins = local
             .as_ref()
             .is_none_or(|(h, a, _)| (c.hlc, author) > (*h, a.as_str()));
+        // (The record exists here: a change to one that has not arrived returned above.)
         if wins {
-            if exists {
-                w.receive_field(c.kind, c.id, &change, c.hlc, author)?;
-            }
+            w.receive_field(c.kind, c.id, &change, c.hlc, author)?;
             any = true;
         }
         // Both sides set this field, to different values: keep the one that lost.

@@ -112,6 +112,11 @@ fn db(e: rusqlite::Error) -> ServiceError {
     ServiceError::Store(e.into())
 }
 
+/// A stored count (never negative) as unsigned.
+fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
 impl Session {
     /// Names of the keyring's members by fingerprint, and this member as "you".
     fn member_names(&self) -> Result<BTreeMap<String, String>, ServiceError> {
@@ -127,108 +132,76 @@ impl Session {
     /// The bundles sent, newest first.
     pub fn outbox(&self) -> Result<Vec<OutboxEntry>, ServiceError> {
         let names = self.member_names()?;
-        let conn = self.store().connection();
-        let mut stmt = conn
-            .prepare(
-                "SELECT bundle_id, sequence, created_at, recipients, changes, classification
-                 FROM bundle_out ORDER BY sequence DESC",
-            )
-            .map_err(db)?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, i64>(4)?,
-                    r.get::<_, i64>(5)?,
-                ))
-            })
-            .map_err(db)?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (bundle_id, sequence, created_at, recipients, changes, level) = row.map_err(db)?;
-            out.push(OutboxEntry {
-                bundle_id,
-                sequence: u64::try_from(sequence).unwrap_or(0),
-                created_at,
-                recipients: recipients
-                    .split(',')
-                    .filter(|f| !f.is_empty())
-                    .map(|f| names.get(f).cloned().unwrap_or_else(|| f.to_owned()))
-                    .collect(),
-                changes: u64::try_from(changes).unwrap_or(0),
-                classification: Classification::from_rank(level)
-                    .unwrap_or(Classification::TopSecret),
-            });
-        }
-        Ok(out)
+        let name = |f: &str| names.get(f).cloned().unwrap_or_else(|| f.to_owned());
+        self.read_rows(
+            "SELECT bundle_id, sequence, created_at, recipients, changes, classification
+             FROM bundle_out ORDER BY sequence DESC",
+            [],
+            |r| {
+                Ok(OutboxEntry {
+                    bundle_id: r.get(0)?,
+                    sequence: count(r.get(1)?),
+                    created_at: r.get(2)?,
+                    recipients: r
+                        .get::<_, String>(3)?
+                        .split(',')
+                        .filter(|f| !f.is_empty())
+                        .map(name)
+                        .collect(),
+                    changes: count(r.get(4)?),
+                    classification: Classification::from_rank(r.get(5)?)
+                        .unwrap_or(Classification::TopSecret),
+                })
+            },
+        )
     }
 
     /// The bundles imported, newest first.
     pub fn inbox(&self) -> Result<Vec<InboxEntry>, ServiceError> {
         let names = self.member_names()?;
-        let conn = self.store().connection();
-        let mut stmt = conn
-            .prepare(
-                "SELECT bundle_id, sender, sequence, imported_at, applied FROM bundle_in
-                 ORDER BY imported_at DESC, sequence DESC",
-            )
-            .map_err(db)?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, i64>(4)?,
-                ))
-            })
-            .map_err(db)?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (bundle_id, sender, sequence, imported_at, applied) = row.map_err(db)?;
-            out.push(InboxEntry {
-                bundle_id,
-                sender: names.get(&sender).cloned().unwrap_or(sender),
-                sequence: u64::try_from(sequence).unwrap_or(0),
-                imported_at,
-                applied: u64::try_from(applied).unwrap_or(0),
-            });
-        }
-        Ok(out)
+        self.read_rows(
+            "SELECT bundle_id, sender, sequence, imported_at, applied FROM bundle_in
+             ORDER BY imported_at DESC, sequence DESC",
+            [],
+            |r| {
+                let sender: String = r.get(1)?;
+                Ok(InboxEntry {
+                    bundle_id: r.get(0)?,
+                    sender: names.get(&sender).cloned().unwrap_or(sender),
+                    sequence: count(r.get(2)?),
+                    imported_at: r.get(3)?,
+                    applied: count(r.get(4)?),
+                })
+            },
+        )
+    }
+
+    /// Rows of a query, each made into a `T`.
+    fn read_rows<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, ServiceError> {
+        let mut stmt = self.store().connection().prepare(sql).map_err(db)?;
+        stmt.query_map(params, row)
+            .map_err(db)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)
     }
 
     /// The changes held back (quarantined), earliest first.
     pub fn held_changes(&self) -> Result<Vec<HeldChange>, ServiceError> {
         let names = self.member_names()?;
-        let conn = self.store().connection();
-        let mut stmt = conn
-            .prepare(
-                "SELECT q.bundle_id, coalesce(b.sender, ''), q.record_kind, q.record_id, q.field, q.hlc
-                 FROM quarantine q LEFT JOIN bundle_in b ON b.bundle_id = q.bundle_id
-                 ORDER BY q.hlc, q.seq",
-            )
-            .map_err(db)?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                ))
-            })
-            .map_err(db)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(db)?;
-        Ok(rows
-            .into_iter()
-            .map(|(bundle_id, sender, record_kind, record_id, field, hlc)| {
+        self.read_rows(
+            "SELECT q.bundle_id, coalesce(b.sender, ''), q.record_kind, q.record_id, q.field, q.hlc
+             FROM quarantine q LEFT JOIN bundle_in b ON b.bundle_id = q.bundle_id
+             ORDER BY q.hlc, q.seq",
+            [],
+            |r| {
+                let sender: String = r.get(1)?;
+                let hlc: String = r.get(5)?;
+                // Applied once this member's clock is within the allowed skew of it.
                 let due = hlc
                     .parse::<crate::model::Hlc>()
                     .map(|h| {
@@ -239,48 +212,55 @@ impl Session {
                         .to_utc_minutes()
                     })
                     .unwrap_or_default();
-                HeldChange {
-                    bundle_id,
+                Ok(HeldChange {
+                    bundle_id: r.get(0)?,
                     sender: names.get(&sender).cloned().unwrap_or(sender),
-                    record_kind,
-                    record_id,
-                    field,
+                    record_kind: r.get(2)?,
+                    record_id: r.get(3)?,
+                    field: r.get(4)?,
                     hlc,
                     due,
-                }
-            })
-            .collect())
+                })
+            },
+        )
     }
 
     /// Drops every held-back change (they will not be applied); returns how many.
     pub fn discard_held(&mut self) -> Result<usize, ServiceError> {
         self.check_writable()?;
-        let held = self.held_changes()?.len();
-        if held == 0 {
-            return Ok(0);
-        }
-        let detail = serde_json::json!({ "discarded": held });
         Ok(self.store_write(|w| {
             let n = w.drop_held(None)?;
-            w.audit("held-discard", None, &detail)?;
+            if n > 0 {
+                w.audit("held-discard", None, &serde_json::json!({ "discarded": n }))?;
+            }
             Ok(n)
         })?)
     }
 
     /// The conflict list: open ones (or all, with `include_resolved`), newest first.
     pub fn conflicts(&self, include_resolved: bool) -> Result<Vec<ConflictInfo>, ServiceError> {
+        self.conflicts_where(None, include_resolved)
+    }
+
+    /// One conflict, settled or not.
+    fn conflict(&self, seq: i64) -> Result<Option<ConflictInfo>, ServiceError> {
+        Ok(self.conflicts_where(Some(seq), true)?.pop())
+    }
+
+    fn conflicts_where(
+        &self,
+        seq: Option<i64>,
+        include_resolved: bool,
+    ) -> Result<Vec<ConflictInfo>, ServiceError> {
         let names = self.member_names()?;
         let name = |f: &str| names.get(f).cloned().unwrap_or_else(|| f.to_owned());
-        let conn = self.store().connection();
-        let mut stmt = conn
-            .prepare(
-                "SELECT seq, record_kind, record_id, field, winner_author, loser_value, loser_hlc,
-                        loser_author, bundle_id, resolved_at
-                 FROM conflict WHERE (?1 OR resolved_at IS NULL) ORDER BY seq DESC",
-            )
-            .map_err(db)?;
-        let rows = stmt
-            .query_map(params![include_resolved], |r| {
+        let rows = self.read_rows(
+            "SELECT seq, record_kind, record_id, field, winner_author, loser_value, loser_hlc,
+                    loser_author, bundle_id, resolved_at
+             FROM conflict WHERE (?1 IS NULL OR seq = ?1) AND (?2 OR resolved_at IS NULL)
+             ORDER BY seq DESC",
+            params![seq, include_resolved],
+            |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, String>(1)?,
@@ -293,10 +273,8 @@ impl Session {
                     r.get::<_, String>(8)?,
                     r.get::<_, Option<String>>(9)?,
                 ))
-            })
-            .map_err(db)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(db)?;
+            },
+        )?;
         let mut out = Vec::new();
         for (seq, kind, id, field, winner, other, loser_hlc, loser, bundle_id, resolved_at) in rows
         {
@@ -341,7 +319,7 @@ impl Session {
         how: Resolution,
     ) -> Result<ConflictInfo, ServiceError> {
         self.check_writable()?;
-        let Some(conflict) = self.conflicts(true)?.into_iter().find(|c| c.seq == seq) else {
+        let Some(conflict) = self.conflict(seq)? else {
             return Err(ServiceError::Invalid(format!(
                 "no conflict {seq}: see `observatory bundle conflicts`"
             )));
@@ -417,9 +395,7 @@ impl Session {
             w.resolve_conflict(seq)?;
             w.audit("conflict-resolve", Some((kind, id)), &detail)
         })?;
-        self.conflicts(true)?
-            .into_iter()
-            .find(|c| c.seq == seq)
+        self.conflict(seq)?
             .ok_or_else(|| ServiceError::Invalid(format!("conflict {seq} is gone")))
     }
 }
