@@ -64,7 +64,7 @@ struct WriterLock {
 
 /// An open observatory: the in-memory database and where it is saved.
 pub struct Store {
-    pub(super) conn: Connection,
+    pub(in crate::store) conn: Connection,
     path: PathBuf,
     recipient: age::x25519::Recipient,
     mode: OpenMode,

@@ -5,6 +5,7 @@ mod error;
 mod file;
 mod history;
 mod records;
+mod ledger;
 mod schema;
 
 pub use audit::{AuditEntry, AuditReport};

@@ -365,7 +365,7 @@ impl RecordChange {
 
 /// Writes inside one transaction: records, change log, audit, clock.
 pub struct Writer<'a> {
-    tx: Transaction<'a>,
+    pub(in crate::store) tx: Transaction<'a>,
     author: String,
     now_ms: Option<u64>,
 }

@@ -1,0 +1,1 @@
+//! Outbox, inbox, quarantine, conflicts and proposals.

@@ -1,0 +1,6 @@
+//! The exchange ledger (DESIGN.md §7): what this file knows of the other members and of the
+//! bundles it sent and received. Local to the file, never in the change log: the keyring
+//! (`keyring`), and the outbox, inbox, quarantine, conflicts and proposals (`bundles`).
+
+mod bundles;
+mod keyring;

@@ -1,0 +1,3 @@
+-- Observatory schema version 12: signed authorship, originator control, member cards v2.
+-- (exchange) ---------------------------------------------------------------------------
+-- (keyring) ----------------------------------------------------------------------------
