@@ -17,6 +17,12 @@ pub fn hex_upper(bytes: &[u8]) -> String {
     out
 }
 
+/// Lower-case hexadecimal of bytes.
+#[must_use]
+pub fn hex_lower(bytes: &[u8]) -> String {
+    hex_upper(bytes).to_ascii_lowercase()
+}
+
 /// Creates a new file readable and writable by its owner only (0600 on Unix). Fails if it
 /// exists: nothing is ever overwritten in place.
 pub fn create_private_file(path: &Path) -> io::Result<File> {
@@ -102,4 +108,51 @@ impl<W: Write> Write for FailAfter<W> {
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()
     }
+}
+
+/// Reads a whole file of at most `max_bytes`, bounded while reading: the file is opened
+/// without blocking (a FIFO with no writer does not hang the program), must be a regular file
+/// by the open handle (not a FIFO, a device or a directory; checked on the handle, so it cannot
+/// be swapped between the check and the read), and reading stops one byte past the limit (a
+/// file that grows while it is read is refused too). The buffer is reserved once from the
+/// size, so that a plaintext read into it is never left behind by a reallocation.
+pub fn read_bounded(path: &Path, max_bytes: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    // On Windows a named pipe or device is not opened by a plain path in practice, and the
+    // handle's metadata below refuses anything but a file.
+    let file = options.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.file_type().is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file (a pipe, a device or a folder): refused unread",
+        ));
+    }
+    if meta.len() > max_bytes {
+        return Err(too_large(max_bytes));
+    }
+    let mut out = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
+    file.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut out)?;
+    if out.len() as u64 > max_bytes {
+        return Err(too_large(max_bytes));
+    }
+    Ok(out)
+}
+
+fn too_large(max_bytes: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!(
+            "larger than the {} KiB such a file may be: refused",
+            max_bytes >> 10
+        ),
+    )
 }

@@ -30,6 +30,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod crypto;
+pub mod exchange;
 mod fsutil;
 #[cfg(feature = "gui")]
 pub mod gui;

@@ -1,5 +1,6 @@
-//! `bundle export | import | list | conflicts | resolve`: encrypted, signed bundles of
-//! changes for other members (see [`crate::service::bundle`] for the format). An exported file
+//! `bundle export | import | list | conflicts | resolve | proposals | accept | reject`:
+//! encrypted, signed bundles of changes for other members (see [`crate::exchange`] for the
+//! format). An exported file
 //! is written, fsynced, read back, decrypted and its signature verified before the command
 //! says the medium may be removed.
 
@@ -11,7 +12,7 @@ use clap::{Args, Subcommand};
 use super::{Cli, InputError, OutputFormat, open};
 use crate::crypto::MemberCard;
 use crate::service::bundle::ExportScope;
-use crate::service::exchange::{ConflictInfo, Resolution};
+use crate::service::exchange::{ConflictInfo, ProposalInfo, Resolution};
 use crate::store::OpenMode;
 
 /// Arguments of `bundle`.
@@ -69,6 +70,29 @@ enum BundleCommand {
         /// Output format.
         #[arg(long, value_enum, default_value_t)]
         format: OutputFormat,
+    },
+    /// List the proposed downgrades and releases: changes of a record's classification or
+    /// releasability by someone other than its originator, kept for the originator to decide.
+    Proposals {
+        /// The observatory file.
+        file: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: OutputFormat,
+    },
+    /// Accept a proposal of a record you originated: it becomes your own signed change.
+    Accept {
+        /// The observatory file.
+        file: PathBuf,
+        /// The proposal's number (from `bundle proposals`).
+        proposal: i64,
+    },
+    /// Reject a proposal of a record you originated: it is never applied.
+    Reject {
+        /// The observatory file.
+        file: PathBuf,
+        /// The proposal's number (from `bundle proposals`).
+        proposal: i64,
     },
     /// Drop the received changes held back because their clocks were too far ahead.
     DiscardHeld {
@@ -188,6 +212,36 @@ pub(super) fn bundle(cli: &Cli, args: &BundleArgs) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        BundleCommand::Proposals { file, format } => {
+            let session = open(cli, file, OpenMode::ReadOnly)?;
+            let proposals = session.proposals()?;
+            match format {
+                OutputFormat::Json => outln!("{}", serde_json::to_string_pretty(&proposals)?),
+                OutputFormat::Table => {
+                    for p in &proposals {
+                        outln!("{}", proposal_line(p));
+                    }
+                    outln!("{} open proposal(s)", proposals.len());
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        BundleCommand::Accept { file, proposal } | BundleCommand::Reject { file, proposal } => {
+            let accept = matches!(args.command, BundleCommand::Accept { .. });
+            let mut session = open(cli, file, OpenMode::ReadWrite)?;
+            let done = if accept {
+                session.accept_proposal(*proposal)?
+            } else {
+                session.reject_proposal(*proposal)?
+            };
+            session.save()?;
+            outln!(
+                "{}: {}",
+                if accept { "accepted" } else { "rejected" },
+                proposal_line(&done)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         BundleCommand::DiscardHeld { file } => {
             let mut session = open(cli, file, OpenMode::ReadWrite)?;
             let n = session.discard_held()?;
@@ -219,6 +273,30 @@ pub(super) fn bundle(cli: &Cli, args: &BundleArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Reads a member card file (bounded while reading: a card is a few hundred bytes).
+pub(super) fn read_card(path: &std::path::Path) -> Result<String, InputError> {
+    let bytes = crate::fsutil::read_bounded(path, 64 * 1024)
+        .map_err(|e| InputError(format!("cannot read the card {}: {e}", path.display())))?;
+    String::from_utf8(bytes)
+        .map_err(|_| InputError(format!("{} is not a member card (not UTF-8 text)", path.display())))
+}
+
+fn proposal_line(p: &ProposalInfo) -> String {
+    format!(
+        "{}  {} {} {} {:?}: {} {} -> {} proposed by {} (originator: {})",
+        p.seq,
+        p.proposal,
+        crate::report::portion(p.classification),
+        p.kind,
+        p.label,
+        p.field,
+        p.current,
+        p.proposed,
+        p.proposer,
+        p.originator
+    )
 }
 
 fn conflict_line(c: &ConflictInfo) -> String {
@@ -257,8 +335,7 @@ fn export(
     }
     let mut fingerprints = Vec::new();
     for path in to {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| InputError(format!("cannot read the card {}: {e}", path.display())))?;
+        let text = read_card(path)?;
         let card: MemberCard = text.parse().map_err(|e: crate::crypto::CardError| {
             InputError(format!("{}: {e}", path.display()))
         })?;
@@ -299,19 +376,8 @@ fn import(
     bundle: &std::path::Path,
     dry_run: bool,
 ) -> anyhow::Result<ExitCode> {
-    let size = std::fs::metadata(bundle)
-        .map_err(|e| InputError(format!("cannot read {}: {e}", bundle.display())))?
-        .len();
-    if size > crate::service::bundle::MAX_BUNDLE_BYTES {
-        return Err(InputError(format!(
-            "{} is {} MiB, larger than a bundle may be ({} MiB): refused unread",
-            bundle.display(),
-            size >> 20,
-            crate::service::bundle::MAX_BUNDLE_BYTES >> 20
-        ))
-        .into());
-    }
-    let bytes = std::fs::read(bundle)
+    // Bounded while reading (a FIFO, a device or a file that grows is refused).
+    let bytes = crate::fsutil::read_bounded(bundle, crate::service::bundle::MAX_BUNDLE_BYTES)
         .map_err(|e| InputError(format!("cannot read {}: {e}", bundle.display())))?;
     let mut session = open(
         cli,

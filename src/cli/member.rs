@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
-use super::{Cli, InputError, OutputFormat, open};
+use super::{Cli, OutputFormat, open};
 use crate::store::{MemberInfo, OpenMode};
 
 /// Arguments of `member`.
@@ -62,8 +62,7 @@ fn line(m: &MemberInfo) -> String {
 pub(super) fn member(cli: &Cli, args: &MemberArgs) -> anyhow::Result<ExitCode> {
     match &args.command {
         MemberCommand::Add { file, card } => {
-            let text = std::fs::read_to_string(card)
-                .map_err(|e| InputError(format!("cannot read the card {}: {e}", card.display())))?;
+            let text = super::bundle::read_card(card)?;
             let mut session = open(cli, file, OpenMode::ReadWrite)?;
             let added = session.add_member(&text)?;
             session.save()?;

@@ -137,17 +137,11 @@ pub(super) fn import(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
 
 fn import_document(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let what = args.data.display().to_string();
-    let size = std::fs::metadata(&args.data)
-        .map_err(|e| InputError(format!("cannot read {what}: {e}")))?
-        .len();
-    if size > MAX_IMPORT_BYTES {
-        return Err(InputError(format!(
-            "{what} is larger than {MAX_IMPORT_BYTES} bytes: split it"
-        ))
-        .into());
-    }
-    let text = std::fs::read_to_string(&args.data)
-        .map_err(|e| InputError(format!("cannot read {what} as UTF-8 text: {e}")))?;
+    // Bounded while reading: a FIFO, a device or a file that grows is refused.
+    let bytes = crate::fsutil::read_bounded(&args.data, MAX_IMPORT_BYTES)
+        .map_err(|e| InputError(format!("cannot read {what}: {e}")))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| InputError(format!("cannot read {what}: it is not UTF-8 text")))?;
     let document: ImportDocument = serde_json::from_str(&text).map_err(|e| {
         InputError(format!(
             "{what} is not a valid observatory record document: {e}"
@@ -177,6 +171,12 @@ fn print_report(report: &crate::service::ImportReport, dry_run: bool) {
         outln!(
             "{} record(s) kept their higher classification (an import never lowers one)",
             report.classification_kept
+        );
+    }
+    if report.releasability_kept > 0 {
+        outln!(
+            "{} record(s) kept their narrower releasability (an import never widens one)",
+            report.releasability_kept
         );
     }
 }

@@ -307,16 +307,20 @@ impl Identity {
             path: path.to_owned(),
             source,
         };
-        let file = fs::File::open(path).map_err(read_err)?;
-        let mut bytes = Vec::new();
-        file.take(MAX_IDENTITY_FILE_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(read_err)?;
-        if bytes.len() as u64 > MAX_IDENTITY_FILE_BYTES {
-            return Err(IdentityError::NotAnIdentityFile {
-                path: path.to_owned(),
-            });
-        }
+        // Bounded while reading; a FIFO or a device is refused unread.
+        let bytes = zeroize::Zeroizing::new(
+            crate::fsutil::read_bounded(path, MAX_IDENTITY_FILE_BYTES).map_err(|source| {
+                if source.kind() == std::io::ErrorKind::NotFound
+                    || source.kind() == std::io::ErrorKind::PermissionDenied
+                {
+                    read_err(source)
+                } else {
+                    IdentityError::NotAnIdentityFile {
+                        path: path.to_owned(),
+                    }
+                }
+            })?,
+        );
         let not_identity = || IdentityError::NotAnIdentityFile {
             path: path.to_owned(),
         };

@@ -9,6 +9,7 @@
 //! [`Identity`] shows only its public card.
 
 mod card;
+pub mod change;
 mod identity;
 mod passphrase;
 

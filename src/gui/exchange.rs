@@ -191,26 +191,8 @@ impl ExchangeView {
         // Whatever was checked before is forgotten: only this file can be applied now.
         self.received = None;
         self.incoming = None;
-        let size = match std::fs::metadata(&path) {
-            Ok(m) => m.len(),
-            Err(e) => {
-                self.received = Some((false, format!("Cannot read {}: {e}", path.display())));
-                return;
-            }
-        };
-        if size > MAX_BUNDLE_BYTES {
-            self.received = Some((
-                false,
-                format!(
-                    "{} is {} MiB, larger than a bundle may be ({} MiB): not read",
-                    path.display(),
-                    size >> 20,
-                    MAX_BUNDLE_BYTES >> 20
-                ),
-            ));
-            return;
-        }
-        match std::fs::read(&path) {
+        // Bounded while reading: a FIFO, a device or a file that grows is refused.
+        match crate::fsutil::read_bounded(&path, MAX_BUNDLE_BYTES) {
             Ok(bytes) => commands.push(Command::CheckBundle { path, bytes }),
             Err(e) => self.received = Some((false, format!("Cannot read {}: {e}", path.display()))),
         }

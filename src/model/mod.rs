@@ -1,6 +1,7 @@
 //! Domain types and their rules (DESIGN.md §3, §6). No storage, crypto or UI here.
 
 pub mod classification;
+pub mod control;
 pub mod country;
 pub mod hlc;
 pub mod kind;

@@ -1,193 +1,39 @@
-//! Exchange bundles (DESIGN.md §7): what members send each other on removable media, and how
-//! a received bundle is checked and merged.
-//!
-//! # Bundle format (version 1)
-//! A binary age file encrypted to every recipient's X25519 recipient **and the sender's**. Its
-//! plaintext is UTF-8:
-//! ```text
-//! observatory-bundle v1
-//! signature: <Ed25519 signature, 64 bytes, standard base64>
-//!
-//! <body: one JSON object, exactly the bytes that were signed>
-//! ```
-//! The signature is Ed25519 (RFC 8032) by the sender's signing key (on the sender's member
-//! card) over the body bytes as they stand after the blank line, to the end. The body:
-//! `format` (`"observatory-bundle"`), `version` (1), `bundle_id` (UUID), `sender` and
-//! `recipients` (member fingerprints, 40 hex digits), `sender_name`, `sequence` (per sender,
-//! from 1), `created` (the sender's hybrid logical clock, `WWWWWWWWWWWW-CCCC` hex),
-//! `classification` (code of the highest level of the records whose changes it carries), and
-//! `changes`: change-log rows, each `{record_kind, record_id, field, value, hlc, author}` exactly
-//! as in the observatory file's `change_log` (see the store's format docs; `value` is JSON).
-//! No other field is allowed anywhere (readers refuse unknown fields).
-//!
-//! Worked example, with the reference tools only:
-//! ```sh
-//! age -d -i anna.identity -o plain.txt bundle.obx      # asks for the identity's passphrase
-//! sed -n 2p plain.txt | cut -d' ' -f2 | base64 -d > sig.bin
-//! tail -n +4 plain.txt > body.json                     # the bytes after the blank line
-//! # then, with the sender's signing key from their card (base64, 32 bytes), any Ed25519
-//! # library verifies sig.bin over body.json, e.g. Python's `cryptography`:
-//! #   Ed25519PublicKey.from_public_bytes(key).verify(sig, body)
-//! ```
-//! (`plain.txt` is plaintext on disk: do that only where the material may be stored.)
-//!
-//! # Importing
-//! Refused, with the file unchanged: larger than [`MAX_BUNDLE_BYTES`] (checked before reading),
-//! not age, not addressed to this identity, damaged or cut short, a sender not in the keyring,
-//! not verified or revoked, a signature that does not verify (strict Ed25519), this member not in
-//! the signed recipient list, unknown fields, kinds or fields, a record marked above this
-//! member's clearance, a bundle id imported before ("already imported"). A sequence number not
-//! newer than the last one from the same sender is flagged; changes whose clock is more than ten
-//! minutes ahead are quarantined: kept in the file's `quarantine` table, not applied, and merged
-//! at the first import after this member's clock has come within ten minutes of them (if their
-//! sender is still verified: a revocation drops them); a clock more than a day ahead refuses
-//! the bundle. The rest is merged in one transaction: a change
-//! already in the change log is skipped; a new record is created; a field takes the value with
-//! the newest (clock, author); when the losing value came from another member it is kept in the
-//! `conflict` table. Applying the same bundles in any order, any number of times, gives the same
-//! records. The inbox (`bundle_in`) and an audit entry record each import.
-//!
-//! What leaves ([`ExportScope`]): every change of the records the recipients may see, the
-//! changes logged here after the last bundle to the same recipients (by the change log's local
-//! order, so changes received late with older clocks are relayed too; a record they were never
-//! sent goes whole), or every change of chosen records — always only records at or below the
-//! lowest clearance among the recipients and releasable to each recipient's Member State
-//! (records with an empty releasability go to the whole group); a record above that, or not
-//! releasable, does not leave at all. A record that may leave now but was once above that (a
-//! lowered classification, a widened releasability) leaves without its history: only the value
-//! that stands for each field, with its own clock and author, and, for recipients who never had
-//! it, its creation row rewritten with today's values (same clock and author, so a member who
-//! holds the original treats it as already there).
-//! [`Session::plan_export`] previews it; [`Session::write_bundle`] writes the file, reads it back,
-//! decrypts it and verifies the signature, and only then records it in the outbox.
-//!
-//! Trust: a bundle's signature vouches for its sender, who may relay changes authored by
-//! others (so that members who never meet still converge); the `author` of a change is what
-//! the sender's file says, not separately signed.
+//! Exchange bundles, as the service runs them (DESIGN.md §7): what leaves for a set of
+//! recipients ([`Session::plan_export`], [`Session::write_bundle`]) and how a received bundle
+//! is checked and merged ([`Session::import_bundle`]). The format, the signatures, their
+//! checks and the merge plan are specified and implemented in [`crate::exchange`]; this
+//! module reads and writes the file's change log and ledger around them.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Read as _, Write as _};
 
-use base64::Engine as _;
-use ed25519_dalek::{Signature, Signer as _};
 use rusqlite::params;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 use super::{ServiceError, Session};
 use crate::crypto::MemberCard;
-use crate::model::{Classification, Kind};
+use crate::exchange::verify::{Checked, KeyEntry, Keyring, Trust};
+use crate::exchange::{self, ExchangeError};
+pub use crate::exchange::{BUNDLE_FORMAT, BundleBody, Change, MAX_BUNDLE_BYTES};
+use crate::model::{Classification, FieldType, Kind};
 use crate::store::MemberInfo;
+use crate::store::changes::{ChangeRow, ReceivedRow};
 
-/// Format tag in the body.
-pub const BUNDLE_FORMAT: &str = "observatory-bundle";
-const FIRST_LINE: &str = "observatory-bundle v1";
-
-/// The signed body of a bundle.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BundleBody {
-    /// [`BUNDLE_FORMAT`].
-    pub format: String,
-    /// 1.
-    pub version: u32,
-    /// Bundle id (UUID v7).
-    pub bundle_id: String,
-    /// Sender's fingerprint.
-    pub sender: String,
-    /// Sender's name (as on the card).
-    pub sender_name: String,
-    /// Recipients' fingerprints.
-    pub recipients: Vec<String>,
-    /// Per-sender sequence number, from 1.
-    pub sequence: u64,
-    /// Sender's clock when it was made.
-    pub created: String,
-    /// Code of the highest classification it carries.
-    pub classification: String,
-    /// The changes.
-    pub changes: Vec<Change>,
-}
-
-/// One change-log row.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Change {
-    /// Record kind.
-    pub record_kind: String,
-    /// Record id.
-    pub record_id: String,
-    /// Field (`*` for a new record with all its values).
-    pub field: String,
-    /// New value (JSON).
-    pub value: Value,
-    /// Clock of the change.
-    pub hlc: String,
-    /// Author's fingerprint.
-    pub author: String,
-}
-
-/// Opens a bundle: decrypts it with `identity`, then reads it with [`read_envelope`].
+/// Opens a bundle: decrypts it with `identity`, verifies the envelope with `sender_key`, parses
+/// the body (see [`crate::exchange`]).
 pub fn open_bundle(
     bytes: &[u8],
     identity: &age::x25519::Identity,
     sender_key: &ed25519_dalek::VerifyingKey,
 ) -> Result<BundleBody, ServiceError> {
-    let plain = zeroize::Zeroizing::new(decrypt(bytes, identity).map_err(|e| bad_bundle(&e))?);
-    read_envelope(&plain, sender_key)
+    exchange::open_bundle(bytes, identity, sender_key).map_err(|e| bad_bundle(&e))
 }
 
-fn bad_bundle(what: &str) -> ServiceError {
-    ServiceError::Invalid(format!("not a valid bundle: {what}"))
-}
-
-/// Decrypts an age file with one identity; the error says what went wrong in words.
-fn decrypt(bytes: &[u8], identity: &age::x25519::Identity) -> Result<Vec<u8>, String> {
-    let decryptor = age::Decryptor::new_buffered(bytes)
-        .map_err(|_| "not an age-encrypted bundle".to_owned())?;
-    let mut reader = decryptor
-        .decrypt(std::iter::once(identity as &dyn age::Identity))
-        .map_err(|e| match e {
-            age::DecryptError::NoMatchingKeys => "it is not addressed to you".to_owned(),
-            _ => "it is damaged (the age header does not verify)".to_owned(),
-        })?;
-    let mut plain = Vec::new();
-    reader
-        .read_to_end(&mut plain)
-        .map_err(|_| "it is damaged or cut short".to_owned())?;
-    Ok(plain)
-}
-
-/// Reads a decrypted bundle: checks the layout, verifies the signature strictly against
-/// `sender_key`, parses the body strictly. Returns the body.
-pub fn read_envelope(
-    plain: &[u8],
-    sender_key: &ed25519_dalek::VerifyingKey,
-) -> Result<BundleBody, ServiceError> {
-    let text = std::str::from_utf8(plain).map_err(|_| bad_bundle("not UTF-8"))?;
-    let rest = text
-        .strip_prefix(FIRST_LINE)
-        .and_then(|r| r.strip_prefix("\nsignature: "))
-        .ok_or_else(|| bad_bundle("unknown layout"))?;
-    let (signature, body) = rest
-        .split_once("\n\n")
-        .ok_or_else(|| bad_bundle("no body"))?;
-    let signature = base64::engine::general_purpose::STANDARD
-        .decode(signature)
-        .ok()
-        .and_then(|s| Signature::from_slice(&s).ok())
-        .ok_or_else(|| bad_bundle("the signature line cannot be read"))?;
-    sender_key
-        .verify_strict(body.as_bytes(), &signature)
-        .map_err(|_| {
-            bad_bundle("the signature does not verify: altered, or not from this sender")
-        })?;
-    let body: BundleBody = serde_json::from_str(body)
-        .map_err(|e| bad_bundle(&format!("the body cannot be read: {e}")))?;
-    if body.format != BUNDLE_FORMAT || body.version != 1 {
-        return Err(bad_bundle("unknown format or version"));
-    }
-    Ok(body)
+fn bad_bundle(e: &ExchangeError) -> ServiceError {
+    ServiceError::Invalid(match e {
+        ExchangeError::Malformed(_) => e.to_string(),
+        _ => format!("not a valid bundle: {e}"),
+    })
 }
 
 /// Which changes an export carries.
@@ -308,22 +154,47 @@ impl Session {
                 && (releasable.is_empty()
                     || states.iter().all(|s| releasable.iter().any(|x| x == s)))
         };
-        // The records that may leave, as they are now.
-        let mut allowed: BTreeMap<String, crate::model::Record> = BTreeMap::new();
-        let mut withheld = 0;
+        // The records that may leave, as they are now: those the recipients may see, whose
+        // references all point to records they may see too (a record that refers to one above
+        // its level, or not releasable to them, does not leave).
+        let mut visible: BTreeMap<String, crate::model::Record> = BTreeMap::new();
+        let mut all_ids: BTreeSet<String> = BTreeSet::new();
+        let mut withheld_ids: BTreeSet<String> = BTreeSet::new();
         for kind in Kind::ALL {
             for r in self.store().list(kind, true)? {
                 let id = r.meta.id.to_string();
-                if selection.as_ref().is_some_and(|s| !s.contains(&id)) {
-                    continue;
-                }
+                all_ids.insert(id.clone());
                 if may_see(r.meta.classification, &r.meta.releasable_to) {
-                    allowed.insert(id, r);
+                    visible.insert(id, r);
                 } else {
-                    withheld += 1;
+                    withheld_ids.insert(id);
                 }
             }
         }
+        loop {
+            let blocked: Vec<String> = visible
+                .iter()
+                .filter(|(_, r)| {
+                    references(r)
+                        .iter()
+                        .any(|t| all_ids.contains(t) && !visible.contains_key(t))
+                })
+                .map(|(id, _)| id.clone())
+                .collect();
+            if blocked.is_empty() {
+                break;
+            }
+            for id in blocked {
+                visible.remove(&id);
+                withheld_ids.insert(id);
+            }
+        }
+        let in_scope = |id: &String| selection.as_ref().is_none_or(|s| s.contains(id));
+        let mut withheld = withheld_ids.iter().filter(|id| in_scope(id)).count();
+        let allowed: BTreeMap<String, crate::model::Record> = visible
+            .into_iter()
+            .filter(|(id, _)| in_scope(id))
+            .collect();
         let recipients_key = recipients_key(&members);
         let conn = self.store().connection();
         // Since the last bundle: the change-log rows logged here after it (by local order, so
@@ -355,32 +226,13 @@ impl Session {
                 r.get(0)
             })
             .map_err(db)?;
-        // Every row of the allowed records, by record, in log order.
-        let mut history: BTreeMap<String, Vec<(i64, Change)>> = BTreeMap::new();
-        let mut stmt = conn
-            .prepare(
-                "SELECT seq, record_kind, record_id, field, value, hlc, author FROM change_log
-                 ORDER BY seq",
-            )
-            .map_err(db)?;
-        let mut rows = stmt.query([]).map_err(db)?;
-        while let Some(row) = rows.next().map_err(db)? {
-            let id: String = row.get(2).map_err(db)?;
-            if !allowed.contains_key(&id) {
-                continue;
+        // Every signed row of the allowed records, by record, in log order. Unsigned rows (from
+        // other members, before signed authorship) are never relayed as theirs.
+        let mut history: BTreeMap<String, Vec<ChangeRow>> = BTreeMap::new();
+        for row in self.store().change_rows(0)? {
+            if row.signature.is_some() && allowed.contains_key(&row.record_id) {
+                history.entry(row.record_id.clone()).or_default().push(row);
             }
-            let value: String = row.get(4).map_err(db)?;
-            history.entry(id.clone()).or_default().push((
-                row.get(0).map_err(db)?,
-                Change {
-                    record_kind: row.get(1).map_err(db)?,
-                    record_id: id,
-                    field: row.get(3).map_err(db)?,
-                    value: serde_json::from_str(&value).unwrap_or(Value::Null),
-                    hlc: row.get(5).map_err(db)?,
-                    author: row.get(6).map_err(db)?,
-                },
-            ));
         }
         let mut out: Vec<(i64, Change)> = Vec::new();
         let mut by_level: BTreeMap<String, usize> = BTreeMap::new();
@@ -393,13 +245,21 @@ impl Session {
             };
             let known = sent_before.as_ref().is_some_and(|s| s.contains(&id));
             let from = if known { since.unwrap_or(0) } else { 0 };
-            if !rows.iter().any(|(seq, _)| *seq > from) {
+            if !rows.iter().any(|r| r.seq > from) {
                 continue;
             }
-            let picked = if rows.iter().all(|(_, c)| stays_within(c, &may_see)) {
-                rows.into_iter().filter(|(seq, _)| *seq > from).collect()
+            let picked: Vec<(i64, Change)> = if rows.iter().all(|r| stays_within(r, &may_see)) {
+                rows.iter()
+                    .filter(|r| r.seq > from)
+                    .map(|r| (r.seq, to_change(r, false)))
+                    .collect()
             } else {
-                redacted(record, rows, known)
+                let Some(picked) = redacted(record, &rows, known) else {
+                    // A value standing from a creation row that may not leave: nothing leaves.
+                    withheld += 1;
+                    continue;
+                };
+                picked
             };
             records += 1;
             let level = record.meta.classification;
@@ -506,7 +366,7 @@ impl Session {
         };
         let body = BundleBody {
             format: BUNDLE_FORMAT.to_owned(),
-            version: 1,
+            version: exchange::BUNDLE_VERSION,
             bundle_id: uuid::Uuid::now_v7().to_string(),
             sender: self.author().to_owned(),
             sender_name: self.identity().profile().name.clone(),
@@ -533,7 +393,8 @@ impl Session {
                 ))
             })?);
         }
-        let bytes = seal(&body, self.identity().signing_key(), &age_recipients)?;
+        let bytes = exchange::seal(&body, self.identity().signing_key(), &age_recipients)
+            .map_err(|e| ServiceError::Invalid(e.to_string()))?;
         Ok(ExportSummary {
             bytes,
             body,
@@ -574,9 +435,46 @@ impl Session {
     }
 }
 
+/// The ids a record refers to (its reference fields; country codes are not records).
+fn references(record: &crate::model::Record) -> Vec<String> {
+    let mut out = Vec::new();
+    for field in record.kind.fields() {
+        let Some(value) = record.fields.get(field.name) else {
+            continue;
+        };
+        match (field.ty, value) {
+            (FieldType::Ref(_) | FieldType::Node, Value::String(s)) => out.push(s.clone()),
+            (FieldType::RefList(_), Value::Array(list)) => {
+                out.extend(list.iter().filter_map(Value::as_str).map(str::to_owned));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A change-log row as it leaves (`withhold`: a creation sent without its values).
+fn to_change(row: &ChangeRow, withhold: bool) -> Change {
+    Change {
+        record_kind: row.record_kind.clone(),
+        record_id: row.record_id.clone(),
+        field: row.field.clone(),
+        value: (!withhold && !row.withheld).then(|| row.value.clone()),
+        value_sha256: row.value_sha256.clone(),
+        hlc: row.hlc.clone(),
+        author: row.author.clone(),
+        signature: row.signature.clone().unwrap_or_default(),
+    }
+}
+
 /// Whether a logged value keeps the record within what the recipients may see (its
-/// classification and releasability, in a creation row or a change of either).
-fn stays_within(c: &Change, may_see: &impl Fn(Classification, &[String]) -> bool) -> bool {
+/// classification and releasability, in a creation row or a change of either). A withheld
+/// or unreadable value does not.
+fn stays_within(row: &ChangeRow, may_see: &impl Fn(Classification, &[String]) -> bool) -> bool {
+    if row.withheld {
+        return false;
+    }
+    let value = row.json();
     let level = |v: Option<&Value>| {
         v.and_then(Value::as_str)
             .and_then(|l| l.parse::<Classification>().ok())
@@ -584,73 +482,66 @@ fn stays_within(c: &Change, may_see: &impl Fn(Classification, &[String]) -> bool
     let states = |v: Option<&Value>| -> Option<Vec<String>> {
         v.and_then(|v| serde_json::from_value(v.clone()).ok())
     };
-    match c.field.as_str() {
+    match row.field.as_str() {
         "*" => {
             let (Some(l), Some(r)) = (
-                level(c.value.get("classification")),
-                states(c.value.get("releasable_to")).or(Some(Vec::new())),
+                level(value.get("classification")),
+                states(value.get("releasable_to")).or(Some(Vec::new())),
             ) else {
                 return false;
             };
             may_see(l, &r)
         }
-        "classification" => level(Some(&c.value)).is_some_and(|l| may_see(l, &[])),
+        "classification" => level(Some(&value)).is_some_and(|l| may_see(l, &[])),
         "releasable_to" => {
-            states(Some(&c.value)).is_some_and(|r| may_see(Classification::Unclassified, &r))
+            states(Some(&value)).is_some_and(|r| may_see(Classification::Unclassified, &r))
         }
         _ => true,
     }
 }
 
 /// What leaves of a record that may leave now but was once above what the recipients may
-/// see (a lowered classification, a widened releasability): not its history, only the value
-/// that stands for each field (the person who lowered it vouched for those), each with its
-/// own clock and author; and, if the recipients never had the record, its creation row
-/// rewritten with today's values (same clock and author, so a member who has the original
-/// treats it as already there).
+/// see (a lowered classification, a widened releasability): not its history, only the row
+/// that stands for each field (the originator who lowered it vouched for those; their
+/// signatures travel), with the proposals on its guarded fields; and, if the recipients never
+/// had the record, its creation row with the value withheld. `None` when a value still stands
+/// from the creation row (it cannot leave without the creation's other values): the record
+/// then does not leave.
 fn redacted(
     record: &crate::model::Record,
-    rows: Vec<(i64, Change)>,
+    rows: &[ChangeRow],
     known: bool,
-) -> Vec<(i64, Change)> {
-    let mut creation: Option<(i64, Change)> = None;
-    let mut standing: BTreeMap<String, (i64, Change)> = BTreeMap::new();
-    for (seq, c) in rows {
-        if c.field == crate::store::CREATED_FIELD {
-            creation = Some((seq, c));
-            continue;
+) -> Option<Vec<(i64, Change)>> {
+    let settled = crate::store::changes::decide(record.kind, rows);
+    let mut out: Vec<(i64, Change)> = Vec::new();
+    for (field, standing) in &settled.fields {
+        if standing.from_creation {
+            return None;
         }
-        let newer = standing.get(&c.field).is_none_or(|(_, s)| {
-            (c.hlc.as_str(), c.author.as_str()) > (s.hlc.as_str(), s.author.as_str())
-        });
-        if newer {
-            standing.insert(c.field.clone(), (seq, c));
+        let hlc = standing.hlc.to_string();
+        let row = rows
+            .iter()
+            .find(|r| &r.field == field && r.hlc == hlc && r.author == standing.author)?;
+        out.push((row.seq, to_change(row, false)));
+    }
+    for seq in &settled.proposals {
+        if let Some(row) = rows.iter().find(|r| r.seq == *seq)
+            && stays_within(row, &|_, _| true)
+        {
+            out.push((row.seq, to_change(row, false)));
         }
     }
-    // All of them, also for recipients who had the record: a value set while it was withheld
-    // from them is part of what now stands (sent again, it is "already there").
-    let mut out: Vec<(i64, Change)> = standing.into_values().collect();
-    if !known && let Some((seq, mut c)) = creation {
-        let mut values = serde_json::Map::new();
-        values.insert(
-            "classification".into(),
-            Value::from(record.meta.classification.code()),
-        );
-        values.insert(
-            "releasable_to".into(),
-            Value::from(record.meta.releasable_to.clone()),
-        );
-        for field in record.kind.fields() {
-            if let Some(v) = record.fields.get(field.name)
-                && !v.is_null()
-            {
-                values.insert(field.name.to_owned(), v.clone());
-            }
-        }
-        c.value = Value::Object(values);
-        out.push((seq, c));
+    if !known
+        && let Some(creation) = rows
+            .iter()
+            .filter(|r| r.field == crate::store::CREATED_FIELD)
+            .min_by(|a, b| (a.clock(), &a.author).cmp(&(b.clock(), &b.author)))
+    {
+        out.push((creation.seq, to_change(creation, true)));
     }
-    out
+    out.sort_by_key(|(seq, _)| *seq);
+    out.dedup_by_key(|(seq, _)| *seq);
+    Some(out)
 }
 
 /// The outbox key of a set of recipients: their fingerprints, sorted, comma-separated.
@@ -665,39 +556,6 @@ fn recipients_key(members: &[MemberInfo]) -> String {
 fn db(e: rusqlite::Error) -> ServiceError {
     ServiceError::Store(e.into())
 }
-
-/// Signs and encrypts a body (see the format above).
-fn seal(
-    body: &BundleBody,
-    key: &ed25519_dalek::SigningKey,
-    recipients: &[age::x25519::Recipient],
-) -> Result<Vec<u8>, ServiceError> {
-    let failed = |e: String| ServiceError::Invalid(format!("cannot seal the bundle: {e}"));
-    let json = serde_json::to_vec(body).map_err(|e| failed(e.to_string()))?;
-    let signature = key.sign(&json);
-    let mut plain = format!(
-        "{FIRST_LINE}\nsignature: {}\n\n",
-        base64::engine::general_purpose::STANDARD.encode(signature.to_bytes())
-    )
-    .into_bytes();
-    plain.extend_from_slice(&json);
-    let encryptor =
-        age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
-            .map_err(|e| failed(e.to_string()))?;
-    let mut out = Vec::with_capacity(plain.len() + plain.len() / 4096 + 1024);
-    let mut writer = encryptor
-        .wrap_output(&mut out)
-        .map_err(|e| failed(e.to_string()))?;
-    writer
-        .write_all(&plain)
-        .and_then(|()| writer.finish().map(|_| ()))
-        .map_err(|e| failed(e.to_string()))?;
-    zeroize::Zeroize::zeroize(&mut plain);
-    Ok(out)
-}
-
-/// Bundles larger than this are refused before they are read (512 MiB).
-pub const MAX_BUNDLE_BYTES: u64 = 512 * 1024 * 1024;
 
 /// Clocks further ahead of ours than this are quarantined (held back, applied later).
 pub const MAX_CLOCK_SKEW_MS: u64 = 10 * 60 * 1000;
@@ -729,8 +587,30 @@ pub struct BundleImport {
     pub quarantined: usize,
     /// Changes held back by earlier imports whose time has come: applied now.
     pub released: usize,
+    /// Changes of `classification` or `releasable_to` that lower or widen a record and are
+    /// not signed by its originator: kept as proposals, not applied.
+    pub proposed: usize,
+    /// Changes refused one by one (author or signature), never applied.
+    pub refused: Vec<RefusedChange>,
     /// Nothing was written (`--dry-run`).
     pub dry_run: bool,
+}
+
+/// A change of a bundle refused on its own, with why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RefusedChange {
+    /// Its position in the bundle (1-based).
+    pub change: usize,
+    /// Record kind.
+    pub record_kind: String,
+    /// Record id.
+    pub record_id: String,
+    /// Field.
+    pub field: String,
+    /// Author it names.
+    pub author: String,
+    /// Why it was refused.
+    pub reason: String,
 }
 
 impl std::fmt::Display for BundleImport {
@@ -747,6 +627,23 @@ impl std::fmt::Display for BundleImport {
             self.conflicting,
             self.quarantined
         )?;
+        if self.proposed > 0 {
+            write!(
+                f,
+                "; {} proposed downgrade(s) or release(s) kept for the originator",
+                self.proposed
+            )?;
+        }
+        if !self.refused.is_empty() {
+            write!(f, "; {} change(s) refused:", self.refused.len())?;
+            for r in &self.refused {
+                write!(
+                    f,
+                    "\n  change {} ({} {} {}): {}",
+                    r.change, r.record_kind, r.record_id, r.field, r.reason
+                )?;
+            }
+        }
         if self.released > 0 {
             write!(
                 f,
@@ -758,24 +655,62 @@ impl std::fmt::Display for BundleImport {
     }
 }
 
-/// One change checked: its kind, record, clock.
-struct Checked<'a> {
-    kind: Kind,
-    id: uuid::Uuid,
-    hlc: crate::model::Hlc,
-    change: &'a Change,
-}
-
 fn refuse(why: impl std::fmt::Display) -> ServiceError {
     ServiceError::Invalid(format!("bundle refused, nothing was changed: {why}"))
 }
 
+/// Why a whole bundle is refused inside the merge transaction (rolled back).
+fn rejected(why: String) -> crate::store::StoreError {
+    crate::store::StoreError::Rejected {
+        problems: vec![why],
+    }
+}
+
+/// A checked change, with where it goes.
+enum Route {
+    Merge,
+    Hold,
+    Refuse(String),
+}
+
 impl Session {
+    /// The keys changes are checked against: the keyring's cards with their trust, and this
+    /// member's own.
+    pub fn keyring(&self) -> Result<Keyring, ServiceError> {
+        let mut out = Keyring::new();
+        for m in self.members()? {
+            let Ok(card) = m.card.parse::<MemberCard>() else {
+                continue;
+            };
+            let trust = match (m.status(), m.revoked_at.as_deref()) {
+                ("verified", _) => Trust::Verified,
+                ("revoked", Some(at)) if m.verified_at.is_some() => Trust::Revoked {
+                    at_ms: rfc3339_ms(at),
+                },
+                _ => Trust::Unverified,
+            };
+            out.insert(
+                m.fingerprint.clone(),
+                KeyEntry {
+                    key: card.signing_key,
+                    trust,
+                },
+            );
+        }
+        out.insert(
+            self.author().to_owned(),
+            KeyEntry {
+                key: self.identity().signing_key().verifying_key(),
+                trust: Trust::Verified,
+            },
+        );
+        Ok(out)
+    }
+
     /// Imports a bundle (its bytes): decrypts it, verifies the sender against the keyring and
-    /// the signature, checks that it is addressed to this member and within this member's
-    /// clearance, then merges its changes (last writer wins per field by clock, author as
-    /// tie-break; the losing value of a field both sides changed goes to the conflict list) in
-    /// one transaction, or only reports (`dry_run`).
+    /// the signature over the raw body before parsing it, checks that it is addressed to this
+    /// member, checks every change's form, author signature and value, then merges (see
+    /// [`crate::exchange`]) in one transaction, or only reports (`dry_run`).
     #[allow(clippy::too_many_lines)]
     pub fn import_bundle(
         &mut self,
@@ -784,29 +719,18 @@ impl Session {
     ) -> Result<BundleImport, ServiceError> {
         self.check_writable()?;
         if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > MAX_BUNDLE_BYTES {
-            return Err(refuse(format!(
-                "larger than {} MiB",
-                MAX_BUNDLE_BYTES >> 20
-            )));
+            return Err(refuse(ExchangeError::TooLarge));
         }
-        // Decrypt, then read the claimed sender to pick the key; nothing is used before the
-        // signature verifies.
-        let plain = zeroize::Zeroizing::new(
-            decrypt(bytes, self.identity().age_identity()).map_err(refuse)?,
-        );
-        let claimed: Option<BundleBody> = std::str::from_utf8(&plain)
-            .ok()
-            .and_then(|t| t.split_once("\n\n"))
-            .and_then(|(_, body)| serde_json::from_str(body).ok());
-        let claimed = claimed.ok_or_else(|| refuse("its content cannot be read as a bundle"))?;
+        let plain = exchange::decrypt(bytes, self.identity().age_identity()).map_err(refuse)?;
+        let envelope = exchange::read_envelope(&plain).map_err(refuse)?;
         let Some(sender) = self
             .members()?
             .into_iter()
-            .find(|m| m.fingerprint == claimed.sender)
+            .find(|m| m.fingerprint == envelope.sender)
         else {
             return Err(refuse(format!(
-                "the sender {} is not in your keyring: add and verify their card first",
-                claimed.sender_name
+                "its sender {} is not in your keyring: add and verify their card first",
+                grouped(envelope.sender)
             )));
         };
         match sender.status() {
@@ -824,7 +748,7 @@ impl Session {
             .card
             .parse()
             .map_err(|e: crate::crypto::CardError| refuse(e.to_string()))?;
-        let body = read_envelope(&plain, &card.signing_key).map_err(|e| refuse(e.to_string()))?;
+        let body = exchange::verify_and_parse(&envelope, &card.signing_key).map_err(refuse)?;
         drop(plain);
         if !body.recipients.iter().any(|r| r == self.author()) {
             return Err(refuse("your key is not in its signed list of recipients"));
@@ -833,8 +757,8 @@ impl Session {
             .store()
             .connection()
             .query_row(
-                "SELECT count(*) FROM bundle_in WHERE bundle_id = ?1",
-                params![body.bundle_id],
+                "SELECT count(*) FROM bundle_in WHERE sender = ?1 AND bundle_id = ?2",
+                params![body.sender, body.bundle_id],
                 |r| r.get::<_, i64>(0),
             )
             .map_err(db)?
@@ -854,342 +778,306 @@ impl Session {
                 |r| r.get(0),
             )
             .map_err(db)?;
-        let clearance = self.identity().profile().clearance;
+        let profile = self.identity().profile().clone();
         let horizon = crate::model::Hlc::now_ms() + MAX_CLOCK_SKEW_MS;
-        let (mut checked, held) = check_changes(&body, clearance, horizon)?;
-        checked.sort_by(|a, b| (a.hlc, &a.change.author).cmp(&(b.hlc, &b.change.author)));
-        let mut report = BundleImport {
+        let checked = exchange::verify::check_form(&body.changes).map_err(refuse)?;
+        let keyring = self.keyring()?;
+        let verdicts = exchange::verify::check_authors(&checked, &keyring);
+        let mut routes: Vec<Route> = Vec::with_capacity(checked.len());
+        for (c, verdict) in checked.iter().zip(verdicts) {
+            if let Some(reason) = verdict {
+                routes.push(Route::Refuse(reason));
+                continue;
+            }
+            if c.hlc.wall_ms > horizon.saturating_add(MAX_HOLD_MS) {
+                return Err(refuse(format!(
+                    "change {} carries a clock more than a day ahead of yours ({} UTC): the sender's clock is wrong; ask them to correct it and send again",
+                    c.index + 1,
+                    c.hlc.to_utc_minutes()
+                )));
+            }
+            exchange::verify::check_value(c, profile.clearance).map_err(|why| {
+                refuse(format!(
+                    "change {} ({} {}, {}): {why}",
+                    c.index + 1,
+                    c.kind,
+                    c.id,
+                    c.change.field
+                ))
+            })?;
+            routes.push(if c.hlc.wall_ms > horizon {
+                Route::Hold
+            } else {
+                Route::Merge
+            });
+        }
+        let report = BundleImport {
             bundle_id: body.bundle_id.clone(),
             sender: sender.name.clone(),
             sequence: body.sequence,
             older_sequence: last_sequence
                 .is_some_and(|s| u64::try_from(s).unwrap_or(0) >= body.sequence),
-            quarantined: held.len(),
+            quarantined: routes.iter().filter(|r| matches!(r, Route::Hold)).count(),
             dry_run,
             ..BundleImport::default()
         };
         let bundle_id = body.bundle_id.clone();
-        let sender_fp = body.sender.clone();
+        let sender_id = body.sender.clone();
         let apply =
             |w: &crate::store::Writer<'_>| -> Result<BundleImport, crate::store::StoreError> {
                 let mut r = report.clone();
-                // Changes held back from earlier bundles whose time has come.
-                r.released = release_due(w, horizon)?;
-                for c in &checked {
-                    merge_one(w, c, &bundle_id, &mut r)?;
-                }
-                for c in &held {
-                    w.hold(
-                        &bundle_id,
+                let first_new_seq: i64 = w.last_change_seq()? + 1;
+                // Changes held back from earlier bundles whose time has come, authors checked
+                // again (a revocation since refuses them).
+                let due = w.take_due(crate::model::Hlc {
+                    wall_ms: horizon,
+                    counter: u16::MAX,
+                })?;
+                let due_changes: Vec<(String, Change)> = due
+                    .into_iter()
+                    .map(|h| {
                         (
-                            &c.record_kind,
-                            &c.record_id,
-                            &c.field,
-                            &c.value,
-                            &c.hlc,
-                            &c.author,
-                        ),
-                    )?;
+                            h.bundle_id,
+                            Change {
+                                record_kind: h.kind,
+                                record_id: h.id,
+                                field: h.field,
+                                value_sha256: h
+                                    .withheld_sha256
+                                    .clone()
+                                    .unwrap_or_else(|| crate::crypto::change::value_sha256(&h.value)),
+                                value: h.withheld_sha256.is_none().then_some(h.value),
+                                hlc: h.hlc,
+                                author: h.author,
+                                signature: h.signature,
+                            },
+                        )
+                    })
+                    .collect();
+                let due_plain: Vec<Change> = due_changes.iter().map(|(_, c)| c.clone()).collect();
+                let mut to_merge: Vec<Checked<'_>> = Vec::new();
+                if let Ok(due_checked) = exchange::verify::check_form(&due_plain) {
+                    let due_verdicts = exchange::verify::check_authors(&due_checked, &keyring);
+                    for (c, v) in due_checked.into_iter().zip(due_verdicts) {
+                        if v.is_none() {
+                            r.released += 1;
+                            to_merge.push(c);
+                        }
+                    }
                 }
+                let released = to_merge.len();
+                for (c, route) in checked.iter().zip(&routes) {
+                    match route {
+                        Route::Merge => to_merge.push(*c),
+                        Route::Hold => w.hold(&bundle_id, &sender_id, &received(c))?,
+                        Route::Refuse(reason) => {
+                            w.refuse_change(
+                                &bundle_id,
+                                &sender_id,
+                                (
+                                    &c.change.record_kind,
+                                    &c.change.record_id,
+                                    &c.change.field,
+                                    &c.change.hlc,
+                                    &c.change.author,
+                                ),
+                                reason,
+                            )?;
+                            r.refused.push(refused(c, reason));
+                        }
+                    }
+                }
+                // By record, each merged against what is here, then settled.
+                let mut by_record: BTreeMap<(Kind, uuid::Uuid), Vec<Checked<'_>>> =
+                    BTreeMap::new();
+                for (i, c) in to_merge.into_iter().enumerate() {
+                    let _ = i;
+                    by_record.entry((c.kind, c.id)).or_default().push(c);
+                }
+                for ((kind, id), incoming) in &by_record {
+                    let existing: Vec<exchange::merge::Logged> = w
+                        .record_rows(*kind, *id)?
+                        .into_iter()
+                        .map(|row| exchange::merge::Logged {
+                            value: row.json(),
+                            field: row.field,
+                            hlc: row.hlc.parse().unwrap_or_default(),
+                            author: row.author,
+                            value_sha256: row.value_sha256,
+                        })
+                        .collect();
+                    let exists = w.find_kind(*id)?.is_some();
+                    if let Some((other, _)) = w.find_kind(*id)?
+                        && other != *kind
+                    {
+                        return Err(rejected(format!(
+                            "change {}: record {id} is a {other} here, not a {kind}",
+                            incoming.first().map_or(0, |c| c.index + 1)
+                        )));
+                    }
+                    let plan = exchange::merge::plan_record(&existing, incoming, exists);
+                    for (i, reason) in &plan.refused {
+                        let c = &incoming[*i];
+                        w.refuse_change(
+                            &bundle_id,
+                            &sender_id,
+                            (
+                                &c.change.record_kind,
+                                &c.change.record_id,
+                                &c.change.field,
+                                &c.change.hlc,
+                                &c.change.author,
+                            ),
+                            reason,
+                        )?;
+                        r.refused.push(refused(c, reason));
+                    }
+                    if let Some(i) = plan.creates {
+                        let c = &incoming[i];
+                        let values = c.change.json();
+                        w.create_received(
+                            *kind,
+                            *id,
+                            c.change.value.as_ref().and(values.as_object()),
+                            c.hlc,
+                            &c.change.author,
+                        )?;
+                        r.new_records += 1;
+                    }
+                    for &i in &plan.log {
+                        w.log_received(&received(&incoming[i]))?;
+                    }
+                    for conflict in &plan.conflicts {
+                        w.record_conflict(
+                            *kind,
+                            *id,
+                            &conflict.field,
+                            (conflict.winner.0, &conflict.winner.1),
+                            (&conflict.loser.0, conflict.loser.1, &conflict.loser.2),
+                            &bundle_id,
+                        )?;
+                    }
+                    r.conflicting += plan.conflicts.len();
+                    r.changed += plan.winning;
+                    let logged_fields = plan.log.len() - usize::from(plan.creates.is_some());
+                    r.unchanged += plan.duplicates + logged_fields.saturating_sub(plan.winning);
+                    // What the change log decides now, held to what this member may hold.
+                    if let Some(settled) = w.settle(*kind, *id)? {
+                        r.proposed += settled
+                            .proposals
+                            .iter()
+                            .filter(|s| **s >= first_new_seq)
+                            .count();
+                        if let Some(record) = w.get(*kind, *id)? {
+                            if record.meta.classification > profile.clearance {
+                                return Err(rejected(format!(
+                                    "{kind} {id} would stand at {}, above your clearance ({})",
+                                    record.meta.classification.marking(),
+                                    profile.clearance.marking()
+                                )));
+                            }
+                            let states = &record.meta.releasable_to;
+                            if !states.is_empty()
+                                && !states.iter().any(|s| *s == profile.member_state)
+                            {
+                                return Err(rejected(format!(
+                                    "{kind} {id} is not releasable to your Member State ({}): it may not be held here",
+                                    profile.member_state
+                                )));
+                            }
+                        }
+                    }
+                }
+                let _ = released;
                 let applied = r.new_records + r.changed;
-                w.record_bundle_in(&bundle_id, &sender_fp, r.sequence, applied)?;
+                w.record_bundle_in(&bundle_id, &sender_id, r.sequence, applied)?;
                 let detail = serde_json::json!({
-                    "bundle": bundle_id, "sender": r.sender, "sender_fingerprint": sender_fp,
+                    "bundle": bundle_id, "sender": r.sender, "sender_fingerprint": sender_id,
                     "sequence": r.sequence, "new": r.new_records, "changed": r.changed,
                     "unchanged": r.unchanged, "conflicting": r.conflicting, "quarantined": r.quarantined,
-                    "released": r.released,
+                    "released": r.released, "proposed": r.proposed, "refused": r.refused.len(),
                     "older_sequence": r.older_sequence,
                 });
                 w.audit("bundle-import", None, &detail)?;
                 Ok(r)
             };
-        report = if dry_run {
-            self.store_mut().dry_run("dry-run", apply)?
+        let result = if dry_run {
+            let author = self.author().to_owned();
+            self.store_mut().dry_run(&author, apply)
         } else {
-            self.store_write(apply)?
+            self.store_write(apply)
         };
-        Ok(report)
+        match result {
+            Ok(r) => Ok(r),
+            Err(crate::store::StoreError::Rejected { problems }) => {
+                Err(refuse(problems.join("; ")))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 }
 
-/// Checks a signed body's changes strictly against this member's clearance; the changes to
-/// apply and the number quarantined (a clock past `horizon_ms`, Unix milliseconds). Used by
-/// the import, and by the fuzz target (`tests/fuzz`) on any body.
+fn received<'a>(c: &Checked<'a>) -> ReceivedRow<'a> {
+    ReceivedRow {
+        kind: c.kind,
+        id: c.id,
+        field: &c.change.field,
+        value: c.change.value.as_deref(),
+        value_sha256: &c.change.value_sha256,
+        hlc: c.hlc,
+        author: &c.change.author,
+        signature: &c.change.signature,
+    }
+}
+
+fn refused(c: &Checked<'_>, reason: &str) -> RefusedChange {
+    RefusedChange {
+        change: c.index + 1,
+        record_kind: c.change.record_kind.clone(),
+        record_id: c.change.record_id.clone(),
+        field: c.change.field.clone(),
+        author: c.change.author.clone(),
+        reason: reason.to_owned(),
+    }
+}
+
+fn grouped(id: &str) -> String {
+    id.as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Milliseconds since the epoch of an RFC 3339 time (0 if unreadable: the earliest, so a
+/// revocation with an unreadable time refuses every change).
+fn rfc3339_ms(text: &str) -> u64 {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .and_then(|t| u64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok())
+        .unwrap_or(0)
+}
+
+/// Checks a signed body's changes (form, and values against `clearance`); the changes to
+/// apply now and the number held back (a clock past `horizon_ms`). Authors are not checked
+/// (no keyring). Used by the fuzz target (`tests/fuzz`) on any body.
 pub fn validate_body(
     body: &BundleBody,
     clearance: Classification,
     horizon_ms: u64,
 ) -> Result<(usize, usize), ServiceError> {
-    check_changes(body, clearance, horizon_ms).map(|(c, q)| (c.len(), q.len()))
-}
-
-/// The changes to apply now, and those held back (a clock past `horizon`).
-type CheckedChanges<'a> = (Vec<Checked<'a>>, Vec<&'a Change>);
-
-fn check_changes(
-    body: &BundleBody,
-    clearance: Classification,
-    horizon: u64,
-) -> Result<CheckedChanges<'_>, ServiceError> {
-    let mut checked = Vec::with_capacity(body.changes.len());
-    let mut held = Vec::new();
-    for (i, c) in body.changes.iter().enumerate() {
-        let bad = |what: &str| refuse(format!("change {}: {what}", i + 1));
-        let kind: Kind = c
-            .record_kind
-            .parse()
-            .map_err(|_| bad("unknown record kind"))?;
-        let id = uuid::Uuid::parse_str(&c.record_id).map_err(|_| bad("bad record id"))?;
-        let hlc: crate::model::Hlc = c.hlc.parse().map_err(|_| bad("bad clock"))?;
-        if c.author.len() != 40 || !c.author.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(bad("bad author"));
-        }
-        let known_field = c.field == crate::store::CREATED_FIELD
-            || matches!(
-                c.field.as_str(),
-                "classification" | "releasable_to" | "deleted"
-            )
-            || kind.field(&c.field).is_some();
-        if !known_field {
-            return Err(bad(&format!("unknown field {:?} of a {kind}", c.field)));
-        }
-        // The values that decide who may see a record, and the tombstone, must be readable:
-        // a malformed one is not taken as "no restriction".
-        let states_ok = |v: Option<&Value>| {
-            v.is_none_or(|v| {
-                serde_json::from_value::<Vec<String>>(v.clone()).is_ok_and(|codes| {
-                    crate::model::record::normalise_releasability(&codes).is_ok_and(|n| n == codes)
-                })
-            })
-        };
-        let value_ok = match c.field.as_str() {
-            "*" => c.value.is_object() && states_ok(c.value.get("releasable_to")),
-            "releasable_to" => states_ok(Some(&c.value)),
-            "deleted" => c.value.is_boolean(),
-            "classification" => c.value.is_string(),
-            _ => true,
-        };
-        if !value_ok {
-            return Err(bad(&format!("the value of {:?} cannot be read", c.field)));
-        }
-        if hlc.wall_ms > horizon.saturating_add(MAX_HOLD_MS) {
-            return Err(refuse(format!(
-                "change {} carries a clock more than a day ahead of yours ({} UTC): the sender's clock is wrong; ask them to correct it and send again",
-                i + 1,
-                hlc.to_utc_minutes()
-            )));
-        }
-        let level = match c.field.as_str() {
-            "*" => Some(
-                c.value
-                    .get("classification")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| bad("a new record without its classification"))?,
-            ),
-            "classification" => c.value.as_str(),
-            _ => None,
-        };
-        if let Some(level) = level {
-            let level: Classification = level.parse().map_err(|_| bad("unknown classification"))?;
-            if level > clearance {
-                return Err(refuse(format!(
-                    "it carries a record marked {}, above your clearance ({})",
-                    level.marking(),
-                    clearance.marking()
-                )));
-            }
-        }
-        if hlc.wall_ms > horizon {
-            held.push(c);
-            continue;
-        }
-        checked.push(Checked {
-            kind,
-            id,
-            hlc,
-            change: c,
-        });
-    }
-    Ok((checked, held))
-}
-
-/// Merges the held-back changes whose clock is now within reach (at or before `horizon_ms`);
-/// they were checked when their bundle arrived. Returns how many.
-fn release_due(
-    w: &crate::store::Writer<'_>,
-    horizon_ms: u64,
-) -> Result<usize, crate::store::StoreError> {
-    let due = w.take_due(crate::model::Hlc {
-        wall_ms: horizon_ms,
-        counter: u16::MAX,
-    })?;
-    // Only from senders still trusted (a revocation also drops them at once).
-    let trusted: BTreeSet<String> = w.verified_senders()?.into_iter().collect();
-    // Their counts are not the current bundle's.
-    let mut scratch = BundleImport::default();
-    let mut released = 0;
-    for row in &due {
-        if !trusted.contains(&row.sender) {
-            continue;
-        }
-        released += 1;
-        let change = Change {
-            record_kind: row.kind.clone(),
-            record_id: row.id.clone(),
-            field: row.field.clone(),
-            value: serde_json::from_str(&row.value).unwrap_or(Value::Null),
-            hlc: row.hlc.clone(),
-            author: row.author.clone(),
-        };
-        let (Ok(kind), Ok(id), Ok(hlc)) = (
-            row.kind.parse::<Kind>(),
-            uuid::Uuid::parse_str(&row.id),
-            row.hlc.parse(),
-        ) else {
-            continue;
-        };
-        let checked = Checked {
-            kind,
-            id,
-            hlc,
-            change: &change,
-        };
-        merge_one(w, &checked, &row.bundle_id, &mut scratch)?;
-    }
-    Ok(released)
-}
-
-/// The change a logged (field, value) stands for; `None` for a field the kind does not have.
-fn to_change(kind: Kind, field: &str, value: &Value) -> Option<crate::store::RecordChange> {
-    use crate::store::RecordChange;
-    Some(match field {
-        "classification" => RecordChange::Classification(value.as_str()?.parse().ok()?),
-        "releasable_to" => {
-            RecordChange::ReleasableTo(serde_json::from_value(value.clone()).unwrap_or_default())
-        }
-        "deleted" => RecordChange::Deleted(value.as_bool().unwrap_or(false)),
-        name => {
-            let f = kind.field(name)?;
-            RecordChange::Field(f.name, (!value.is_null()).then(|| value.clone()))
-        }
-    })
-}
-
-/// Merges one received change: a new record, or field values decided by clock.
-fn merge_one(
-    w: &crate::store::Writer<'_>,
-    c: &Checked<'_>,
-    bundle_id: &str,
-    r: &mut BundleImport,
-) -> Result<(), crate::store::StoreError> {
-    let author = c.change.author.as_str();
-    if w.has_change(c.kind, c.id, &c.change.field, c.hlc, author)? {
-        r.unchanged += 1;
-        return Ok(());
-    }
-    let exists = w.find_kind(c.id)?.is_some();
-    let pairs: Vec<(String, Value)> = if c.change.field == crate::store::CREATED_FIELD {
-        if !exists {
-            let values = c.change.value.as_object().cloned().unwrap_or_default();
-            let record = crate::store::NewRecord {
-                kind: c.kind,
-                id: c.id,
-                classification: values
-                    .get("classification")
-                    .and_then(Value::as_str)
-                    .and_then(|l| l.parse().ok())
-                    .unwrap_or(Classification::TopSecret),
-                releasable_to: values
-                    .get("releasable_to")
-                    .and_then(|v| serde_json::from_value(v.clone()).ok())
-                    .unwrap_or_default(),
-                reference: false,
-                fields: values
-                    .iter()
-                    .filter(|(k, _)| c.kind.field(k).is_some())
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
-            };
-            w.receive_new(&record, c.hlc, author, &c.change.value)?;
-            // Changes to it that arrived before it (kept in the change log): the newest of
-            // each field now settles into the record.
-            for (field, value, hlc, by) in w.field_rows(c.kind, c.id)? {
-                let newest = w.latest_field(c.kind, c.id, &field)?;
-                if newest.is_some_and(|(h, a, _)| h == hlc && a == by)
-                    && let Some(change) = to_change(c.kind, &field, &value)
-                {
-                    w.settle_field(c.kind, c.id, &change, hlc, &by)?;
-                }
-            }
-            r.new_records += 1;
-            return Ok(());
-        }
-        c.change
-            .value
-            .as_object()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .collect()
-    } else if !exists {
-        // The record has not arrived yet: keep the change; it settles when the record comes.
-        w.receive_losing(
-            c.kind,
-            c.id,
-            &c.change.field,
-            &c.change.value,
-            c.hlc,
-            author,
-        )?;
-        r.unchanged += 1;
-        return Ok(());
-    } else {
-        vec![(c.change.field.clone(), c.change.value.clone())]
-    };
-    let mut any = false;
-    for (field, value) in pairs {
-        let Some(change) = to_change(c.kind, &field, &value) else {
-            continue;
-        };
-        let local = w.latest_field(c.kind, c.id, &field)?;
-        let wins = local
-            .as_ref()
-            .is_none_or(|(h, a, _)| (c.hlc, author) > (*h, a.as_str()));
-        // (The record exists here: a change to one that has not arrived returned above.)
-        if wins {
-            w.receive_field(c.kind, c.id, &change, c.hlc, author)?;
-            any = true;
-        }
-        // Both sides set this field, to different values: keep the one that lost.
-        if let Some((h, a, current)) = &local
-            && a != author
-            && current != &value
-        {
-            let (winner, loser) = if wins {
-                ((c.hlc, author), (current, *h, a.as_str()))
-            } else {
-                ((*h, a.as_str()), (&value, c.hlc, author))
-            };
-            w.record_conflict(c.kind, c.id, &field, winner, loser, bundle_id)?;
-            r.conflicting += 1;
+    let checked = exchange::verify::check_form(&body.changes).map_err(refuse)?;
+    let mut now = 0;
+    let mut held = 0;
+    for c in &checked {
+        exchange::verify::check_value(c, clearance).map_err(refuse)?;
+        if c.hlc.wall_ms > horizon_ms {
+            held += 1;
+        } else {
+            now += 1;
         }
     }
-    if c.change.field != crate::store::CREATED_FIELD && !any {
-        w.receive_losing(
-            c.kind,
-            c.id,
-            &c.change.field,
-            &c.change.value,
-            c.hlc,
-            author,
-        )?;
-        r.unchanged += 1;
-    } else if any {
-        r.changed += 1;
-    } else {
-        r.unchanged += 1;
-    }
-    Ok(())
+    Ok((now, held))
 }
 
 /// One fuzzing input through the bundle reader (`tests/fuzz`, and the corpus replay in the
@@ -1216,19 +1104,20 @@ pub fn fuzz_reader(data: &[u8]) -> bool {
     let Some((&mode, rest)) = data.split_first() else {
         return false;
     };
+    let sender = "0".repeat(40);
     match mode % 3 {
-        0 => open_bundle(rest, identity, &verifying).is_ok(),
-        1 => read_envelope(rest, &verifying).is_ok(),
+        0 => exchange::open_bundle(rest, identity, &verifying).is_ok(),
+        1 => exchange::read_envelope(rest)
+            .and_then(|e| exchange::verify_and_parse(&e, &verifying))
+            .is_ok(),
         _ => {
-            let mut plain = format!(
-                "{FIRST_LINE}\nsignature: {}\n\n",
-                base64::engine::general_purpose::STANDARD.encode(signing.sign(rest).to_bytes())
-            )
-            .into_bytes();
-            plain.extend_from_slice(rest);
-            read_envelope(&plain, &verifying).is_ok_and(|body| {
-                validate_body(&body, Classification::Secret, crate::model::Hlc::now_ms()).is_ok()
-            })
+            let plain = exchange::envelope_for(&sender, rest, signing);
+            exchange::read_envelope(&plain)
+                .and_then(|e| exchange::verify_and_parse(&e, &verifying))
+                .is_ok_and(|body| {
+                    validate_body(&body, Classification::Secret, crate::model::Hlc::now_ms())
+                        .is_ok()
+                })
         }
     }
 }

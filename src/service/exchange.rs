@@ -399,3 +399,166 @@ impl Session {
             .ok_or_else(|| ServiceError::Invalid(format!("conflict {seq} is gone")))
     }
 }
+
+/// A change of `classification` or `releasable_to` that lowers or widens a record and is not
+/// its originator's: kept, never applied, for the originator to accept or reject
+/// ([`crate::model::control`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProposalInfo {
+    /// Its number (the change-log row; for `bundle accept` / `bundle reject`).
+    pub seq: i64,
+    /// "downgrade" (a lower classification) or "release" (a wider releasability).
+    pub proposal: &'static str,
+    /// Record kind.
+    pub kind: Kind,
+    /// Record id.
+    pub record_id: Uuid,
+    /// The record's label now.
+    pub label: String,
+    /// The record's classification now.
+    pub classification: Classification,
+    /// The field.
+    pub field: String,
+    /// The value that stands.
+    pub current: Value,
+    /// The value proposed.
+    pub proposed: Value,
+    /// Who proposed it (a name; "you" for this member).
+    pub proposer: String,
+    /// The proposer's member id.
+    pub proposer_id: String,
+    /// The record's originator (a name; "you"; "nobody" for a built-in record).
+    pub originator: String,
+    /// This member is the originator: only they may accept or reject it.
+    pub originator_is_you: bool,
+    /// Clock of the proposal.
+    pub hlc: String,
+}
+
+impl Session {
+    /// The open proposals (not yet accepted or rejected), by record and clock.
+    pub fn proposals(&self) -> Result<Vec<ProposalInfo>, ServiceError> {
+        let names = self.member_names()?;
+        let name = |id: &str| -> String {
+            if id == self.author() {
+                "you".to_owned()
+            } else {
+                names.get(id).cloned().unwrap_or_else(|| id.to_owned())
+            }
+        };
+        let decided = self.store().decided_proposals()?;
+        let mut by_record: BTreeMap<(String, String), Vec<crate::store::changes::ChangeRow>> =
+            BTreeMap::new();
+        for row in self.store().guarded_rows()? {
+            by_record
+                .entry((row.record_kind.clone(), row.record_id.clone()))
+                .or_default()
+                .push(row);
+        }
+        let mut out = Vec::new();
+        for ((kind, id), mut rows) in by_record {
+            let (Ok(kind), Ok(id)) = (kind.parse::<Kind>(), Uuid::parse_str(&id)) else {
+                continue;
+            };
+            let Some(record) = self.store().get(kind, id)? else {
+                continue;
+            };
+            let settled =
+                crate::store::changes::decide_with_current(kind, &mut rows, Some(&record));
+            for seq in &settled.proposals {
+                if decided.contains(seq) {
+                    continue;
+                }
+                let Some(row) = rows.iter().find(|r| r.seq == *seq) else {
+                    continue;
+                };
+                let current = settled
+                    .fields
+                    .get(&row.field)
+                    .map(|s| s.value.clone())
+                    .unwrap_or(Value::Null);
+                out.push(ProposalInfo {
+                    seq: *seq,
+                    proposal: if row.field == "classification" {
+                        "downgrade"
+                    } else {
+                        "release"
+                    },
+                    kind,
+                    record_id: id,
+                    label: record.label(),
+                    classification: record.meta.classification,
+                    field: row.field.clone(),
+                    current,
+                    proposed: row.json(),
+                    proposer: name(&row.author),
+                    proposer_id: row.author.clone(),
+                    originator: settled
+                        .originator
+                        .as_deref()
+                        .map_or_else(|| "nobody".to_owned(), name),
+                    originator_is_you: settled.originator.as_deref() == Some(self.author()),
+                    hlc: row.hlc.clone(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The originator accepts a proposal: the proposed value becomes their own signed change
+    /// (a newer clock, so it counts everywhere once sent). Audited.
+    pub fn accept_proposal(&mut self, seq: i64) -> Result<ProposalInfo, ServiceError> {
+        self.decide_proposal(seq, true)
+    }
+
+    /// The originator rejects a proposal: it stays in the change log, never applied, and is
+    /// no longer listed. Audited.
+    pub fn reject_proposal(&mut self, seq: i64) -> Result<ProposalInfo, ServiceError> {
+        self.decide_proposal(seq, false)
+    }
+
+    fn decide_proposal(&mut self, seq: i64, accept: bool) -> Result<ProposalInfo, ServiceError> {
+        self.check_writable()?;
+        let Some(p) = self.proposals()?.into_iter().find(|p| p.seq == seq) else {
+            return Err(ServiceError::Invalid(format!(
+                "no open proposal {seq}: see `observatory bundle proposals`"
+            )));
+        };
+        if !p.originator_is_you {
+            return Err(ServiceError::Invalid(format!(
+                "only the originator of {} ({}) may accept or reject proposal {seq}",
+                p.label, p.originator
+            )));
+        }
+        if accept {
+            let mut input = RecordInput::default();
+            if p.field == "classification" {
+                input.classification = p.proposed.as_str().and_then(|l| l.parse().ok());
+            } else {
+                input.releasable_to = serde_json::from_value(p.proposed.clone()).ok();
+            }
+            if input.classification.is_none() && input.releasable_to.is_none() {
+                return Err(ServiceError::Invalid(format!(
+                    "proposal {seq} carries a value that cannot be used: {}",
+                    p.proposed
+                )));
+            }
+            self.edit(p.kind, p.record_id, &input)?;
+        }
+        let detail = serde_json::json!({
+            "proposal": seq, "field": p.field, "proposed": p.proposed, "standing": p.current,
+            "proposer": p.proposer_id, "decision": if accept { "accepted" } else { "rejected" },
+        });
+        let action = if accept {
+            "proposal-accept"
+        } else {
+            "proposal-reject"
+        };
+        let (kind, id) = (p.kind, p.record_id);
+        self.store_write(|w| {
+            w.decide_proposal(seq, accept)?;
+            w.audit(action, Some((kind, id)), &detail)
+        })?;
+        Ok(p)
+    }
+}

@@ -22,8 +22,8 @@
 //!   (`created_at`, `updated`, `updated_by`, `reference`) are accepted and ignored. Any other
 //!   unknown key is refused.
 //! - A record whose `id` exists is updated (only the values that differ); otherwise it is
-//!   created. An import never lowers a record's classification: a lower level in the document
-//!   is ignored and reported.
+//!   created. An import never lowers a record's classification nor widens its releasability:
+//!   a lower level or a wider list in the document is ignored and reported.
 //! - References may point to records of the same document.
 //! - All or nothing: any problem rejects the whole document, listing every problem with the
 //!   record's position (`records[3]`).
@@ -72,6 +72,8 @@ pub struct ImportReport {
     pub unchanged: usize,
     /// Records whose lower classification in the document was ignored.
     pub classification_kept: usize,
+    /// Records whose wider releasability in the document was ignored.
+    pub releasability_kept: usize,
     /// Created or changed, per kind.
     pub by_kind: BTreeMap<String, usize>,
     /// Whether nothing was written.
@@ -198,7 +200,8 @@ impl Session {
             Ok(())
         };
         let result = if dry_run {
-            self.store_mut().dry_run("dry-run", apply)
+            let author = self.author().to_owned();
+            self.store_mut().dry_run(&author, apply)
         } else {
             let summary = serde_json::json!({
                 "source": what, "new": report.new, "changed": report.changed,
@@ -287,6 +290,17 @@ impl Session {
                 {
                     input.classification = Some(current.meta.classification);
                     report.classification_kept += 1;
+                }
+                // Nor widens its releasability (originator control: DESIGN.md §6).
+                if let Some(wider) = &input.releasable_to
+                    && !crate::model::control::is_safe_change(
+                        "releasable_to",
+                        &Value::from(current.meta.releasable_to.clone()),
+                        &Value::from(wider.clone()),
+                    )
+                {
+                    input.releasable_to = Some(current.meta.releasable_to.clone());
+                    report.releasability_kept += 1;
                 }
                 let changes = prepare_changes(&current, &input).map_err(|e| e.to_string())?;
                 if changes.is_empty() {

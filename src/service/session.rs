@@ -106,6 +106,7 @@ impl Session {
     pub fn create(path: &Path, identity: Identity) -> Result<Session, ServiceError> {
         let author = identity.card().author_id();
         let mut store = Store::create(path, identity.recipient(), &author)?;
+        store.set_signing_key(identity.signing_key().clone());
         let card = identity.card();
         store.write(&author, |w| {
             w.audit(
@@ -129,8 +130,32 @@ impl Session {
 
     /// Opens an observatory file with `identity`.
     pub fn open(path: &Path, identity: Identity, mode: OpenMode) -> Result<Session, ServiceError> {
-        let store = Store::open(path, identity.age_identity(), mode)?;
+        let mut store = Store::open(path, identity.age_identity(), mode)?;
         let author = identity.card().author_id();
+        store.set_signing_key(identity.signing_key().clone());
+        if mode == OpenMode::ReadWrite {
+            // Files from before signed authorship: the owner's own history is signed now (the
+            // owner's key is the only one that can); other members' unsigned rows stay unsigned
+            // and are never relayed.
+            let unsigned: i64 = store
+                .connection()
+                .query_row(
+                    "SELECT count(*) FROM change_log WHERE author = ?1 AND signature IS NULL",
+                    [&author],
+                    |r| r.get(0),
+                )
+                .map_err(|e| ServiceError::Store(e.into()))?;
+            if unsigned > 0 {
+                store.write(&author, |w| {
+                    let signed = w.sign_own_history()?;
+                    w.audit(
+                        "sign-history",
+                        None,
+                        &serde_json::json!({ "signed_changes": signed }),
+                    )
+                })?;
+            }
+        }
         Ok(Session {
             store,
             identity,
@@ -327,6 +352,7 @@ impl Session {
         if changes.is_empty() {
             return Ok(0);
         }
+        self.check_originator_control(&current, &changes)?;
         let count = changes.len();
         self.store.write(&self.author, |w| {
             let fields: BTreeMap<String, Value> = changes
@@ -347,6 +373,51 @@ impl Session {
             )
         })?;
         Ok(count)
+    }
+
+    /// Only a record's originator may lower its classification or widen its releasability
+    /// (DESIGN.md §6): anyone else is told who may.
+    fn check_originator_control(
+        &self,
+        current: &Record,
+        changes: &[RecordChange],
+    ) -> Result<(), ServiceError> {
+        let lowers = changes.iter().find(|c| match c {
+            RecordChange::Classification(l) => *l < current.meta.classification,
+            RecordChange::ReleasableTo(r) => !crate::model::control::is_safe_change(
+                "releasable_to",
+                &Value::from(current.meta.releasable_to.clone()),
+                &Value::from(r.clone()),
+            ),
+            _ => false,
+        });
+        let Some(change) = lowers else {
+            return Ok(());
+        };
+        let originator = self
+            .store
+            .originator_of(current.kind, current.meta.id)?;
+        if originator.as_deref() == Some(self.author.as_str()) {
+            return Ok(());
+        }
+        let who = match originator.as_deref() {
+            None => "nobody: it is built-in reference data".to_owned(),
+            Some(id) => self
+                .store
+                .members()?
+                .into_iter()
+                .find(|m| m.fingerprint == id)
+                .map_or_else(|| format!("member {id}"), |m| m.name),
+        };
+        let what = if change.name() == "classification" {
+            "lower its classification"
+        } else {
+            "widen its releasability"
+        };
+        Err(ServiceError::Invalid(format!(
+            "only the originator of {} may {what} (Decision 2013/488/EU): its originator is {who}; a raise or a narrowing is always allowed",
+            current.label()
+        )))
     }
 
     /// Deletes a live record (leaves a tombstone).

@@ -376,13 +376,16 @@ pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, SourceError> {
         path: path.to_owned(),
         source,
     };
-    let size = std::fs::metadata(path).map_err(io)?.len();
-    if size > MAX_FILE_BYTES {
-        return Err(SourceError::TooLarge {
-            path: path.to_owned(),
-        });
-    }
-    std::fs::read(path).map_err(io)
+    // Bounded while reading: a FIFO, a device or a file that grows while read is refused.
+    crate::fsutil::read_bounded(path, MAX_FILE_BYTES).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::InvalidData {
+            SourceError::TooLarge {
+                path: path.to_owned(),
+            }
+        } else {
+            io(source)
+        }
+    })
 }
 
 /// Bytes as text: a UTF-8 BOM dropped; not UTF-8 means Windows-1252.

@@ -78,6 +78,8 @@ pub struct Store {
     /// Wall clock (ms) that writes use instead of the system's: only for building the demo's
     /// simulated history.
     pub(super) simulated_now_ms: Option<u64>,
+    /// The owner's signing key: every change-log row the owner writes is signed with it.
+    pub(in crate::store) signing_key: Option<ed25519_dalek::SigningKey>,
 }
 
 impl std::fmt::Debug for Store {
@@ -233,6 +235,7 @@ impl Store {
             saved_mark: None,
             pending_mark: None,
             simulated_now_ms: None,
+            signing_key: None,
         })
     }
 
@@ -276,6 +279,7 @@ impl Store {
             saved_mark: None,
             pending_mark: None,
             simulated_now_ms: None,
+            signing_key: None,
         };
         store.saved_mark = Some(store.conn.total_changes());
         // A migration changes the database: it counts as unsaved.

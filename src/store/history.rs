@@ -86,6 +86,8 @@ impl Store {
 /// not exist then or was deleted. A built-in reference record has no creation row: its history
 /// starts from the built-in values, on the day it was created.
 fn replay(mut record: Record, rows: Vec<LogRow>, cutoff: Hlc) -> Option<Record> {
+    // A past view never shows a record below its level now (raised later: shown raised).
+    let level_now = record.meta.classification;
     record.meta.deleted = false;
     if record.meta.reference {
         let cutoff_day = cutoff.to_utc_minutes();
@@ -108,19 +110,45 @@ fn replay(mut record: Record, rows: Vec<LogRow>, cutoff: Hlc) -> Option<Record> 
     } else {
         record.fields.clear();
     }
+    let mut originator: Option<String> = None;
     for row in rows {
         if row.field == CREATED_FIELD {
+            if originator.is_some() {
+                // A second creation row is a forgery (the exchange refuses it): ignored.
+                continue;
+            }
+            originator = Some(row.author.clone());
             if let Value::Object(values) = row.value {
                 for (name, v) in values {
                     apply(&mut record, &name, v);
                 }
+            } else {
+                // Its values were withheld: the most restricted until a change opens it.
+                record.meta.classification = Classification::TopSecret;
+                record.meta.releasable_to = vec![crate::store::changes::NOBODY.to_owned()];
             }
         } else {
+            if crate::model::control::is_guarded(&row.field) {
+                // Originator control, as the exchange decides it: a lowering or widening by
+                // anyone but the originator is a proposal, not part of the record's history.
+                let before = if row.field == "classification" {
+                    Value::from(record.meta.classification.code())
+                } else {
+                    Value::from(record.meta.releasable_to.clone())
+                };
+                let by_originator = originator.as_deref() == Some(row.author.as_str());
+                if !by_originator
+                    && !crate::model::control::is_safe_change(&row.field, &before, &row.value)
+                {
+                    continue;
+                }
+            }
             apply(&mut record, &row.field, row.value);
         }
         record.meta.updated = row.hlc;
         record.meta.updated_by = row.author;
     }
+    record.meta.classification = record.meta.classification.max(level_now);
     (!record.meta.deleted).then_some(record)
 }
 
@@ -241,7 +269,9 @@ fn apply(record: &mut Record, name: &str, value: Value) {
             }
         }
         "releasable_to" => {
-            record.meta.releasable_to = serde_json::from_value(value).unwrap_or_default();
+            // Unreadable: the most restricted, never "the whole group".
+            record.meta.releasable_to = serde_json::from_value(value)
+                .unwrap_or_else(|_| vec![crate::store::changes::NOBODY.to_owned()]);
         }
         "deleted" => record.meta.deleted = value.as_bool().unwrap_or(false),
         _ => {

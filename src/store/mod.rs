@@ -1,6 +1,7 @@
 #![doc = include_str!("FORMAT.md")]
 
 mod audit;
+pub mod changes;
 mod error;
 mod file;
 mod history;
@@ -12,8 +13,8 @@ pub use audit::{AuditEntry, AuditReport};
 pub use error::StoreError;
 pub use file::{BACKUP_GENERATIONS, OpenMode, SaveJob, SaveOutcome, Store, backup_path};
 pub use history::end_of_day;
+pub use ledger::HeldRow;
 pub use records::{
-    CREATED_FIELD, Counts, EditionInfo, HeldRow, MemberInfo, NewRecord, RecordChange, Writer,
-    now_rfc3339,
+    CREATED_FIELD, Counts, EditionInfo, MemberInfo, NewRecord, RecordChange, Writer, now_rfc3339,
 };
 pub use schema::SCHEMA_VERSION;

@@ -47,12 +47,12 @@ pub fn now_rfc3339() -> String {
         .unwrap_or_default()
 }
 
-fn quote(name: &str) -> String {
+pub(super) fn quote(name: &str) -> String {
     format!("\"{name}\"")
 }
 
 /// A field value as the column stores it.
-fn to_sql(ty: FieldType, value: Option<&Value>) -> SqlValue {
+pub(super) fn to_sql(ty: FieldType, value: Option<&Value>) -> SqlValue {
     let Some(value) = value else {
         return SqlValue::Null;
     };
@@ -182,7 +182,7 @@ fn search_rowid(id: Uuid) -> i64 {
 }
 
 /// Puts a record's text in the search index (or takes it out, for a tombstone).
-fn index(
+pub(super) fn index(
     conn: &Connection,
     kind: Kind,
     id: Uuid,
@@ -248,27 +248,6 @@ pub struct EditionInfo {
     pub author: String,
     /// How many records it holds.
     pub records: i64,
-}
-
-/// A change held back in the quarantine (its columns as stored).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HeldRow {
-    /// The bundle it came in.
-    pub bundle_id: String,
-    /// Record kind.
-    pub kind: String,
-    /// Record id.
-    pub id: String,
-    /// Field.
-    pub field: String,
-    /// Value (JSON text).
-    pub value: String,
-    /// Clock.
-    pub hlc: String,
-    /// Author.
-    pub author: String,
-    /// The fingerprint of the bundle's sender.
-    pub sender: String,
 }
 
 /// A member card in the keyring.
@@ -366,8 +345,11 @@ impl RecordChange {
 /// Writes inside one transaction: records, change log, audit, clock.
 pub struct Writer<'a> {
     pub(in crate::store) tx: Transaction<'a>,
-    author: String,
+    pub(in crate::store) author: String,
     now_ms: Option<u64>,
+    /// The owner's key: rows by `author` are signed with it (none: unsigned, only for files
+    /// made before a key is known).
+    pub(in crate::store) signing: Option<&'a ed25519_dalek::SigningKey>,
 }
 
 impl Writer<'_> {
@@ -429,7 +411,9 @@ impl Writer<'_> {
         )
     }
 
-    /// Applies changes to an existing record and logs them.
+    /// Applies changes to an existing record and logs them. A change of `classification` or
+    /// `releasable_to` counts only as originator control allows ([`crate::model::control`]):
+    /// one that lowers or widens a record this owner did not originate stays a proposal.
     pub fn update(
         &self,
         kind: Kind,
@@ -437,6 +421,31 @@ impl Writer<'_> {
         changes: &[RecordChange],
     ) -> Result<Hlc, StoreError> {
         let hlc = self.tick()?;
+        let guarded: Vec<&str> = changes
+            .iter()
+            .map(RecordChange::name)
+            .filter(|n| crate::model::control::is_guarded(n))
+            .collect();
+        if !guarded.is_empty() {
+            let Some(current) = get(&self.tx, kind, id)? else {
+                return Err(StoreError::UnknownRecord {
+                    kind,
+                    id: id.to_string(),
+                });
+            };
+            let lowers = changes.iter().any(|c| match c {
+                RecordChange::Classification(l) => *l < current.meta.classification,
+                RecordChange::ReleasableTo(r) => !crate::model::control::is_safe_change(
+                    "releasable_to",
+                    &Value::from(current.meta.releasable_to.clone()),
+                    &Value::from(r.clone()),
+                ),
+                _ => false,
+            });
+            if lowers && self.originator(kind, id)?.as_deref() == Some(self.author.as_str()) {
+                self.reassert_creation_values(kind, id, &guarded, hlc)?;
+            }
+        }
         for change in changes {
             if self.set_column(kind, id, change)? == 0 {
                 return Err(StoreError::UnknownRecord {
@@ -445,6 +454,11 @@ impl Writer<'_> {
                 });
             }
             self.log_change(kind, id, change, hlc)?;
+        }
+        if !guarded.is_empty() {
+            // The guarded columns as the change log decides them (a proposal does not count).
+            self.settle(kind, id)?;
+            return Ok(hlc);
         }
         if let Some(record) = get(&self.tx, kind, id)? {
             index(&self.tx, kind, id, &record.fields, record.meta.deleted)?;
@@ -500,175 +514,12 @@ impl Writer<'_> {
         value: &Value,
         hlc: Hlc,
     ) -> Result<(), StoreError> {
-        self.log_row_by(kind, id, field, value, hlc, &self.author)
-    }
-
-    /// The newest (clock, author) that set `field` of a record, from its change-log rows (a
-    /// creation row counts for the fields it holds), with the value it set.
-    pub fn latest_field(
-        &self,
-        kind: Kind,
-        id: Uuid,
-        field: &str,
-    ) -> Result<Option<(Hlc, String, Value)>, StoreError> {
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT field, value, hlc, author FROM change_log
-             WHERE record_kind = ?1 AND record_id = ?2 AND field IN (?3, '*')",
-        )?;
-        let rows = stmt
-            .query_map(params![kind.name(), id.to_string(), field], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut best: Option<(Hlc, String, Value)> = None;
-        for (f, value, hlc, author) in rows {
-            let value: Value = serde_json::from_str(&value).unwrap_or(Value::Null);
-            let value = if f == CREATED_FIELD {
-                match value.get(field) {
-                    Some(v) => v.clone(),
-                    None => continue,
-                }
-            } else {
-                value
-            };
-            let hlc: Hlc = hlc.parse().unwrap_or_default();
-            if best
-                .as_ref()
-                .is_none_or(|(h, a, _)| (hlc, &author) > (*h, a))
-            {
-                best = Some((hlc, author, value));
-            }
-        }
-        Ok(best)
-    }
-
-    /// Whether this exact change-log row is there already (a change received twice).
-    pub fn has_change(
-        &self,
-        kind: Kind,
-        id: Uuid,
-        field: &str,
-        hlc: Hlc,
-        author: &str,
-    ) -> Result<bool, StoreError> {
-        Ok(self
-            .tx
-            .prepare_cached(
-                "SELECT 1 FROM change_log WHERE record_kind = ?1 AND record_id = ?2 AND field = ?3
-                 AND hlc = ?4 AND author = ?5 LIMIT 1",
-            )?
-            .query_row(
-                params![kind.name(), id.to_string(), field, hlc.to_string(), author],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
-    }
-
-    /// A record received from another member, created with its values at `hlc` by `author`.
-    pub fn receive_new(
-        &self,
-        record: &NewRecord,
-        hlc: Hlc,
-        author: &str,
-        values: &Value,
-    ) -> Result<(), StoreError> {
-        insert(&self.tx, record, &now_rfc3339(), hlc, author)?;
-        self.log_row_by(record.kind, record.id, CREATED_FIELD, values, hlc, author)?;
-        self.witness(hlc)
-    }
-
-    /// A field value received from another member (it won by clock): set and logged as theirs.
-    pub fn receive_field(
-        &self,
-        kind: Kind,
-        id: Uuid,
-        change: &RecordChange,
-        hlc: Hlc,
-        author: &str,
-    ) -> Result<(), StoreError> {
-        self.log_row_by(kind, id, change.name(), &change.log_value(), hlc, author)?;
-        self.settle_field(kind, id, change, hlc, author)
-    }
-
-    /// Sets a value already in the change log (it won by clock) into its record.
-    pub fn settle_field(
-        &self,
-        kind: Kind,
-        id: Uuid,
-        change: &RecordChange,
-        hlc: Hlc,
-        author: &str,
-    ) -> Result<(), StoreError> {
-        self.set_column(kind, id, change)?;
-        self.tx
-            .prepare_cached(&format!(
-                "UPDATE {} SET updated_hlc = ?1, updated_by = ?2 WHERE id = ?3 AND updated_hlc < ?1",
-                kind.name()
-            ))?
-            .execute(params![hlc.to_string(), author, id.to_string()])?;
-        if let Some(record) = get(&self.tx, kind, id)? {
-            index(&self.tx, kind, id, &record.fields, record.meta.deleted)?;
-        }
-        self.witness(hlc)
-    }
-
-    /// Logs a change received from another member without applying it (it lost by clock), so
-    /// that it is not applied again and the history holds it.
-    pub fn receive_losing(
-        &self,
-        kind: Kind,
-        id: Uuid,
-        field: &str,
-        value: &Value,
-        hlc: Hlc,
-        author: &str,
-    ) -> Result<(), StoreError> {
-        self.log_row_by(kind, id, field, value, hlc, author)
-    }
-
-    /// The change-log rows of a record other than its creation row: (field, value, clock,
-    /// author), oldest first.
-    pub fn field_rows(
-        &self,
-        kind: Kind,
-        id: Uuid,
-    ) -> Result<Vec<(String, Value, Hlc, String)>, StoreError> {
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT field, value, hlc, author FROM change_log
-             WHERE record_kind = ?1 AND record_id = ?2 AND field <> '*' ORDER BY hlc, author",
-        )?;
-        let rows = stmt
-            .query_map(params![kind.name(), id.to_string()], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows
-            .into_iter()
-            .map(|(f, v, h, a)| {
-                (
-                    f,
-                    serde_json::from_str(&v).unwrap_or(Value::Null),
-                    h.parse().unwrap_or_default(),
-                    a,
-                )
-            })
-            .collect())
+        self.log_local(kind, id, field, value, hlc)
     }
 
     /// Moves this file's clock past a clock value seen from another member, so that later local
     /// changes are newer than everything received.
-    fn witness(&self, seen: Hlc) -> Result<(), StoreError> {
+    pub(super) fn witness(&self, seen: Hlc) -> Result<(), StoreError> {
         let last: String = self
             .tx
             .prepare_cached("SELECT value FROM meta WHERE key = 'clock'")?
@@ -682,99 +533,6 @@ impl Writer<'_> {
         Ok(())
     }
 
-    fn log_row_by(
-        &self,
-        kind: Kind,
-        id: Uuid,
-        field: &str,
-        value: &Value,
-        hlc: Hlc,
-        author: &str,
-    ) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached(
-                "INSERT INTO change_log (record_kind, record_id, field, value, hlc, author) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![kind.name(), id.to_string(), field, value.to_string(), hlc.to_string(), author])?;
-        Ok(())
-    }
-
-    /// Records a value that lost to another by clock, for a person to review.
-    #[allow(clippy::too_many_arguments)]
-    pub fn record_conflict(
-        &self,
-        kind: Kind,
-        id: Uuid,
-        field: &str,
-        winner: (Hlc, &str),
-        loser: (&Value, Hlc, &str),
-        bundle_id: &str,
-    ) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached(
-                "INSERT INTO conflict (record_kind, record_id, field, winner_hlc, winner_author,
-                 loser_value, loser_hlc, loser_author, bundle_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?
-            .execute(params![
-                kind.name(),
-                id.to_string(),
-                field,
-                winner.0.to_string(),
-                winner.1,
-                loser.0.to_string(),
-                loser.1.to_string(),
-                loser.2,
-                bundle_id
-            ])?;
-        Ok(())
-    }
-
-    /// Holds back a received change whose clock is too far ahead (see `quarantine`).
-    pub fn hold(
-        &self,
-        bundle_id: &str,
-        change: (&str, &str, &str, &Value, &str, &str),
-    ) -> Result<(), StoreError> {
-        let (kind, id, field, value, hlc, author) = change;
-        self.tx
-            .prepare_cached(
-                "INSERT INTO quarantine (bundle_id, record_kind, record_id, field, value, hlc, author, received_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?
-            .execute(params![bundle_id, kind, id, field, value.to_string(), hlc, author, now_rfc3339()])?;
-        Ok(())
-    }
-
-    /// Takes out the held changes whose clock is now at or before `horizon`: (bundle id,
-    /// kind, id, field, value, clock, author).
-    pub fn take_due(&self, horizon: Hlc) -> Result<Vec<HeldRow>, StoreError> {
-        let horizon = horizon.to_string();
-        let rows = self
-            .tx
-            .prepare_cached(
-                "SELECT q.bundle_id, q.record_kind, q.record_id, q.field, q.value, q.hlc, q.author,
-                        coalesce(b.sender, '')
-                 FROM quarantine q LEFT JOIN bundle_in b ON b.bundle_id = q.bundle_id
-                 WHERE q.hlc <= ?1 ORDER BY q.hlc, q.seq",
-            )?
-            .query_map(params![horizon], |r| {
-                Ok(HeldRow {
-                    bundle_id: r.get(0)?,
-                    kind: r.get(1)?,
-                    id: r.get(2)?,
-                    field: r.get(3)?,
-                    value: r.get(4)?,
-                    hlc: r.get(5)?,
-                    author: r.get(6)?,
-                    sender: r.get(7)?,
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        self.tx
-            .execute("DELETE FROM quarantine WHERE hlc <= ?1", params![horizon])?;
-        Ok(rows)
-    }
-
     /// Fingerprints of the verified, unrevoked members.
     pub fn verified_senders(&self) -> Result<Vec<String>, StoreError> {
         let rows = self
@@ -785,48 +543,6 @@ impl Writer<'_> {
             .query_map([], |r| r.get(0))?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
-    }
-
-    /// Drops held-back changes: those of the bundles from `sender` (a revoked member), or all.
-    /// Returns how many.
-    pub fn drop_held(&self, sender: Option<&str>) -> Result<usize, StoreError> {
-        Ok(match sender {
-            Some(f) => self.tx.execute(
-                "DELETE FROM quarantine WHERE bundle_id IN (SELECT bundle_id FROM bundle_in WHERE sender = ?1)",
-                params![f],
-            )?,
-            None => self.tx.execute("DELETE FROM quarantine", [])?,
-        })
-    }
-
-    /// Marks a conflict resolved (now). Returns whether it was open.
-    pub fn resolve_conflict(&self, seq: i64) -> Result<bool, StoreError> {
-        let n = self.tx.execute(
-            "UPDATE conflict SET resolved_at = ?1 WHERE seq = ?2 AND resolved_at IS NULL",
-            params![now_rfc3339(), seq],
-        )?;
-        Ok(n == 1)
-    }
-
-    /// Records a bundle imported (the inbox).
-    pub fn record_bundle_in(
-        &self,
-        id: &str,
-        sender: &str,
-        sequence: u64,
-        applied: usize,
-    ) -> Result<(), StoreError> {
-        self.tx.execute(
-            "INSERT INTO bundle_in (bundle_id, sender, sequence, imported_at, applied) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                id,
-                sender,
-                i64::try_from(sequence).unwrap_or(i64::MAX),
-                now_rfc3339(),
-                i64::try_from(applied).unwrap_or(i64::MAX)
-            ],
-        )?;
-        Ok(())
     }
 
     /// Appends an audit entry.
@@ -896,49 +612,6 @@ impl Writer<'_> {
                 self.author
             ],
         )?;
-        Ok(())
-    }
-
-    /// Records a bundle sent (the outbox): `last` is the clock of its last change and the
-    /// change-log row the next "since the last bundle" starts after (None for a selection).
-    pub fn record_bundle_out(
-        &self,
-        id: &str,
-        sequence: u64,
-        recipients: &str,
-        changes: usize,
-        level: Classification,
-        last: (&str, Option<i64>),
-    ) -> Result<(), StoreError> {
-        self.tx.execute(
-            "INSERT INTO bundle_out (bundle_id, sequence, created_at, recipients, changes, classification, last_hlc, last_seq)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                id,
-                i64::try_from(sequence).unwrap_or(i64::MAX),
-                now_rfc3339(),
-                recipients,
-                i64::try_from(changes).unwrap_or(i64::MAX),
-                i64::from(level.rank()),
-                last.0,
-                last.1
-            ],
-        )?;
-        Ok(())
-    }
-
-    /// Notes that these records went to these recipients (their sorted fingerprints).
-    pub fn record_sent<'r>(
-        &self,
-        recipients: &str,
-        records: impl Iterator<Item = &'r str>,
-    ) -> Result<(), StoreError> {
-        let mut stmt = self.tx.prepare_cached(
-            "INSERT OR IGNORE INTO bundle_sent (recipients, record_id) VALUES (?1, ?2)",
-        )?;
-        for id in records {
-            stmt.execute(params![recipients, id])?;
-        }
         Ok(())
     }
 
@@ -1077,6 +750,12 @@ impl Store {
         self.simulated_now_ms = wall_ms;
     }
 
+    /// Sets the owner's signing key: from now on every change-log row the owner writes is
+    /// signed (see [`crate::crypto::change`]).
+    pub fn set_signing_key(&mut self, key: ed25519_dalek::SigningKey) {
+        self.signing_key = Some(key);
+    }
+
     /// Runs `f` in one transaction as `author`; commits only if it succeeds.
     pub fn write<T>(
         &mut self,
@@ -1088,6 +767,7 @@ impl Store {
             tx,
             author: author.to_owned(),
             now_ms: self.simulated_now_ms,
+            signing: self.signing_key.as_ref(),
         };
         let result = f(&writer)?;
         writer.tx.commit()?;
@@ -1106,6 +786,7 @@ impl Store {
             tx,
             author: author.to_owned(),
             now_ms: self.simulated_now_ms,
+            signing: self.signing_key.as_ref(),
         };
         f(&writer)
     }
