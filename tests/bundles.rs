@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::util::{Env, have_tool};
 
-fn add(
+pub(crate) fn add(
     session: &mut Session,
     level: Classification,
     releasable: &[&str],
@@ -243,13 +243,18 @@ fn bundle_export_command_reads_back_and_the_reference_age_tool_decrypts_it() {
 }
 
 /// A member with a file and an identity.
-struct Replica {
-    identity_path: std::path::PathBuf,
-    session: Session,
+pub(crate) struct Replica {
+    pub(crate) identity_path: std::path::PathBuf,
+    pub(crate) session: Session,
 }
 
 fn replica(env: &Env, name: &str, clearance: Classification) -> Replica {
-    let identity = Identity::generate(Profile::new(name, "FR", clearance).unwrap());
+    replica_in(env, name, "FR", clearance)
+}
+
+/// A member of that Member State with a new file.
+pub(crate) fn replica_in(env: &Env, name: &str, state: &str, clearance: Classification) -> Replica {
+    let identity = Identity::generate(Profile::new(name, state, clearance).unwrap());
     let identity_path = env.path(&format!("{name}.identity"));
     let session = Session::create(&env.path(&format!("{name}.observatory")), identity).unwrap();
     Replica {
@@ -259,7 +264,7 @@ fn replica(env: &Env, name: &str, clearance: Classification) -> Replica {
 }
 
 /// Every pair adds and verifies the other's card.
-fn introduce(replicas: &mut [&mut Replica]) {
+pub(crate) fn introduce(replicas: &mut [&mut Replica]) {
     let cards: Vec<String> = replicas
         .iter()
         .map(|r| r.session.identity().card().to_string())
@@ -283,19 +288,19 @@ fn pair(env: &Env) -> (Replica, Replica) {
 }
 
 /// A bundle from one replica to another.
-fn send(from: &mut Replica, to_replica: &Replica, scope: &ExportScope) -> Vec<u8> {
+pub(crate) fn send(from: &mut Replica, to_replica: &Replica, scope: &ExportScope) -> Vec<u8> {
     from.session
         .export_bundle(&[to(to_replica)], scope)
         .unwrap()
         .bytes
 }
 
-fn to(r: &Replica) -> String {
+pub(crate) fn to(r: &Replica) -> String {
     r.session.author().to_owned()
 }
 
 /// Everything a replica holds, as comparable text: records with their values and metadata.
-fn content(s: &Session) -> String {
+pub(crate) fn content(s: &Session) -> String {
     let mut out = String::new();
     for kind in Kind::ALL {
         for r in s.store().list(kind, true).unwrap() {
@@ -406,7 +411,29 @@ fn bundles_merge_by_clock_keep_the_loser_and_refuse_what_they_must() {
     );
     assert_eq!(c.session.store().change_log_len().unwrap(), log_c);
     assert!(log_c >= log);
-    c.session.import_bundle(&to_c, false).unwrap();
+    // bravo's rename, relayed by alpha, is bravo's: charlie does not know bravo's card, so it
+    // is refused (listed), never merged under bravo's name; alpha's own changes go in.
+    let r = c.session.import_bundle(&to_c, false).unwrap();
+    assert_eq!(r.refused.len(), 1, "{r}");
+    assert!(r.refused[0].reason.contains("not in your keyring"), "{r}");
+    assert_eq!(r.refused[0].author, b.session.author());
+    assert_eq!(
+        c.session.get(Kind::Item, item).unwrap().text("name"),
+        Some("Gallium (alpha)")
+    );
+    // Once charlie has verified bravo's card, the next full bundle brings it.
+    let m = c
+        .session
+        .add_member(&b.session.identity().card().to_string())
+        .unwrap();
+    c.session.verify_member(&m.fingerprint).unwrap();
+    let again = a
+        .session
+        .export_bundle(&[to(&c)], &ExportScope::Everything)
+        .unwrap()
+        .bytes;
+    let r = c.session.import_bundle(&again, false).unwrap();
+    assert!(r.refused.is_empty(), "{r}");
     assert_eq!(
         c.session.get(Kind::Item, item).unwrap().text("name"),
         Some("Gallium (bravo)")
@@ -597,21 +624,19 @@ fn a_change_that_arrives_before_its_record_is_kept_and_settles_when_it_comes() {
     assert_eq!(content(&a.session), content(&b.session));
 }
 
-/// Seals a plaintext bundle by hand, as an attacker with the reference tools would.
-fn seal_by_hand(
+/// Seals a plaintext bundle by hand, as an attacker with the reference tools would: the
+/// envelope names the sender the body names (or zeros), signed with `key`.
+pub(crate) fn seal_by_hand(
     body: &[u8],
     key: &ed25519_dalek::SigningKey,
     to: &[age::x25519::Recipient],
 ) -> Vec<u8> {
-    use base64::Engine as _;
-    use ed25519_dalek::Signer as _;
     use std::io::Write as _;
-    let mut plain = format!(
-        "observatory-bundle v1\nsignature: {}\n\n",
-        base64::engine::general_purpose::STANDARD.encode(key.sign(body).to_bytes())
-    )
-    .into_bytes();
-    plain.extend_from_slice(body);
+    let sender = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["sender"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| "0".repeat(40));
+    let plain = observatory::exchange::envelope_for(&sender, body, key);
     let encryptor =
         age::Encryptor::with_recipients(to.iter().map(|r| r as &dyn age::Recipient)).unwrap();
     let mut out = Vec::new();
@@ -621,8 +646,35 @@ fn seal_by_hand(
     out
 }
 
+/// Signs a change (JSON, as in a bundle) again with `key`, after its clock or value was
+/// changed: the digest of its value and the author's signature, as its author would.
+pub(crate) fn resign(change: &mut serde_json::Value, key: &ed25519_dalek::SigningKey) {
+    if let Some(v) = change["value"].as_str() {
+        change["value_sha256"] = json!(observatory::crypto::change::value_sha256(v));
+    }
+    let field = |k: &str| change[k].as_str().unwrap().to_owned();
+    let (kind, id, f, hlc, author, digest) = (
+        field("record_kind"),
+        field("record_id"),
+        field("field"),
+        field("hlc"),
+        field("author"),
+        field("value_sha256"),
+    );
+    let signature = observatory::crypto::change::ChangeId {
+        record_kind: &kind,
+        record_id: &id,
+        field: &f,
+        hlc: &hlc,
+        author: &author,
+        value_sha256: &digest,
+    }
+    .sign(key);
+    change["signature"] = json!(signature);
+}
+
 /// The decrypted plaintext of a bundle (as a recipient holds it).
-fn plaintext(bytes: &[u8], identity: &age::x25519::Identity) -> String {
+pub(crate) fn plaintext(bytes: &[u8], identity: &age::x25519::Identity) -> String {
     use std::io::Read as _;
     let d = age::Decryptor::new_buffered(bytes).unwrap();
     let mut r = d
@@ -642,7 +694,7 @@ fn refused(r: &mut Replica, bytes: &[u8]) -> String {
 }
 
 /// A count from the file's tables.
-fn count(s: &Session, sql: &str) -> i64 {
+pub(crate) fn count(s: &Session, sql: &str) -> i64 {
     s.store()
         .connection()
         .query_row(sql, [], |r| r.get(0))
@@ -1136,6 +1188,7 @@ fn a_change_from_the_future_is_held_back_then_applied_when_its_time_comes() {
         counter: 0,
     };
     body["changes"][0]["hlc"] = json!(ahead.to_string());
+    resign(&mut body["changes"][0], a.session.identity().signing_key());
     let sealed = seal_by_hand(
         body.to_string().as_bytes(),
         a.session.identity().signing_key(),
@@ -1345,15 +1398,16 @@ fn revoking_a_sender_drops_their_held_changes_and_malformed_values_are_refused()
     let reseal = |body: &serde_json::Value| {
         let mut body = body.clone();
         body["bundle_id"] = json!(uuid::Uuid::now_v7().to_string());
+        resign(&mut body["changes"][0], &key);
         seal_by_hand(body.to_string().as_bytes(), &key, &to_both)
     };
     let before = fingerprint_of(&b.session);
     // A releasability that cannot be read is refused, not taken as "no restriction".
     let mut bad = body.clone();
     bad["changes"][0]["field"] = json!("releasable_to");
-    bad["changes"][0]["value"] = json!("everyone");
+    bad["changes"][0]["value"] = json!("\"everyone\"");
     let err = refused(&mut b, &reseal(&bad));
-    assert!(err.contains("cannot be read"), "{err}");
+    assert!(err.contains("the releasability is not a list"), "{err}");
     // A clock more than a day ahead refuses the bundle.
     let mut far = body.clone();
     far["changes"][0]["hlc"] = json!(

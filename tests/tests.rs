@@ -8,6 +8,7 @@
 mod util;
 
 mod analysis;
+mod attacks;
 mod bundles;
 mod cli_flow;
 mod errors;
