@@ -209,8 +209,9 @@ fn bundle_export_command_reads_back_and_the_reference_age_tool_decrypts_it() {
         String::from_utf8_lossy(&plain.stderr)
     );
     let text = String::from_utf8(plain.stdout).unwrap();
-    let mut lines = text.splitn(4, '\n');
-    assert_eq!(lines.next(), Some("observatory-bundle v1"));
+    let mut lines = text.splitn(5, '\n');
+    assert_eq!(lines.next(), Some("observatory-bundle v2"));
+    let sender = lines.next().unwrap().strip_prefix("sender: ").unwrap();
     let signature = lines.next().unwrap().strip_prefix("signature: ").unwrap();
     assert_eq!(lines.next(), Some(""));
     let body = lines.next().unwrap();
@@ -225,20 +226,69 @@ fn bundle_export_command_reads_back_and_the_reference_age_tool_decrypts_it() {
         observatory::store::OpenMode::ReadOnly,
     )
     .unwrap();
-    session
-        .identity()
-        .signing_key()
-        .verifying_key()
+    assert_eq!(sender, session.author());
+    let sender_key = session.identity().signing_key().verifying_key();
+    sender_key
         .verify_strict(body.as_bytes(), &signature)
         .unwrap();
-    let body: serde_json::Value = serde_json::from_str(body).unwrap();
-    assert_eq!(body["format"], "observatory-bundle");
+    let parsed: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(parsed["format"], "observatory-bundle");
     assert!(
-        body["changes"]
+        parsed["changes"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|c| c["value"]["name"] == "Gallium")
+            .any(|c| c["value"].as_str().unwrap().contains("\"name\":\"Gallium\""))
+    );
+    // An independent implementation of the documented checks: Python's `cryptography`.
+    let python_ok = std::process::Command::new("python3")
+        .args(["-c", "import cryptography"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !python_ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "python3 with cryptography is required when CI=true (.ci/run installs it)"
+        );
+        eprintln!("SKIPPED: python3 with cryptography is not installed");
+        return;
+    }
+    std::fs::write(env.path("plain.txt"), &text).unwrap();
+    let script = r#"
+import base64, hashlib, json, sys
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+raw = open(sys.argv[1], "rb").read()
+lines = raw.split(b"\n", 4)
+assert lines[0] == b"observatory-bundle v2" and lines[3] == b""
+sender = lines[1].decode().removeprefix("sender: ")
+sig = base64.b64decode(lines[2].decode().removeprefix("signature: "))
+body = lines[4]
+key = Ed25519PublicKey.from_public_bytes(base64.b64decode(sys.argv[2]))
+key.verify(sig, body)
+doc = json.loads(body)
+assert doc["sender"] == sender
+for c in doc["changes"]:
+    assert c["value"] is None or hashlib.sha256(c["value"].encode()).hexdigest() == c["value_sha256"]
+    msg = "\n".join(["observatory-change v1", c["record_kind"], c["record_id"], c["field"],
+                     c["hlc"], c["author"], c["value_sha256"]]).encode()
+    assert c["author"] == sender
+    key.verify(base64.b64decode(c["signature"]), msg)
+print(len(doc["changes"]), "verified")
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(env.path("plain.txt"))
+        .arg(base64::engine::general_purpose::STANDARD.encode(sender_key.as_bytes()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("{} verified", parsed["changes"].as_array().unwrap().len())
     );
 }
 

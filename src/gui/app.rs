@@ -172,6 +172,8 @@ pub enum Command {
     DiscardHeld,
     /// Settle a conflict.
     ResolveConflict(i64, crate::service::exchange::Resolution),
+    /// Accept (true) or reject a proposed downgrade or release, as its originator.
+    DecideProposal(i64, bool),
     /// Show a technology or item on the timeline.
     ShowTimeline(Uuid),
     /// Select a technology or item in the supply graph.
@@ -1087,6 +1089,28 @@ impl Unlocked {
                                 serde_json::Value::String(s) => s.clone(),
                                 other => other.to_string(),
                             }
+                        ));
+                    }
+                    Err(e) => self.message = Some(e.to_string()),
+                }
+                if self.exchange.ledger.is_none() {
+                    self.refresh_exchange();
+                }
+            }
+            Command::DecideProposal(seq, accept) => {
+                let done = if accept {
+                    self.session.accept_proposal(seq)
+                } else {
+                    self.session.reject_proposal(seq)
+                };
+                match done {
+                    Ok(p) => {
+                        self.changed(now, p.kind);
+                        self.message = Some(format!(
+                            "Proposal {} of {}: {}",
+                            if accept { "accepted" } else { "rejected" },
+                            p.label,
+                            p.field
                         ));
                     }
                     Err(e) => self.message = Some(e.to_string()),

@@ -13,7 +13,9 @@ use super::theme;
 use crate::model::{Classification, Kind};
 use crate::service::Session;
 use crate::service::bundle::{BundleImport, ExportPlan, ExportScope, MAX_BUNDLE_BYTES};
-use crate::service::exchange::{ConflictInfo, HeldChange, InboxEntry, OutboxEntry, Resolution};
+use crate::service::exchange::{
+    ConflictInfo, HeldChange, InboxEntry, OutboxEntry, ProposalInfo, Resolution,
+};
 use crate::store::MemberInfo;
 
 /// At most this many records are listed for a selection (narrow with the filter).
@@ -59,6 +61,8 @@ pub struct Ledger {
     pub conflicts: Vec<ConflictInfo>,
     /// Changes held back (clocks ahead of this member's).
     pub held: Vec<HeldChange>,
+    /// Proposed downgrades and releases (originator control).
+    pub proposals: Vec<ProposalInfo>,
     /// Records that may be chosen.
     pub choices: Vec<Choice>,
 }
@@ -139,6 +143,7 @@ impl ExchangeView {
                 .iter()
                 .map(|c| c.classification)
                 .chain(l.outbox.iter().map(|b| b.classification))
+                .chain(l.proposals.iter().map(|p| p.classification))
                 .fold(level, Classification::max);
             if self.scope == Scope::Selection {
                 level = self
@@ -182,6 +187,7 @@ impl ExchangeView {
             inbox: session.inbox().unwrap_or_default(),
             conflicts: session.conflicts(false).unwrap_or_default(),
             held: session.held_changes().unwrap_or_default(),
+            proposals: session.proposals().unwrap_or_default(),
             choices,
         }
     }
@@ -225,6 +231,7 @@ impl ExchangeView {
                 self.receive_ui(ui, writable, commands);
                 ui.separator();
                 conflicts_ui(ui, &ledger.conflicts, writable, commands);
+                proposals_ui(ui, &ledger.proposals, writable, commands);
                 held_ui(ui, &ledger.held, writable, commands);
                 ui.separator();
                 ledger_ui(ui, &ledger);
@@ -403,6 +410,25 @@ impl ExchangeView {
                         "From {} (sequence {}): {} new record(s), {} changed, {} unchanged, {} conflicting, {} quarantined",
                         r.sender, r.sequence, r.new_records, r.changed, r.unchanged, r.conflicting, r.quarantined
                     ));
+                    if r.proposed > 0 {
+                        ui.colored_label(
+                            theme::WARN,
+                            format!("{} change(s) would lower a classification or widen a releasability without the originator's signature: kept as proposals for the originator, not applied", r.proposed),
+                        );
+                    }
+                    for refused in &r.refused {
+                        ui.colored_label(
+                            theme::ERROR,
+                            format!(
+                                "Change {} ({} {}, {}) refused: {}",
+                                refused.change,
+                                refused.record_kind,
+                                refused.record_id,
+                                refused.field,
+                                refused.reason
+                            ),
+                        );
+                    }
                     if r.older_sequence {
                         ui.colored_label(
                             theme::WARN,
@@ -547,6 +573,65 @@ fn conflicts_ui(
                         .clicked()
                     {
                         commands.push(Command::ResolveConflict(c.seq, Resolution::TakeOther));
+                    }
+                });
+                ui.end_row();
+            }
+        });
+}
+
+fn proposals_ui(
+    ui: &mut egui::Ui,
+    proposals: &[ProposalInfo],
+    writable: bool,
+    commands: &mut Vec<Command>,
+) {
+    if proposals.is_empty() {
+        return;
+    }
+    ui.strong(format!(
+        "Proposals: {} downgrade(s) or release(s) waiting for their originator",
+        proposals.len()
+    ));
+    egui::Grid::new("proposals")
+        .striped(true)
+        .num_columns(5)
+        .show(ui, |ui| {
+            for title in ["Record", "Proposal", "Stands", "Proposed by", ""] {
+                ui.strong(title);
+            }
+            ui.end_row();
+            for p in proposals {
+                ui.label(format!(
+                    "{} {}: {}",
+                    crate::report::portion(p.classification),
+                    p.kind,
+                    p.label
+                ));
+                ui.label(format!("{} {} to {}", p.proposal, p.field, short(&p.proposed)));
+                ui.label(short(&p.current));
+                ui.label(&p.proposer);
+                ui.horizontal(|ui| {
+                    let decide = writable && p.originator_is_you;
+                    let hint = if p.originator_is_you {
+                        "You are the originator: accepting makes it your own signed change"
+                    } else {
+                        "Only the originator may decide"
+                    };
+                    if ui
+                        .add_enabled(decide, egui::Button::new("Accept"))
+                        .on_hover_text(hint)
+                        .on_disabled_hover_text(format!("Only the originator ({}) may decide", p.originator))
+                        .clicked()
+                    {
+                        commands.push(Command::DecideProposal(p.seq, true));
+                    }
+                    if ui
+                        .add_enabled(decide, egui::Button::new("Reject"))
+                        .on_hover_text("It stays in the history, never applied")
+                        .clicked()
+                    {
+                        commands.push(Command::DecideProposal(p.seq, false));
                     }
                 });
                 ui.end_row();
