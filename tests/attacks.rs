@@ -84,20 +84,46 @@ fn a_member_cannot_lower_widen_or_rename_under_another_members_name() {
     let mut victim = replica_in(&env, "victim", "FR", Classification::Secret);
     let mut mallory = replica_in(&env, "mallory", "DE", Classification::Restricted);
     introduce(&mut [&mut victim, &mut mallory]);
-    let secret = add(&mut victim.session, Classification::Secret, &[], "T/R module");
+    let secret = add(
+        &mut victim.session,
+        Classification::Secret,
+        &[],
+        "T/R module",
+    );
     let french = add(
         &mut victim.session,
         Classification::Unclassified,
         &["FR"],
         "French only",
     );
-    let open = add(&mut victim.session, Classification::Unclassified, &[], "Gallium");
+    let open = add(
+        &mut victim.session,
+        Classification::Unclassified,
+        &[],
+        "Gallium",
+    );
     let v = victim.session.author().to_owned();
     let key = mallory.session.identity().signing_key().clone();
     // 1. Under the victim's name, signed with her own key.
     let forged = vec![
-        change(Kind::Item, secret, "classification", &json!("UNCLASSIFIED"), now(), &v, &key),
-        change(Kind::Item, french, "releasable_to", &json!([]), now(), &v, &key),
+        change(
+            Kind::Item,
+            secret,
+            "classification",
+            &json!("UNCLASSIFIED"),
+            now(),
+            &v,
+            &key,
+        ),
+        change(
+            Kind::Item,
+            french,
+            "releasable_to",
+            &json!([]),
+            now(),
+            &v,
+            &key,
+        ),
         change(Kind::Item, open, "name", &json!("Renamed"), now(), &v, &key),
     ];
     let before = records_and_log(&victim.session);
@@ -112,15 +138,39 @@ fn a_member_cannot_lower_widen_or_rename_under_another_members_name() {
     );
     assert_eq!((r.changed, r.new_records, r.proposed), (0, 0, 0));
     assert_eq!(records_and_log(&victim.session), before, "nothing merged");
-    assert_eq!(count(&victim.session, "SELECT count(*) FROM refused_change"), 3);
+    assert_eq!(
+        count(&victim.session, "SELECT count(*) FROM refused_change"),
+        3
+    );
     // 2. Under her own name: the downgrade and the release are proposals for the originator,
     //    never applied; renaming a record she may edit is an ordinary edit of hers.
     let own = mallory.session.author().to_owned();
     let proposals = vec![
-        change(Kind::Item, secret, "classification", &json!("UNCLASSIFIED"), now(), &own, &key),
-        change(Kind::Item, french, "releasable_to", &json!([]), now(), &own, &key),
+        change(
+            Kind::Item,
+            secret,
+            "classification",
+            &json!("UNCLASSIFIED"),
+            now(),
+            &own,
+            &key,
+        ),
+        change(
+            Kind::Item,
+            french,
+            "releasable_to",
+            &json!([]),
+            now(),
+            &own,
+            &key,
+        ),
     ];
-    let bundle = hand_bundle(&mallory, &victim, &uuid::Uuid::now_v7().to_string(), proposals);
+    let bundle = hand_bundle(
+        &mallory,
+        &victim,
+        &uuid::Uuid::now_v7().to_string(),
+        proposals,
+    );
     let r = victim.session.import_bundle(&bundle, false).unwrap();
     assert_eq!((r.proposed, r.refused.len()), (2, 0), "{r}");
     let secret_now = victim.session.get(Kind::Item, secret).unwrap();
@@ -129,7 +179,11 @@ fn a_member_cannot_lower_widen_or_rename_under_another_members_name() {
     assert_eq!(french_now.meta.releasable_to, vec!["FR".to_owned()]);
     let listed = victim.session.proposals().unwrap();
     assert_eq!(listed.len(), 2);
-    assert!(listed.iter().all(|p| p.originator_is_you && p.proposer == "mallory"));
+    assert!(
+        listed
+            .iter()
+            .all(|p| p.originator_is_you && p.proposer == "mallory")
+    );
     assert_eq!(
         listed.iter().map(|p| p.proposal).collect::<Vec<_>>(),
         ["downgrade", "release"]
@@ -137,8 +191,14 @@ fn a_member_cannot_lower_widen_or_rename_under_another_members_name() {
     // 3. The victim's next bundle to her carries neither the SECRET record nor the French one.
     let out = send(&mut victim, &mallory, &ExportScope::Everything);
     let text = plaintext(&out, mallory.session.identity().age_identity());
-    assert!(!text.contains(&secret.to_string()), "the SECRET record left");
-    assert!(!text.contains(&french.to_string()), "the FR-only record left");
+    assert!(
+        !text.contains(&secret.to_string()),
+        "the SECRET record left"
+    );
+    assert!(
+        !text.contains(&french.to_string()),
+        "the FR-only record left"
+    );
     assert!(text.contains(&open.to_string()));
     // Locally too, only the originator may lower a record.
     let err = mallory
@@ -202,19 +262,43 @@ fn the_originators_downgrade_reaches_everyone_and_proposals_are_decided_with_aud
         )
         .unwrap_err()
         .to_string();
-    assert!(err.contains("only the originator") && err.contains("origin"), "{err}");
+    assert!(
+        err.contains("only the originator") && err.contains("origin"),
+        "{err}"
+    );
     let key = bravo.session.identity().signing_key().clone();
     let b = bravo.session.author().to_owned();
     let proposal = vec![
-        change(Kind::Item, radar, "classification", &json!("UNCLASSIFIED"), now(), &b, &key),
-        change(Kind::Item, radar, "releasable_to", &json!(["DE", "FR"]), now(), &b, &key),
+        change(
+            Kind::Item,
+            radar,
+            "classification",
+            &json!("UNCLASSIFIED"),
+            now(),
+            &b,
+            &key,
+        ),
+        change(
+            Kind::Item,
+            radar,
+            "releasable_to",
+            &json!(["DE", "FR"]),
+            now(),
+            &b,
+            &key,
+        ),
     ];
     // releasable_to [] -> [DE, FR] is a narrowing: it counts from anyone.
     let bundle = hand_bundle(&bravo, &origin, &uuid::Uuid::now_v7().to_string(), proposal);
     let r = origin.session.import_bundle(&bundle, false).unwrap();
     assert_eq!(r.proposed, 1, "{r}");
     assert_eq!(
-        origin.session.get(Kind::Item, radar).unwrap().meta.releasable_to,
+        origin
+            .session
+            .get(Kind::Item, radar)
+            .unwrap()
+            .meta
+            .releasable_to,
         vec!["DE".to_owned(), "FR".to_owned()]
     );
     let p = origin.session.proposals().unwrap();
@@ -223,13 +307,33 @@ fn the_originators_downgrade_reaches_everyone_and_proposals_are_decided_with_aud
     origin.session.reject_proposal(p[0].seq).unwrap();
     assert!(origin.session.proposals().unwrap().is_empty());
     assert_eq!(
-        origin.session.get(Kind::Item, radar).unwrap().meta.classification,
+        origin
+            .session
+            .get(Kind::Item, radar)
+            .unwrap()
+            .meta
+            .classification,
         Classification::Secret
     );
     // A second proposal, a release to the whole group, is accepted: it becomes origin's own.
-    let widen = vec![change(Kind::Item, radar, "releasable_to", &json!([]), now(), &b, &key)];
+    let widen = vec![change(
+        Kind::Item,
+        radar,
+        "releasable_to",
+        &json!([]),
+        now(),
+        &b,
+        &key,
+    )];
     let bundle = hand_bundle(&bravo, &origin, &uuid::Uuid::now_v7().to_string(), widen);
-    assert_eq!(origin.session.import_bundle(&bundle, false).unwrap().proposed, 1);
+    assert_eq!(
+        origin
+            .session
+            .import_bundle(&bundle, false)
+            .unwrap()
+            .proposed,
+        1
+    );
     let p = origin.session.proposals().unwrap();
     assert_eq!((p.len(), p[0].proposal), (1, "release"));
     origin.session.accept_proposal(p[0].seq).unwrap();
@@ -251,14 +355,25 @@ fn the_originators_downgrade_reaches_everyone_and_proposals_are_decided_with_aud
     assert!(count(&origin.session, "SELECT count(*) FROM audit") > audits + 1);
     // bravo tries to decide on origin's behalf: refused.
     let err = bravo.session.accept_proposal(1).unwrap_err().to_string();
-    assert!(err.contains("no open proposal") || err.contains("only the originator"), "{err}");
+    assert!(
+        err.contains("no open proposal") || err.contains("only the originator"),
+        "{err}"
+    );
     // The originator lowers it: it reaches the RESTRICTED member without its SECRET past, and
     // bravo, who had it, gets the downgrade.
-    set_level(&mut origin.session, Kind::Item, radar, Classification::Restricted);
+    set_level(
+        &mut origin.session,
+        Kind::Item,
+        radar,
+        Classification::Restricted,
+    );
     let to_low = send(&mut origin, &low, &ExportScope::Everything);
     let text = plaintext(&to_low, low.session.identity().age_identity());
     assert!(text.contains(&radar.to_string()));
-    assert!(!text.contains("SECRET\\\\\\\""), "a SECRET-era value left: {text}");
+    assert!(
+        !text.contains("SECRET\\\\\\\""),
+        "a SECRET-era value left: {text}"
+    );
     let body: Value = serde_json::from_str(text.split_once("\n\n").unwrap().1).unwrap();
     let creation = body["changes"]
         .as_array()
@@ -276,7 +391,12 @@ fn the_originators_downgrade_reaches_everyone_and_proposals_are_decided_with_aud
     let since = send(&mut origin, &bravo, &ExportScope::SinceLast);
     bravo.session.import_bundle(&since, false).unwrap();
     assert_eq!(
-        bravo.session.get(Kind::Item, radar).unwrap().meta.classification,
+        bravo
+            .session
+            .get(Kind::Item, radar)
+            .unwrap()
+            .meta
+            .classification,
         Classification::Restricted
     );
     // And low, who never had it whole, can relay it to bravo as it stands.
@@ -292,44 +412,110 @@ fn a_change_replayed_with_another_value_or_signed_twice_is_refused() {
     let mut mallory = replica_in(&env, "mallory", "FR", Classification::Secret);
     let mut carol = replica_in(&env, "carol", "FR", Classification::Secret);
     introduce(&mut [&mut alpha, &mut mallory, &mut carol]);
-    let item = add(&mut alpha.session, Classification::Unclassified, &[], "Gallium");
+    let item = add(
+        &mut alpha.session,
+        Classification::Unclassified,
+        &[],
+        "Gallium",
+    );
     let to_m = send(&mut alpha, &mallory, &ExportScope::Everything);
     let text = plaintext(&to_m, mallory.session.identity().age_identity());
     let body: Value = serde_json::from_str(text.split_once("\n\n").unwrap().1).unwrap();
     let original = body["changes"][0].clone();
     // alpha's creation with another name: the digest recomputed, the signature cannot be.
     let mut altered = original.clone();
-    let value = altered["value"].as_str().unwrap().replace("Gallium", "Forged");
+    let value = altered["value"]
+        .as_str()
+        .unwrap()
+        .replace("Gallium", "Forged");
     altered["value_sha256"] = json!(value_sha256(&value));
     altered["value"] = json!(value);
     let before = records_and_log(&carol.session);
-    let bundle = hand_bundle(&mallory, &carol, &uuid::Uuid::now_v7().to_string(), vec![altered.clone()]);
+    let bundle = hand_bundle(
+        &mallory,
+        &carol,
+        &uuid::Uuid::now_v7().to_string(),
+        vec![altered.clone()],
+    );
     let r = carol.session.import_bundle(&bundle, false).unwrap();
     assert_eq!(r.refused.len(), 1, "{r}");
-    assert!(r.refused[0].reason.contains("signature does not verify"), "{r}");
+    assert!(
+        r.refused[0].reason.contains("signature does not verify"),
+        "{r}"
+    );
     assert_eq!(records_and_log(&carol.session), before);
     // The value changed but not its digest: the bundle is refused as a whole.
     let mut lazy = original.clone();
     lazy["value"] = altered["value"].clone();
-    let bundle = hand_bundle(&mallory, &carol, &uuid::Uuid::now_v7().to_string(), vec![lazy]);
-    let err = carol.session.import_bundle(&bundle, false).unwrap_err().to_string();
+    let bundle = hand_bundle(
+        &mallory,
+        &carol,
+        &uuid::Uuid::now_v7().to_string(),
+        vec![lazy],
+    );
+    let err = carol
+        .session
+        .import_bundle(&bundle, false)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("does not match its digest"), "{err}");
     // The genuine change relayed goes in; the forged one sent again after it is still refused.
-    let bundle = hand_bundle(&mallory, &carol, &uuid::Uuid::now_v7().to_string(), vec![original]);
-    assert_eq!(carol.session.import_bundle(&bundle, false).unwrap().new_records, 1);
+    let bundle = hand_bundle(
+        &mallory,
+        &carol,
+        &uuid::Uuid::now_v7().to_string(),
+        vec![original],
+    );
+    assert_eq!(
+        carol
+            .session
+            .import_bundle(&bundle, false)
+            .unwrap()
+            .new_records,
+        1
+    );
     // mallory signs two names for the same field at the same clock (equivocation).
     let key = mallory.session.identity().signing_key().clone();
     let m = mallory.session.author().to_owned();
     let at = now();
-    let first = change(Kind::Item, item, "name", &json!("Gallium (M1)"), at, &m, &key);
-    let second = change(Kind::Item, item, "name", &json!("Gallium (M2)"), at, &m, &key);
-    let bundle = hand_bundle(&mallory, &carol, &uuid::Uuid::now_v7().to_string(), vec![first]);
+    let first = change(
+        Kind::Item,
+        item,
+        "name",
+        &json!("Gallium (M1)"),
+        at,
+        &m,
+        &key,
+    );
+    let second = change(
+        Kind::Item,
+        item,
+        "name",
+        &json!("Gallium (M2)"),
+        at,
+        &m,
+        &key,
+    );
+    let bundle = hand_bundle(
+        &mallory,
+        &carol,
+        &uuid::Uuid::now_v7().to_string(),
+        vec![first],
+    );
     carol.session.import_bundle(&bundle, false).unwrap();
     let before = records_and_log(&carol.session);
-    let bundle = hand_bundle(&mallory, &carol, &uuid::Uuid::now_v7().to_string(), vec![second]);
+    let bundle = hand_bundle(
+        &mallory,
+        &carol,
+        &uuid::Uuid::now_v7().to_string(),
+        vec![second],
+    );
     let r = carol.session.import_bundle(&bundle, false).unwrap();
     assert_eq!(r.refused.len(), 1, "{r}");
-    assert!(r.refused[0].reason.contains("with another value: forged"), "{r}");
+    assert!(
+        r.refused[0].reason.contains("with another value: forged"),
+        "{r}"
+    );
     assert_eq!(records_and_log(&carol.session), before);
     assert_eq!(
         carol.session.get(Kind::Item, item).unwrap().text("name"),
@@ -341,11 +527,19 @@ fn a_change_replayed_with_another_value_or_signed_twice_is_refused() {
         item,
         "*",
         &json!({"classification": "UNCLASSIFIED", "releasable_to": [], "name": "Mine", "item_kind": "material"}),
-        Hlc { wall_ms: 1, counter: 0 },
+        Hlc {
+            wall_ms: 1,
+            counter: 0,
+        },
         &m,
         &key,
     );
-    let bundle = hand_bundle(&mallory, &carol, &uuid::Uuid::now_v7().to_string(), vec![fake]);
+    let bundle = hand_bundle(
+        &mallory,
+        &carol,
+        &uuid::Uuid::now_v7().to_string(),
+        vec![fake],
+    );
     let r = carol.session.import_bundle(&bundle, false).unwrap();
     assert!(r.refused[0].reason.contains("second creation"), "{r}");
 }
@@ -359,20 +553,39 @@ fn a_revoked_members_changes_relayed_by_a_third_member_are_refused() {
     introduce(&mut [&mut alpha, &mut bravo, &mut carl]);
     alpha.session.revoke_member("carl").unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    let carls = add(&mut carl.session, Classification::Unclassified, &[], "Carl's item");
+    let carls = add(
+        &mut carl.session,
+        Classification::Unclassified,
+        &[],
+        "Carl's item",
+    );
     let to_b = send(&mut carl, &bravo, &ExportScope::Everything);
     bravo.session.import_bundle(&to_b, false).unwrap();
-    let bravos = add(&mut bravo.session, Classification::Unclassified, &[], "Bravo's item");
+    let bravos = add(
+        &mut bravo.session,
+        Classification::Unclassified,
+        &[],
+        "Bravo's item",
+    );
     let relay = send(&mut bravo, &alpha, &ExportScope::Everything);
     let before_log = alpha.session.store().change_log_len().unwrap();
     let r = alpha.session.import_bundle(&relay, false).unwrap();
     assert_eq!(r.new_records, 1, "{r}");
     assert_eq!(r.refused.len(), 1, "{r}");
-    assert!(r.refused[0].reason.contains("revoked before it was made"), "{r}");
+    assert!(
+        r.refused[0].reason.contains("revoked before it was made"),
+        "{r}"
+    );
     assert_eq!(r.refused[0].author, carl.session.author());
-    assert!(alpha.session.get(Kind::Item, carls).is_err(), "merged under a revoked name");
+    assert!(
+        alpha.session.get(Kind::Item, carls).is_err(),
+        "merged under a revoked name"
+    );
     assert!(alpha.session.get(Kind::Item, bravos).is_ok());
-    assert_eq!(alpha.session.store().change_log_len().unwrap(), before_log + 1);
+    assert_eq!(
+        alpha.session.store().change_log_len().unwrap(),
+        before_log + 1
+    );
 }
 
 #[test]
@@ -382,7 +595,12 @@ fn a_bundle_id_reused_by_a_co_recipient_does_not_block_the_real_bundle() {
     let mut bravo = replica_in(&env, "bravo", "FR", Classification::Secret);
     let mut carl = replica_in(&env, "carl", "FR", Classification::Secret);
     introduce(&mut [&mut alpha, &mut bravo, &mut carl]);
-    let item = add(&mut alpha.session, Classification::Unclassified, &[], "Gallium");
+    let item = add(
+        &mut alpha.session,
+        Classification::Unclassified,
+        &[],
+        "Gallium",
+    );
     let real = alpha
         .session
         .export_bundle(&[to(&bravo), to(&carl)], &ExportScope::Everything)
@@ -394,10 +612,18 @@ fn a_bundle_id_reused_by_a_co_recipient_does_not_block_the_real_bundle() {
     assert_eq!(r.new_records, 1);
     assert!(bravo.session.get(Kind::Item, item).is_ok());
     // Replaying the real one is still refused; an id that is not a UUID is refused.
-    let err = bravo.session.import_bundle(&real.bytes, false).unwrap_err().to_string();
+    let err = bravo
+        .session
+        .import_bundle(&real.bytes, false)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("already imported"), "{err}");
     let odd = hand_bundle(&carl, &bravo, "not-a-uuid", vec![]);
-    let err = bravo.session.import_bundle(&odd, false).unwrap_err().to_string();
+    let err = bravo
+        .session
+        .import_bundle(&odd, false)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("not a UUID"), "{err}");
 }
 
@@ -407,8 +633,18 @@ fn a_record_that_refers_to_a_higher_one_does_not_leave_below_it() {
     let mut alpha = replica_in(&env, "alpha", "FR", Classification::Secret);
     let mut low = replica_in(&env, "low", "FR", Classification::Restricted);
     introduce(&mut [&mut alpha, &mut low]);
-    let secret = add(&mut alpha.session, Classification::Secret, &[], "Secret item");
-    let open = add(&mut alpha.session, Classification::Unclassified, &[], "Open item");
+    let secret = add(
+        &mut alpha.session,
+        Classification::Secret,
+        &[],
+        "Secret item",
+    );
+    let open = add(
+        &mut alpha.session,
+        Classification::Unclassified,
+        &[],
+        "Open item",
+    );
     let link = alpha
         .session
         .add(
@@ -446,7 +682,10 @@ fn a_record_that_refers_to_a_higher_one_does_not_leave_below_it() {
     let ids: std::collections::BTreeSet<String> =
         plan.changes.iter().map(|c| c.record_id.clone()).collect();
     assert!(!ids.contains(&secret.to_string()));
-    assert!(!ids.contains(&link.to_string()), "the link names the SECRET item");
+    assert!(
+        !ids.contains(&link.to_string()),
+        "the link names the SECRET item"
+    );
     assert!(ids.contains(&fine.to_string()) && ids.contains(&open.to_string()));
     assert_eq!(plan.withheld, 2);
 }
@@ -460,19 +699,49 @@ fn received_values_are_held_to_the_rules_of_a_local_edit() {
     let key = mallory.session.identity().signing_key().clone();
     let m = mallory.session.author().to_owned();
     let id = uuid::Uuid::now_v7();
-    let before = (records_and_log(&victim.session), count(&victim.session, "SELECT count(*) FROM audit"));
+    let before = (
+        records_and_log(&victim.session),
+        count(&victim.session, "SELECT count(*) FROM audit"),
+    );
     let attempts = [
-        (json!({"classification": "UNCLASSIFIED", "releasable_to": [], "name": "Line\nbreak", "item_kind": "material"}), "one line"),
-        (json!({"classification": "UNCLASSIFIED", "releasable_to": [], "name": "Bell\u{7}", "item_kind": "material"}), "control character"),
-        (json!({"classification": "UNCLASSIFIED", "releasable_to": [], "name": "X", "item_kind": "spaceship"}), "item_kind"),
-        (json!({"classification": "UNCLASSIFIED", "releasable_to": [], "item_kind": "material"}), "name"),
-        (json!({"classification": "SECRET", "releasable_to": [], "name": "X", "item_kind": "material"}), "above your clearance"),
-        (json!({"classification": "UNCLASSIFIED", "releasable_to": ["DE"], "name": "X", "item_kind": "material"}), "not releasable to your Member State"),
+        (
+            json!({"classification": "UNCLASSIFIED", "releasable_to": [], "name": "Line\nbreak", "item_kind": "material"}),
+            "one line",
+        ),
+        (
+            json!({"classification": "UNCLASSIFIED", "releasable_to": [], "name": "Bell\u{7}", "item_kind": "material"}),
+            "control character",
+        ),
+        (
+            json!({"classification": "UNCLASSIFIED", "releasable_to": [], "name": "X", "item_kind": "spaceship"}),
+            "item_kind",
+        ),
+        (
+            json!({"classification": "UNCLASSIFIED", "releasable_to": [], "item_kind": "material"}),
+            "name",
+        ),
+        (
+            json!({"classification": "SECRET", "releasable_to": [], "name": "X", "item_kind": "material"}),
+            "above your clearance",
+        ),
+        (
+            json!({"classification": "UNCLASSIFIED", "releasable_to": ["DE"], "name": "X", "item_kind": "material"}),
+            "not releasable to your Member State",
+        ),
     ];
     for (values, why) in attempts {
         let c = change(Kind::Item, id, "*", &values, now(), &m, &key);
-        let bundle = hand_bundle(&mallory, &victim, &uuid::Uuid::now_v7().to_string(), vec![c]);
-        let err = victim.session.import_bundle(&bundle, false).unwrap_err().to_string();
+        let bundle = hand_bundle(
+            &mallory,
+            &victim,
+            &uuid::Uuid::now_v7().to_string(),
+            vec![c],
+        );
+        let err = victim
+            .session
+            .import_bundle(&bundle, false)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("refused") && err.contains(why), "{why}: {err}");
     }
     // A TRL out of range on an assessment, a share above 1 on a link.
@@ -485,11 +754,23 @@ fn received_values_are_held_to_the_rules_of_a_local_edit() {
         &m,
         &key,
     );
-    let bundle = hand_bundle(&mallory, &victim, &uuid::Uuid::now_v7().to_string(), vec![trl]);
-    let err = victim.session.import_bundle(&bundle, false).unwrap_err().to_string();
+    let bundle = hand_bundle(
+        &mallory,
+        &victim,
+        &uuid::Uuid::now_v7().to_string(),
+        vec![trl],
+    );
+    let err = victim
+        .session
+        .import_bundle(&bundle, false)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("trl"), "{err}");
     assert_eq!(
-        (records_and_log(&victim.session), count(&victim.session, "SELECT count(*) FROM audit")),
+        (
+            records_and_log(&victim.session),
+            count(&victim.session, "SELECT count(*) FROM audit")
+        ),
         before
     );
 }
@@ -500,7 +781,10 @@ fn a_fifo_given_as_a_bundle_is_refused_unread() {
     let env = Env::new();
     let path = env.init("f.observatory");
     let fifo = env.path("stick.obx");
-    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
     assert!(made.success());
     let mut child = env
         .cmd()
@@ -525,6 +809,17 @@ fn a_fifo_given_as_a_bundle_is_refused_unread() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("not a regular file"), "{err}");
     // The same for a record document, and a device.
-    let out = env.run(&["import", path.to_str().unwrap(), "/dev/zero", "--format", "json"]);
-    assert_eq!(out.status.code(), Some(11), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = env.run(&[
+        "import",
+        path.to_str().unwrap(),
+        "/dev/zero",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(11),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -279,8 +279,12 @@ pub(super) fn bundle(cli: &Cli, args: &BundleArgs) -> anyhow::Result<ExitCode> {
 pub(super) fn read_card(path: &std::path::Path) -> Result<String, InputError> {
     let bytes = crate::fsutil::read_bounded(path, 64 * 1024)
         .map_err(|e| InputError(format!("cannot read the card {}: {e}", path.display())))?;
-    String::from_utf8(bytes)
-        .map_err(|_| InputError(format!("{} is not a member card (not UTF-8 text)", path.display())))
+    String::from_utf8(bytes).map_err(|_| {
+        InputError(format!(
+            "{} is not a member card (not UTF-8 text)",
+            path.display()
+        ))
+    })
 }
 
 fn proposal_line(p: &ProposalInfo) -> String {

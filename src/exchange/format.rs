@@ -134,7 +134,9 @@ pub fn read_envelope(plain: &[u8]) -> Result<Envelope<'_>, ExchangeError> {
         return Err(ExchangeError::OldVersion);
     }
     if first != FIRST_LINE {
-        return Err(bad("unknown layout (not an Observatory bundle of version 2)"));
+        return Err(bad(
+            "unknown layout (not an Observatory bundle of version 2)",
+        ));
     }
     let (sender_line, next) = line(next)?;
     let sender = sender_line

@@ -74,10 +74,10 @@ pub fn plan_record(existing: &[Logged], incoming: &[Checked<'_>], exists: bool) 
     // The value standing for each field (last writer wins), from the rows here.
     let mut standing: BTreeMap<String, (Hlc, String, Value)> = BTreeMap::new();
     let offer = |standing: &mut BTreeMap<String, (Hlc, String, Value)>,
-                     field: &str,
-                     hlc: Hlc,
-                     author: &str,
-                     value: &Value| {
+                 field: &str,
+                 hlc: Hlc,
+                 author: &str,
+                 value: &Value| {
         let newer = standing
             .get(field)
             .is_none_or(|(h, a, _)| (hlc, author) > (*h, a.as_str()));

@@ -144,7 +144,7 @@ pub fn check_authors(checked: &[Checked<'_>], keyring: &Keyring) -> Vec<Option<S
             continue;
         };
         match entry.trust {
-            Trust::Verified => {}
+            Trust::Verified | Trust::Revoked { .. } if !revoked_before(entry.trust, c.hlc) => {}
             Trust::Unverified => {
                 verdicts[i] = Some(format!(
                     "its author {} is not verified in your keyring",
@@ -152,14 +152,13 @@ pub fn check_authors(checked: &[Checked<'_>], keyring: &Keyring) -> Vec<Option<S
                 ));
                 continue;
             }
-            Trust::Revoked { at_ms } if c.hlc.wall_ms >= at_ms => {
+            Trust::Verified | Trust::Revoked { .. } => {
                 verdicts[i] = Some(format!(
                     "its author {} was revoked before it was made",
                     grouped(author)
                 ));
                 continue;
             }
-            Trust::Revoked { .. } => {}
         }
         let Some(signature) = read_signature(&c.change.signature) else {
             verdicts[i] = Some("its signature cannot be read".into());
@@ -177,6 +176,11 @@ pub fn check_authors(checked: &[Checked<'_>], keyring: &Keyring) -> Vec<Option<S
         }
     }
     verdicts
+}
+
+/// Whether a change made at `hlc` comes at or after its author's revocation.
+fn revoked_before(trust: Trust, hlc: Hlc) -> bool {
+    matches!(trust, Trust::Revoked { at_ms } if hlc.wall_ms >= at_ms)
 }
 
 fn grouped(id: &str) -> String {

@@ -608,7 +608,12 @@ fn proposals_ui(
                     p.kind,
                     p.label
                 ));
-                ui.label(format!("{} {} to {}", p.proposal, p.field, short(&p.proposed)));
+                ui.label(format!(
+                    "{} {} to {}",
+                    p.proposal,
+                    p.field,
+                    short(&p.proposed)
+                ));
                 ui.label(short(&p.current));
                 ui.label(&p.proposer);
                 ui.horizontal(|ui| {
@@ -621,7 +626,10 @@ fn proposals_ui(
                     if ui
                         .add_enabled(decide, egui::Button::new("Accept"))
                         .on_hover_text(hint)
-                        .on_disabled_hover_text(format!("Only the originator ({}) may decide", p.originator))
+                        .on_disabled_hover_text(format!(
+                            "Only the originator ({}) may decide",
+                            p.originator
+                        ))
                         .clicked()
                     {
                         commands.push(Command::DecideProposal(p.seq, true));

@@ -168,7 +168,12 @@ mod tests {
         assert_eq!(w.proposals, vec![0]);
         let mut reversed = changes.clone();
         reversed.reverse();
-        let r = walk("classification", Some("O"), Some(Some(&creation)), &reversed);
+        let r = walk(
+            "classification",
+            Some("O"),
+            Some(Some(&creation)),
+            &reversed,
+        );
         assert_eq!(r.standing, Some(0));
         assert_eq!(r.proposals, vec![2]);
         // Without the raise, N's change is still below the originator's SECRET.
@@ -197,6 +202,10 @@ mod tests {
         // A withheld creation: nobody until the originator opens it.
         let w = walk("releasable_to", Some("O"), Some(None), &changes);
         assert_eq!(w.proposals, vec![0, 1, 2]);
-        assert!(!is_safe_change("classification", &json!("SECRET"), &json!("bogus")));
+        assert!(!is_safe_change(
+            "classification",
+            &json!("SECRET"),
+            &json!("bogus")
+        ));
     }
 }

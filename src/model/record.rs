@@ -208,10 +208,10 @@ pub fn normalise_value(field: &Field, value: &Value) -> Result<Option<Value>, Fi
             }
             // No control characters (a bell, an escape, a NUL): they can hide or fake text in a
             // terminal, a report or a marking line. Long text keeps its line breaks and tabs.
-            if text
-                .chars()
-                .any(|c| c.is_control() && !(field.ty == FieldType::LongText && matches!(c, '\n' | '\r' | '\t')))
-            {
+            if text.chars().any(|c| {
+                c.is_control()
+                    && !(field.ty == FieldType::LongText && matches!(c, '\n' | '\r' | '\t'))
+            }) {
                 return Err(invalid(field, "must not contain control characters"));
             }
             if text.chars().count() > limit {

@@ -191,10 +191,8 @@ impl Session {
         }
         let in_scope = |id: &String| selection.as_ref().is_none_or(|s| s.contains(id));
         let mut withheld = withheld_ids.iter().filter(|id| in_scope(id)).count();
-        let allowed: BTreeMap<String, crate::model::Record> = visible
-            .into_iter()
-            .filter(|(id, _)| in_scope(id))
-            .collect();
+        let allowed: BTreeMap<String, crate::model::Record> =
+            visible.into_iter().filter(|(id, _)| in_scope(id)).collect();
         let recipients_key = recipients_key(&members);
         let conn = self.store().connection();
         // Since the last bundle: the change-log rows logged here after it (by local order, so
@@ -842,10 +840,9 @@ impl Session {
                                 record_kind: h.kind,
                                 record_id: h.id,
                                 field: h.field,
-                                value_sha256: h
-                                    .withheld_sha256
-                                    .clone()
-                                    .unwrap_or_else(|| crate::crypto::change::value_sha256(&h.value)),
+                                value_sha256: h.withheld_sha256.clone().unwrap_or_else(|| {
+                                    crate::crypto::change::value_sha256(&h.value)
+                                }),
                                 value: h.withheld_sha256.is_none().then_some(h.value),
                                 hlc: h.hlc,
                                 author: h.author,
@@ -888,8 +885,7 @@ impl Session {
                     }
                 }
                 // By record, each merged against what is here, then settled.
-                let mut by_record: BTreeMap<(Kind, uuid::Uuid), Vec<Checked<'_>>> =
-                    BTreeMap::new();
+                let mut by_record: BTreeMap<(Kind, uuid::Uuid), Vec<Checked<'_>>> = BTreeMap::new();
                 for (i, c) in to_merge.into_iter().enumerate() {
                     let _ = i;
                     by_record.entry((c.kind, c.id)).or_default().push(c);
@@ -915,9 +911,9 @@ impl Session {
                             incoming.first().map_or(0, |c| c.index + 1)
                         )));
                     }
-                    let plan = exchange::merge::plan_record(&existing, incoming, exists);
-                    for (i, reason) in &plan.refused {
-                        let c = &incoming[*i];
+                    let merge = exchange::merge::plan_record(&existing, incoming, exists);
+                    for (at, reason) in &merge.refused {
+                        let c = &incoming[*at];
                         w.refuse_change(
                             &bundle_id,
                             &sender_id,
@@ -932,7 +928,7 @@ impl Session {
                         )?;
                         r.refused.push(refused(c, reason));
                     }
-                    if let Some(i) = plan.creates {
+                    if let Some(i) = merge.creates {
                         let c = &incoming[i];
                         let values = c.change.json();
                         w.create_received(
@@ -944,10 +940,10 @@ impl Session {
                         )?;
                         r.new_records += 1;
                     }
-                    for &i in &plan.log {
+                    for &i in &merge.log {
                         w.log_received(&received(&incoming[i]))?;
                     }
-                    for conflict in &plan.conflicts {
+                    for conflict in &merge.conflicts {
                         w.record_conflict(
                             *kind,
                             *id,
@@ -957,14 +953,15 @@ impl Session {
                             &bundle_id,
                         )?;
                     }
-                    r.conflicting += plan.conflicts.len();
-                    let logged_fields = plan.log.len() - usize::from(plan.creates.is_some());
-                    if exists || plan.creates.is_some() {
-                        r.changed += plan.winning;
-                        r.unchanged += plan.duplicates + logged_fields.saturating_sub(plan.winning);
+                    r.conflicting += merge.conflicts.len();
+                    let logged_fields = merge.log.len() - usize::from(merge.creates.is_some());
+                    if exists || merge.creates.is_some() {
+                        r.changed += merge.winning;
+                        r.unchanged +=
+                            merge.duplicates + logged_fields.saturating_sub(merge.winning);
                     } else {
                         // The record has not arrived yet: kept, it settles when it comes.
-                        r.unchanged += plan.duplicates + logged_fields;
+                        r.unchanged += merge.duplicates + logged_fields;
                     }
                     // What the change log decides now, held to what this member may hold.
                     if let Some(settled) = w.settle(*kind, *id)? {
@@ -982,9 +979,7 @@ impl Session {
                                 )));
                             }
                             let states = &record.meta.releasable_to;
-                            if !states.is_empty()
-                                && !states.iter().any(|s| *s == profile.member_state)
-                            {
+                            if !states.is_empty() && !states.contains(&profile.member_state) {
                                 return Err(rejected(format!(
                                     "{kind} {id} is not releasable to your Member State ({}): it may not be held here",
                                     profile.member_state

@@ -475,8 +475,7 @@ impl Session {
                 let current = settled
                     .fields
                     .get(&row.field)
-                    .map(|s| s.value.clone())
-                    .unwrap_or(Value::Null);
+                    .map_or(Value::Null, |s| s.value.clone());
                 out.push(ProposalInfo {
                     seq: *seq,
                     proposal: if row.field == "classification" {

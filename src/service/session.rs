@@ -394,9 +394,7 @@ impl Session {
         let Some(change) = lowers else {
             return Ok(());
         };
-        let originator = self
-            .store
-            .originator_of(current.kind, current.meta.id)?;
+        let originator = self.store.originator_of(current.kind, current.meta.id)?;
         if originator.as_deref() == Some(self.author.as_str()) {
             return Ok(());
         }

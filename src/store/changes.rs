@@ -174,8 +174,12 @@ pub fn decide(kind: Kind, rows: &[ChangeRow]) -> Settled {
             });
             let start = creation.map(|_| creation_change.as_ref());
             let walk = control::walk(name, out.originator.as_deref(), start, &changes);
-            out.proposals
-                .extend(walk.proposals.iter().filter_map(|&i| field_rows.get(i)).map(|r| r.seq));
+            out.proposals.extend(
+                walk.proposals
+                    .iter()
+                    .filter_map(|&i| field_rows.get(i))
+                    .map(|r| r.seq),
+            );
             match walk.standing.and_then(|i| field_rows.get(i)) {
                 Some(r) => Some(Standing {
                     hlc: r.clock(),
@@ -360,7 +364,13 @@ impl Writer<'_> {
                 })
                 .unwrap_or_default(),
         };
-        insert(&self.tx, &record, &super::records::now_rfc3339(), hlc, author)
+        insert(
+            &self.tx,
+            &record,
+            &super::records::now_rfc3339(),
+            hlc,
+            author,
+        )
     }
 
     /// Sets a record's columns to what its change-log rows decide (see [`decide`]); `None`

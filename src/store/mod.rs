@@ -5,8 +5,8 @@ pub mod changes;
 mod error;
 mod file;
 mod history;
-mod records;
 mod ledger;
+mod records;
 mod schema;
 
 pub use audit::{AuditEntry, AuditReport};

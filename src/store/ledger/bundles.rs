@@ -67,7 +67,12 @@ impl Writer<'_> {
     }
 
     /// Holds back a received change whose clock is too far ahead (see `quarantine`).
-    pub fn hold(&self, bundle_id: &str, sender: &str, row: &ReceivedRow<'_>) -> Result<(), StoreError> {
+    pub fn hold(
+        &self,
+        bundle_id: &str,
+        sender: &str,
+        row: &ReceivedRow<'_>,
+    ) -> Result<(), StoreError> {
         let (value, withheld) = match row.value {
             Some(v) => (v, None),
             None => ("null", Some(row.value_sha256)),
@@ -129,10 +134,9 @@ impl Writer<'_> {
     /// Returns how many.
     pub fn drop_held(&self, sender: Option<&str>) -> Result<usize, StoreError> {
         Ok(match sender {
-            Some(f) => self.tx.execute(
-                "DELETE FROM quarantine WHERE sender = ?1",
-                params![f],
-            )?,
+            Some(f) => self
+                .tx
+                .execute("DELETE FROM quarantine WHERE sender = ?1", params![f])?,
             None => self.tx.execute("DELETE FROM quarantine", [])?,
         })
     }
@@ -224,7 +228,17 @@ impl Writer<'_> {
                 "INSERT INTO refused_change (bundle_id, sender, record_kind, record_id, field, hlc,
                    author, reason, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?
-            .execute(params![bundle_id, sender, kind, id, field, hlc, author, reason, now_rfc3339()])?;
+            .execute(params![
+                bundle_id,
+                sender,
+                kind,
+                id,
+                field,
+                hlc,
+                author,
+                reason,
+                now_rfc3339()
+            ])?;
         Ok(())
     }
 
