@@ -402,7 +402,7 @@ fn the_originators_downgrade_reaches_everyone_and_proposals_are_decided_with_aud
     // And low, who never had it whole, can relay it to bravo as it stands.
     let relay = send(&mut low, &bravo, &ExportScope::Everything);
     bravo.session.import_bundle(&relay, false).unwrap();
-    assert_eq!(content(&bravo.session).contains("Radar"), true);
+    assert!(content(&bravo.session).contains("Radar"));
 }
 
 #[test]
