@@ -34,6 +34,7 @@ pub mod exchange;
 mod fsutil;
 #[cfg(feature = "gui")]
 pub mod gui;
+pub mod hygiene;
 pub mod model;
 pub mod report;
 pub mod service;

@@ -6,5 +6,10 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    // Before any passphrase, identity or observatory file is read: no core dumps.
+    let hardening = observatory::hygiene::harden();
+    if !hardening.no_core_dumps {
+        eprintln!("warning: core dumps could not be turned off on this system");
+    }
     observatory::cli::main()
 }

@@ -823,3 +823,30 @@ fn a_fifo_given_as_a_bundle_is_refused_unread() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_version_1_bundle_gets_its_own_message() {
+    use std::io::Write as _;
+    let env = Env::new();
+    let mut alpha = replica_in(&env, "alpha", "FR", Classification::Secret);
+    let mut bravo = replica_in(&env, "bravo", "FR", Classification::Secret);
+    introduce(&mut [&mut alpha, &mut bravo]);
+    let plain = b"observatory-bundle v1\nsignature: AAAA\n\n{}";
+    let e = age::Encryptor::with_recipients(std::iter::once(
+        &bravo.session.identity().recipient() as &dyn age::Recipient
+    ))
+    .unwrap();
+    let mut out = Vec::new();
+    let mut w = e.wrap_output(&mut out).unwrap();
+    w.write_all(plain).unwrap();
+    w.finish().unwrap();
+    let err = bravo
+        .session
+        .import_bundle(&out, false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("version 1 bundle") && err.contains("ask the sender to update"),
+        "{err}"
+    );
+}

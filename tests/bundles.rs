@@ -594,6 +594,27 @@ fn replicas_exchanging_in_any_order_with_duplicates_end_the_same() {
                 };
                 s.edit(Kind::Item, shared, &input).unwrap();
             }
+            // Guarded fields (originator control): anyone raises or narrows; only the
+            // originator (replica 0) lowers or widens; anyone else's attempt is refused here.
+            let levels = [
+                Classification::Unclassified,
+                Classification::Restricted,
+                Classification::Confidential,
+                Classification::Secret,
+            ];
+            let guarded = RecordInput {
+                classification: (next(2) == 0).then(|| levels[next(levels.len())]),
+                releasable_to: (next(3) == 0)
+                    .then(|| [vec![], vec!["FR".to_owned()]][next(2)].clone()),
+                ..RecordInput::default()
+            };
+            match s.edit(Kind::Item, shared, &guarded) {
+                Ok(_) => {}
+                Err(e) => assert!(
+                    i != 0 && e.to_string().contains("only the originator"),
+                    "case {case}: {e}"
+                ),
+            }
             let b = s
                 .export_bundle(&others_of(i), &ExportScope::SinceLast)
                 .unwrap()

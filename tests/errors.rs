@@ -362,3 +362,64 @@ fn have_root() -> bool {
         .output()
         .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
 }
+
+/// Core dumps are off before any secret is read: the binary waiting for a passphrase has a
+/// core limit of 0 (read from `/proc/PID/limits` while it waits) even when the shell allows
+/// them.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_process_waiting_for_a_passphrase_cannot_dump_core() {
+    use std::io::Read as _;
+    let env = Env::new();
+    let path = env.init("core.observatory");
+    // No passphrase file: it asks at the terminal... with no terminal it fails, so give it a
+    // FIFO as the passphrase file, opened by nobody: it blocks there, before any secret.
+    let fifo = env.path("pass.fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut child = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -c unlimited && exec \"$0\" info \"$1\"",
+            env!("CARGO_BIN_EXE_observatory"),
+            path.to_str().unwrap(),
+        ])
+        .env("OBSERVATORY_IDENTITY", &env.identity)
+        .env("OBSERVATORY_PASSPHRASE_FILE", &fifo)
+        .current_dir(env.dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let limits = format!("/proc/{}/limits", child.id());
+    let mut text = String::new();
+    for _ in 0..100 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        text.clear();
+        if let Ok(mut f) = std::fs::File::open(&limits) {
+            let _ = f.read_to_string(&mut text);
+        }
+        if text
+            .lines()
+            .any(|l| l.starts_with("Max core file size") && l.contains(" 0 "))
+        {
+            break;
+        }
+    }
+    // Release it: the passphrase file gets a writer and is closed.
+    let _ = std::fs::OpenOptions::new().write(true).open(&fifo);
+    let _ = child.kill();
+    let _ = child.wait();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap_or_default()
+        .to_owned();
+    let numbers: Vec<&str> = line.split_whitespace().skip(4).take(2).collect();
+    assert_eq!(numbers, ["0", "0"], "{line}");
+}

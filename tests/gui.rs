@@ -1395,3 +1395,108 @@ fn exchange_view_sends_checks_applies_and_settles_a_conflict() {
     harness.run_steps(2);
     harness.get_by_label_contains("of 1 record(s) would leave — highest UNCLASSIFIED");
 }
+
+#[test]
+fn exchange_view_lists_a_proposed_downgrade_for_its_originator_to_decide() {
+    use observatory::crypto::change::{ChangeId, value_sha256};
+    use observatory::exchange::{BundleBody, Change};
+    let env = Env::new();
+    let file = new_file(&env, "jane.observatory");
+    let anna = observatory::crypto::Identity::generate(
+        observatory::crypto::Profile::new("Anna Berg", "FR", Classification::Secret).unwrap(),
+    );
+    let (item, jane_fp, jane_recipient) = {
+        let mut jane = Session::open(
+            &file,
+            env.identity(),
+            observatory::store::OpenMode::ReadWrite,
+        )
+        .unwrap();
+        let m = jane.add_member(&anna.card().to_string()).unwrap();
+        jane.verify_member(&m.fingerprint).unwrap();
+        let input = RecordInput {
+            classification: Some(Classification::Restricted),
+            fields: serde_json::from_value(
+                serde_json::json!({"name": "Gallium", "item_kind": "material"}),
+            )
+            .unwrap(),
+            ..RecordInput::default()
+        };
+        let item = jane.add(Kind::Item, None, &input).unwrap();
+        jane.save().unwrap();
+        (item, jane.author().to_owned(), jane.identity().recipient())
+    };
+    // Anna, who is not the originator, signs a downgrade of Jane's record.
+    let anna_id = anna.card().author_id();
+    let value = "\"UNCLASSIFIED\"".to_owned();
+    let digest = value_sha256(&value);
+    let hlc = observatory::model::Hlc {
+        wall_ms: observatory::model::Hlc::now_ms(),
+        counter: 0,
+    }
+    .to_string();
+    let id = item.to_string();
+    let signature = ChangeId {
+        record_kind: "item",
+        record_id: &id,
+        field: "classification",
+        hlc: &hlc,
+        author: &anna_id,
+        value_sha256: &digest,
+    }
+    .sign(anna.signing_key());
+    let body = BundleBody {
+        format: "observatory-bundle".into(),
+        version: 2,
+        bundle_id: uuid::Uuid::now_v7().to_string(),
+        sender: anna_id.clone(),
+        sender_name: "Anna Berg".into(),
+        recipients: vec![jane_fp],
+        sequence: 1,
+        created: hlc.clone(),
+        classification: "UNCLASSIFIED".into(),
+        changes: vec![Change {
+            record_kind: "item".into(),
+            record_id: id,
+            field: "classification".into(),
+            value: Some(value),
+            value_sha256: digest,
+            hlc,
+            author: anna_id,
+            signature,
+        }],
+    };
+    let bytes = observatory::exchange::seal(&body, anna.signing_key(), &[jane_recipient]).unwrap();
+    let path = env.path("from-anna.obx");
+    std::fs::write(&path, bytes).unwrap();
+    let (mut harness, _clock) = harness(&env, &file);
+    unlock(&mut harness, PASSPHRASE);
+    harness.get_by_label("Exchange").click();
+    harness.run_steps(3);
+    type_into(&mut harness, "Bundle to import", path.to_str().unwrap());
+    harness.get_by_label("Check").click();
+    harness.run_steps(3);
+    harness.get_by_label_contains("kept as proposals for the originator, not applied");
+    harness.get_by_label("Apply the bundle").click();
+    harness.run_steps(3);
+    harness.get_by_label_contains("Proposals: 1 downgrade(s) or release(s)");
+    harness.get_by_label_contains("downgrade classification to UNCLASSIFIED");
+    let level = |h: &Harness<'static, ObservatoryApp>| {
+        h.state()
+            .session()
+            .unwrap()
+            .get(Kind::Item, item)
+            .unwrap()
+            .meta
+            .classification
+    };
+    assert_eq!(level(&harness), Classification::Restricted);
+    harness.get_by_label("Reject").click();
+    harness.run_steps(3);
+    assert!(
+        harness
+            .query_by_label_contains("Proposals: 1 downgrade(s)")
+            .is_none()
+    );
+    assert_eq!(level(&harness), Classification::Restricted);
+}

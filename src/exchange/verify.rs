@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::ExchangeError;
 use super::format::Change;
+use crate::crypto::Profile;
 use crate::crypto::change::{read_signature, verify_many};
 use crate::model::record::{check_required, normalise_releasability, normalise_value};
 use crate::model::{Classification, Hlc, Kind};
@@ -192,9 +193,11 @@ fn grouped(id: &str) -> String {
 }
 
 /// Checks a change's value by the rules of a local edit (types, codes, ranges, lengths, one
-/// line, required fields of a creation; a level at or below `clearance` when it sets one), and
-/// that it is in the normalised form a member's file writes. The error says why.
-pub fn check_value(c: &Checked<'_>, clearance: Classification) -> Result<(), String> {
+/// line, required fields; a level at or below the receiver's clearance, a releasability that
+/// includes the receiver's Member State), and that it is in the normalised form a member's
+/// file writes. The error says why.
+pub fn check_value(c: &Checked<'_>, receiver: &Profile) -> Result<(), String> {
+    let clearance = receiver.clearance;
     let value = c.change.json();
     let level_ok = |v: &Value| -> Result<(), String> {
         let level: Classification = v
@@ -215,8 +218,15 @@ pub fn check_value(c: &Checked<'_>, clearance: Classification) -> Result<(), Str
         let codes: Vec<String> =
             serde_json::from_value(v.clone()).map_err(|_| "the releasability is not a list")?;
         match normalise_releasability(&codes) {
-            Ok(n) if n == codes => Ok(()),
-            _ => Err("the releasability is not a sorted list of Member State codes".into()),
+            Ok(n) if n != codes => {
+                Err("the releasability is not a sorted list of Member State codes".into())
+            }
+            Ok(_) if !codes.is_empty() && !codes.contains(&receiver.member_state) => Err(format!(
+                "it carries a record not releasable to your Member State ({})",
+                receiver.member_state
+            )),
+            Ok(_) => Ok(()),
+            Err(_) => Err("the releasability is not a sorted list of Member State codes".into()),
         }
     };
     let field_ok = |name: &str, v: &Value| -> Result<(), String> {
@@ -226,6 +236,9 @@ pub fn check_value(c: &Checked<'_>, clearance: Classification) -> Result<(), Str
             .ok_or_else(|| format!("{name:?} is not a field of a {}", c.kind))?;
         match normalise_value(field, v) {
             Ok(Some(n)) if &n == v => Ok(()),
+            Ok(None) if v.is_null() && field.required => {
+                Err(format!("{name} is required: it cannot be cleared"))
+            }
             Ok(None) if v.is_null() => Ok(()),
             Ok(_) => Err(format!("{name}: not in its normalised form")),
             Err(e) => Err(e.to_string()),

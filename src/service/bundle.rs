@@ -6,7 +6,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rusqlite::params;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -194,41 +193,24 @@ impl Session {
         let allowed: BTreeMap<String, crate::model::Record> =
             visible.into_iter().filter(|(id, _)| in_scope(id)).collect();
         let recipients_key = recipients_key(&members);
-        let conn = self.store().connection();
         // Since the last bundle: the change-log rows logged here after it (by local order, so
         // changes received late with older clocks are not skipped), and which records the
         // recipients were ever sent.
         let (since, sent_before): (Option<i64>, Option<BTreeSet<String>>) =
             if *scope == ExportScope::SinceLast {
-                let since: Option<i64> = conn
-                    .query_row(
-                        "SELECT max(last_seq) FROM bundle_out WHERE recipients = ?1",
-                        params![recipients_key],
-                        |r| r.get(0),
-                    )
-                    .map_err(db)?;
-                let mut stmt = conn
-                    .prepare("SELECT record_id FROM bundle_sent WHERE recipients = ?1")
-                    .map_err(db)?;
-                let sent = stmt
-                    .query_map(params![recipients_key], |r| r.get::<_, String>(0))
-                    .map_err(db)?
-                    .collect::<Result<BTreeSet<_>, _>>()
-                    .map_err(db)?;
+                let (since, sent) = self.store().sent_to(&recipients_key)?;
                 (since, Some(sent))
             } else {
                 (None, None)
             };
-        let high_water: i64 = conn
-            .query_row("SELECT coalesce(max(seq), 0) FROM change_log", [], |r| {
-                r.get(0)
-            })
-            .map_err(db)?;
+        let high_water = self.store().high_water()?;
         // Every signed row of the allowed records, by record, in log order. Unsigned rows (from
         // other members, before signed authorship) are never relayed as theirs.
+        // Whether a record leaves whole or redacted is decided on all its rows (an unsigned row
+        // of another member still counts for what the record was); only signed rows leave.
         let mut history: BTreeMap<String, Vec<ChangeRow>> = BTreeMap::new();
         for row in self.store().change_rows(0)? {
-            if row.signature.is_some() && allowed.contains_key(&row.record_id) {
+            if allowed.contains_key(&row.record_id) {
                 history.entry(row.record_id.clone()).or_default().push(row);
             }
         }
@@ -248,7 +230,7 @@ impl Session {
             }
             let picked: Vec<(i64, Change)> = if rows.iter().all(|r| stays_within(r, &may_see)) {
                 rows.iter()
-                    .filter(|r| r.seq > from)
+                    .filter(|r| r.seq > from && r.signature.is_some())
                     .map(|r| (r.seq, to_change(r, false)))
                     .collect()
             } else {
@@ -341,11 +323,7 @@ impl Session {
         scope: &ExportScope,
     ) -> Result<ExportSummary, ServiceError> {
         let plan = self.plan_export(recipients, scope)?;
-        let sequence: i64 = self
-            .store()
-            .connection()
-            .query_row("SELECT count(*) + 1 FROM bundle_out", [], |r| r.get(0))
-            .map_err(db)?;
+        let sequence = self.store().next_bundle_sequence()?;
         let sequence = u64::try_from(sequence).unwrap_or(1);
         #[allow(clippy::redundant_closure_for_method_calls)]
         // the method path is not general over the lifetime
@@ -482,9 +460,10 @@ fn stays_within(row: &ChangeRow, may_see: &impl Fn(Classification, &[String]) ->
     };
     match row.field.as_str() {
         "*" => {
+            // A creation without a readable level or releasability is not within anything.
             let (Some(l), Some(r)) = (
                 level(value.get("classification")),
-                states(value.get("releasable_to")).or(Some(Vec::new())),
+                states(value.get("releasable_to")),
             ) else {
                 return false;
             };
@@ -511,19 +490,40 @@ fn redacted(
     known: bool,
 ) -> Option<Vec<(i64, Change)>> {
     let settled = crate::store::changes::decide(record.kind, rows);
+    let proposals: BTreeSet<i64> = settled.proposals.iter().copied().collect();
+    let signed = |seq: i64| {
+        rows.iter()
+            .find(|r| r.seq == seq)
+            .filter(|r| r.signature.is_some())
+    };
     let mut out: Vec<(i64, Change)> = Vec::new();
     for (field, standing) in &settled.fields {
         if standing.from_creation {
             return None;
         }
-        let hlc = standing.hlc.to_string();
-        let row = rows
-            .iter()
-            .find(|r| &r.field == field && r.hlc == hlc && r.author == standing.author)?;
-        out.push((row.seq, to_change(row, false)));
+        if crate::model::control::is_guarded(field) {
+            // A receiver without the creation starts from the most restricted state: it needs
+            // the originator's last counted change and every counted change after it.
+            let mut counted: Vec<&ChangeRow> = rows
+                .iter()
+                .filter(|r| &r.field == field && !proposals.contains(&r.seq))
+                .collect();
+            counted.sort_by(|a, b| (a.clock(), &a.author).cmp(&(b.clock(), &b.author)));
+            let from = counted
+                .iter()
+                .rposition(|r| settled.originator.as_deref() == Some(r.author.as_str()))?;
+            for r in &counted[from..] {
+                let row = signed(r.seq)?;
+                out.push((row.seq, to_change(row, false)));
+            }
+        } else {
+            // The row that stands, by its own number (not found again by clock and author).
+            let row = signed(standing.seq)?;
+            out.push((row.seq, to_change(row, false)));
+        }
     }
     for seq in &settled.proposals {
-        if let Some(row) = rows.iter().find(|r| r.seq == *seq)
+        if let Some(row) = signed(*seq)
             && stays_within(row, &|_, _| true)
         {
             out.push((row.seq, to_change(row, false)));
@@ -535,6 +535,8 @@ fn redacted(
             .filter(|r| r.field == crate::store::CREATED_FIELD)
             .min_by(|a, b| (a.clock(), &a.author).cmp(&(b.clock(), &b.author)))
     {
+        // Unsigned, it could not be verified there: the record does not leave.
+        creation.signature.as_ref()?;
         out.push((creation.seq, to_change(creation, true)));
     }
     out.sort_by_key(|(seq, _)| *seq);
@@ -549,10 +551,6 @@ fn recipients_key(members: &[MemberInfo]) -> String {
         .map(|m| m.fingerprint.as_str())
         .collect::<Vec<_>>()
         .join(",")
-}
-
-fn db(e: rusqlite::Error) -> ServiceError {
-    ServiceError::Store(e.into())
 }
 
 /// Clocks further ahead of ours than this are quarantined (held back, applied later).
@@ -751,31 +749,13 @@ impl Session {
         if !body.recipients.iter().any(|r| r == self.author()) {
             return Err(refuse("your key is not in its signed list of recipients"));
         }
-        let already: bool = self
-            .store()
-            .connection()
-            .query_row(
-                "SELECT count(*) FROM bundle_in WHERE sender = ?1 AND bundle_id = ?2",
-                params![body.sender, body.bundle_id],
-                |r| r.get::<_, i64>(0),
-            )
-            .map_err(db)?
-            > 0;
+        let (already, last_sequence) = self.store().inbox_of(&body.sender, &body.bundle_id)?;
         if already {
             return Err(ServiceError::Invalid(format!(
                 "bundle {} (sequence {} from {}) was already imported: nothing changed",
                 body.bundle_id, body.sequence, sender.name
             )));
         }
-        let last_sequence: Option<i64> = self
-            .store()
-            .connection()
-            .query_row(
-                "SELECT max(sequence) FROM bundle_in WHERE sender = ?1",
-                params![body.sender],
-                |r| r.get(0),
-            )
-            .map_err(db)?;
         let profile = self.identity().profile().clone();
         let horizon = crate::model::Hlc::now_ms() + MAX_CLOCK_SKEW_MS;
         let checked = exchange::verify::check_form(&body.changes).map_err(refuse)?;
@@ -794,7 +774,7 @@ impl Session {
                     c.hlc.to_utc_minutes()
                 )));
             }
-            exchange::verify::check_value(c, profile.clearance).map_err(|why| {
+            exchange::verify::check_value(c, &profile).map_err(|why| {
                 refuse(format!(
                     "change {} ({} {}, {}): {why}",
                     c.index + 1,
@@ -853,12 +833,44 @@ impl Session {
                     .collect();
                 let due_plain: Vec<Change> = due_changes.iter().map(|(_, c)| c.clone()).collect();
                 let mut to_merge: Vec<Checked<'_>> = Vec::new();
-                if let Ok(due_checked) = exchange::verify::check_form(&due_plain) {
-                    let due_verdicts = exchange::verify::check_authors(&due_checked, &keyring);
-                    for (c, v) in due_checked.into_iter().zip(due_verdicts) {
-                        if v.is_none() {
-                            r.released += 1;
-                            to_merge.push(c);
+                // One by one: a held row that no longer passes (its author revoked since, a
+                // value this member may not hold) is listed as refused, not merged, and does
+                // not stop the others.
+                for (i, one) in due_plain.iter().enumerate() {
+                    let held_in = due_changes.get(i).map_or("", |(b, _)| b.as_str());
+                    let checked_one = exchange::verify::check_form(std::slice::from_ref(one));
+                    let verdict = match &checked_one {
+                        Ok(c) => exchange::verify::check_authors(c, &keyring)
+                            .pop()
+                            .flatten()
+                            .or_else(|| {
+                                c.first()
+                                    .and_then(|c| exchange::verify::check_value(c, &profile).err())
+                            }),
+                        Err(e) => Some(e.to_string()),
+                    };
+                    match (checked_one, verdict) {
+                        (Ok(mut c), None) if c.len() == 1 => {
+                            if let Some(mut c) = c.pop() {
+                                c.index = i;
+                                r.released += 1;
+                                to_merge.push(c);
+                            }
+                        }
+                        (_, reason) => {
+                            let reason = reason.unwrap_or_else(|| "unreadable".into());
+                            w.refuse_change(
+                                held_in,
+                                &sender_id,
+                                (
+                                    &one.record_kind,
+                                    &one.record_id,
+                                    &one.field,
+                                    &one.hlc,
+                                    &one.author,
+                                ),
+                                &format!("held back, then refused: {reason}"),
+                            )?;
                         }
                     }
                 }
@@ -1069,8 +1081,13 @@ pub fn validate_body(
     let checked = exchange::verify::check_form(&body.changes).map_err(refuse)?;
     let mut now = 0;
     let mut held = 0;
+    let profile = crate::crypto::Profile {
+        name: "fuzz".into(),
+        member_state: "FR".into(),
+        clearance,
+    };
     for c in &checked {
-        exchange::verify::check_value(c, clearance).map_err(refuse)?;
+        exchange::verify::check_value(c, &profile).map_err(refuse)?;
         if c.hlc.wall_ms > horizon_ms {
             held += 1;
         } else {

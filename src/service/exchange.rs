@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::params;
 use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
@@ -108,10 +107,6 @@ pub enum Resolution {
     TakeOther,
 }
 
-fn db(e: rusqlite::Error) -> ServiceError {
-    ServiceError::Store(e.into())
-}
-
 /// A stored count (never negative) as unsigned.
 fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
@@ -133,74 +128,52 @@ impl Session {
     pub fn outbox(&self) -> Result<Vec<OutboxEntry>, ServiceError> {
         let names = self.member_names()?;
         let name = |f: &str| names.get(f).cloned().unwrap_or_else(|| f.to_owned());
-        self.read_rows(
-            "SELECT bundle_id, sequence, created_at, recipients, changes, classification
-             FROM bundle_out ORDER BY sequence DESC",
-            [],
-            |r| {
-                Ok(OutboxEntry {
-                    bundle_id: r.get(0)?,
-                    sequence: count(r.get(1)?),
-                    created_at: r.get(2)?,
-                    recipients: r
-                        .get::<_, String>(3)?
-                        .split(',')
-                        .filter(|f| !f.is_empty())
-                        .map(name)
-                        .collect(),
-                    changes: count(r.get(4)?),
-                    classification: Classification::from_rank(r.get(5)?)
-                        .unwrap_or(Classification::TopSecret),
-                })
-            },
-        )
+        Ok(self
+            .store()
+            .outbox_rows()?
+            .into_iter()
+            .map(|r| OutboxEntry {
+                bundle_id: r.bundle_id,
+                sequence: count(r.sequence),
+                created_at: r.created_at,
+                recipients: r
+                    .recipients
+                    .split(',')
+                    .filter(|f| !f.is_empty())
+                    .map(name)
+                    .collect(),
+                changes: count(r.changes),
+                classification: Classification::from_rank(r.classification)
+                    .unwrap_or(Classification::TopSecret),
+            })
+            .collect())
     }
 
     /// The bundles imported, newest first.
     pub fn inbox(&self) -> Result<Vec<InboxEntry>, ServiceError> {
         let names = self.member_names()?;
-        self.read_rows(
-            "SELECT bundle_id, sender, sequence, imported_at, applied FROM bundle_in
-             ORDER BY imported_at DESC, sequence DESC",
-            [],
-            |r| {
-                let sender: String = r.get(1)?;
-                Ok(InboxEntry {
-                    bundle_id: r.get(0)?,
-                    sender: names.get(&sender).cloned().unwrap_or(sender),
-                    sequence: count(r.get(2)?),
-                    imported_at: r.get(3)?,
-                    applied: count(r.get(4)?),
-                })
-            },
-        )
-    }
-
-    /// Rows of a query, each made into a `T`.
-    fn read_rows<T>(
-        &self,
-        sql: &str,
-        params: impl rusqlite::Params,
-        row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-    ) -> Result<Vec<T>, ServiceError> {
-        let mut stmt = self.store().connection().prepare(sql).map_err(db)?;
-        stmt.query_map(params, row)
-            .map_err(db)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(db)
+        Ok(self
+            .store()
+            .inbox_rows()?
+            .into_iter()
+            .map(|r| InboxEntry {
+                bundle_id: r.bundle_id,
+                sender: names.get(&r.sender).cloned().unwrap_or(r.sender),
+                sequence: count(r.sequence),
+                imported_at: r.imported_at,
+                applied: count(r.applied),
+            })
+            .collect())
     }
 
     /// The changes held back (quarantined), earliest first.
     pub fn held_changes(&self) -> Result<Vec<HeldChange>, ServiceError> {
         let names = self.member_names()?;
-        self.read_rows(
-            "SELECT q.bundle_id, coalesce(b.sender, ''), q.record_kind, q.record_id, q.field, q.hlc
-             FROM quarantine q LEFT JOIN bundle_in b ON b.bundle_id = q.bundle_id
-             ORDER BY q.hlc, q.seq",
-            [],
-            |r| {
-                let sender: String = r.get(1)?;
-                let hlc: String = r.get(5)?;
+        Ok(self
+            .store()
+            .held_rows()?
+            .into_iter()
+            .map(|[bundle_id, sender, record_kind, record_id, field, hlc]| {
                 // Applied once this member's clock is within the allowed skew of it.
                 let due = hlc
                     .parse::<crate::model::Hlc>()
@@ -212,17 +185,17 @@ impl Session {
                         .to_utc_minutes()
                     })
                     .unwrap_or_default();
-                Ok(HeldChange {
-                    bundle_id: r.get(0)?,
+                HeldChange {
+                    bundle_id,
                     sender: names.get(&sender).cloned().unwrap_or(sender),
-                    record_kind: r.get(2)?,
-                    record_id: r.get(3)?,
-                    field: r.get(4)?,
+                    record_kind,
+                    record_id,
+                    field,
                     hlc,
                     due,
-                })
-            },
-        )
+                }
+            })
+            .collect())
     }
 
     /// Drops every held-back change (they will not be applied); returns how many.
@@ -254,30 +227,21 @@ impl Session {
     ) -> Result<Vec<ConflictInfo>, ServiceError> {
         let names = self.member_names()?;
         let name = |f: &str| names.get(f).cloned().unwrap_or_else(|| f.to_owned());
-        let rows = self.read_rows(
-            "SELECT seq, record_kind, record_id, field, winner_author, loser_value, loser_hlc,
-                    loser_author, bundle_id, resolved_at
-             FROM conflict WHERE (?1 IS NULL OR seq = ?1) AND (?2 OR resolved_at IS NULL)
-             ORDER BY seq DESC",
-            params![seq, include_resolved],
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, String>(6)?,
-                    r.get::<_, String>(7)?,
-                    r.get::<_, String>(8)?,
-                    r.get::<_, Option<String>>(9)?,
-                ))
-            },
-        )?;
+        let rows = self.store().conflict_rows(seq, include_resolved)?;
         let mut out = Vec::new();
-        for (seq, kind, id, field, winner, other, loser_hlc, loser, bundle_id, resolved_at) in rows
-        {
+        for row in rows {
+            let crate::store::ConflictRow {
+                seq,
+                record_kind: kind,
+                record_id: id,
+                field,
+                winner_author: winner,
+                loser_value: other,
+                loser_hlc,
+                loser_author: loser,
+                bundle_id,
+                resolved_at,
+            } = row;
             let (Ok(kind), Ok(record_id)) = (kind.parse::<Kind>(), Uuid::parse_str(&id)) else {
                 continue;
             };

@@ -13,7 +13,9 @@
 //! RFC 4180 quoting. The first line is the marking of the highest level in that file
 //! (`# CLASSIFICATION: SECRET UE/EU SECRET`), then a header row: `id`, `classification`,
 //! `releasable_to`, then the kind's fields. Lists are joined with `;`, booleans are
-//! `true`/`false`, shares fractions 0-1, attachments left out (their file name is kept).
+//! `true`/`false`, shares fractions 0-1, attachments left out (their file name is kept). A
+//! text cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is written with a
+//! leading `'` so that a spreadsheet never runs it as a formula.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -155,13 +157,26 @@ impl Session {
 fn csv_cell(value: Option<&Value>) -> String {
     match value {
         None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
-            .collect::<Vec<_>>()
-            .join(";"),
+        Some(Value::String(s)) => neutralised(s),
+        Some(Value::Array(items)) => neutralised(
+            &items
+                .iter()
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                .collect::<Vec<_>>()
+                .join(";"),
+        ),
         Some(other) => other.to_string(),
+    }
+}
+
+/// A text cell that a spreadsheet would read as a formula (it starts with `=`, `+`, `-`, `@`,
+/// a tab or a carriage return) gets a leading `'`, so it stays text (CSV injection).
+#[must_use]
+pub fn neutralised(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
     }
 }
 
@@ -183,4 +198,20 @@ pub fn summarise(records: &[Map<String, Value>]) -> BTreeMap<(String, String), u
         *counts.entry((level, kind)).or_default() += 1;
     }
     counts
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn formulas_are_neutralised() {
+        use super::neutralised;
+        assert_eq!(
+            neutralised("=HYPERLINK(\"http://x\")"),
+            "'=HYPERLINK(\"http://x\")"
+        );
+        for bad in ["+1", "-1+2", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(neutralised(bad).starts_with('\''), "{bad}");
+        }
+        assert_eq!(neutralised("Gallium"), "Gallium");
+    }
 }

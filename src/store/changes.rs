@@ -119,6 +119,8 @@ pub struct Standing {
     pub value: Value,
     /// It is the creation row's value.
     pub from_creation: bool,
+    /// The change-log row that set it (`seq`; the creation row's for a creation value).
+    pub seq: i64,
 }
 
 /// What settling decided for a record: its guarded state and the proposals among its rows.
@@ -155,6 +157,7 @@ pub fn decide(kind: Kind, rows: &[ChangeRow]) -> Settled {
                 author: c.author.clone(),
                 value,
                 from_creation: true,
+                seq: c.seq,
             })
         });
         let field_rows: Vec<&ChangeRow> = rows.iter().filter(|r| r.field == name).collect();
@@ -186,6 +189,7 @@ pub fn decide(kind: Kind, rows: &[ChangeRow]) -> Settled {
                     author: r.author.clone(),
                     value: r.json(),
                     from_creation: false,
+                    seq: r.seq,
                 }),
                 None => from_creation,
             }
@@ -198,6 +202,7 @@ pub fn decide(kind: Kind, rows: &[ChangeRow]) -> Settled {
                     author: r.author.clone(),
                     value: r.json(),
                     from_creation: false,
+                    seq: r.seq,
                 });
             match (newest, from_creation) {
                 (Some(n), Some(c)) => Some(if (n.hlc, &n.author) > (c.hlc, &c.author) {
@@ -226,15 +231,14 @@ pub fn decide_with_current(
     if !rows.iter().any(|r| r.field == CREATED_FIELD)
         && let Some(current) = current
     {
+        // Built-in records are created UNCLASSIFIED for the whole group: the walk starts there,
+        // never from the columns (which a change being settled may have just written).
         let mut values = current.fields.clone();
         values.insert(
             "classification".into(),
-            Value::from(current.meta.classification.code()),
+            Value::from(Classification::Unclassified.code()),
         );
-        values.insert(
-            "releasable_to".into(),
-            Value::from(current.meta.releasable_to.clone()),
-        );
+        values.insert("releasable_to".into(), Value::Array(Vec::new()));
         let text = Value::Object(values.into_iter().collect()).to_string();
         rows.insert(
             0,

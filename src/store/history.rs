@@ -173,7 +173,7 @@ impl Store {
             "SELECT record_id, field, value, hlc, author FROM change_log
              WHERE record_kind = ?1 AND hlc <= ?2
                AND record_id IN (SELECT id FROM {} WHERE updated_hlc > ?2)
-             ORDER BY hlc, seq",
+             ORDER BY hlc, author, seq",
             kind.name()
         );
         let mut stmt = self.connection().prepare_cached(&sql)?;
@@ -197,7 +197,7 @@ impl Store {
     fn record_log(&self, kind: Kind, id: Uuid, until: Hlc) -> Result<Vec<LogRow>, StoreError> {
         let mut stmt = self.connection().prepare_cached(
             "SELECT field, value, hlc, author FROM change_log
-             WHERE record_kind = ?1 AND record_id = ?2 AND hlc <= ?3 ORDER BY hlc, seq",
+             WHERE record_kind = ?1 AND record_id = ?2 AND hlc <= ?3 ORDER BY hlc, author, seq",
         )?;
         let rows = stmt
             .query_map(

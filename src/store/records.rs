@@ -443,7 +443,10 @@ impl Writer<'_> {
                 _ => false,
             });
             if lowers && self.originator(kind, id)?.as_deref() == Some(self.author.as_str()) {
-                self.reassert_creation_values(kind, id, &guarded, hlc)?;
+                // Every field this edit sets is left out: it is logged below with its new value
+                // (logging the old one too, at the same clock, would be two values for one change).
+                let named: Vec<&str> = changes.iter().map(RecordChange::name).collect();
+                self.reassert_creation_values(kind, id, &named, hlc)?;
             }
         }
         for change in changes {
@@ -648,7 +651,9 @@ fn meta_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Meta> {
         releasable_to: if releasable == "[]" {
             Vec::new()
         } else {
-            serde_json::from_str(releasable).unwrap_or_default()
+            // Unreadable: releasable to nobody (fail closed), never "the whole group".
+            serde_json::from_str(releasable)
+                .unwrap_or_else(|_| vec![super::changes::NOBODY.to_owned()])
         },
         created_at: row.get(3)?,
         updated: text(4)?.parse().unwrap_or_default(),

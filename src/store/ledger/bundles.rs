@@ -257,19 +257,222 @@ impl Writer<'_> {
         Ok(())
     }
 
-    /// Whether a bundle from this sender with this id was imported before.
-    pub fn bundle_seen(&self, sender: &str, bundle_id: &str) -> Result<bool, StoreError> {
-        Ok(self
-            .tx
-            .prepare_cached("SELECT count(*) FROM bundle_in WHERE sender = ?1 AND bundle_id = ?2")?
-            .query_row(params![sender, bundle_id], |r| r.get::<_, i64>(0))?
-            > 0)
-    }
-
     /// The last change-log row's `seq` (0: none).
     pub fn last_change_seq(&self) -> Result<i64, StoreError> {
         Ok(self
             .tx
+            .prepare_cached("SELECT coalesce(max(seq), 0) FROM change_log")?
+            .query_row([], |r| r.get(0))?)
+    }
+}
+
+/// A bundle sent, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxRow {
+    /// Bundle id.
+    pub bundle_id: String,
+    /// Per-sender sequence.
+    pub sequence: i64,
+    /// When (RFC 3339).
+    pub created_at: String,
+    /// Recipients' member ids, sorted, comma-separated.
+    pub recipients: String,
+    /// Changes carried.
+    pub changes: i64,
+    /// Rank of the highest classification.
+    pub classification: i64,
+}
+
+/// A bundle imported, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxRow {
+    /// Bundle id.
+    pub bundle_id: String,
+    /// Sender's member id.
+    pub sender: String,
+    /// Sender's sequence.
+    pub sequence: i64,
+    /// When (RFC 3339).
+    pub imported_at: String,
+    /// Changes applied.
+    pub applied: i64,
+}
+
+/// A conflict, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConflictRow {
+    /// Its number.
+    pub seq: i64,
+    /// Record kind.
+    pub record_kind: String,
+    /// Record id.
+    pub record_id: String,
+    /// Field.
+    pub field: String,
+    /// Who set the value that stands.
+    pub winner_author: String,
+    /// The value that lost (JSON text).
+    pub loser_value: String,
+    /// Its clock.
+    pub loser_hlc: String,
+    /// Its author.
+    pub loser_author: String,
+    /// The bundle that brought it.
+    pub bundle_id: String,
+    /// When it was settled.
+    pub resolved_at: Option<String>,
+}
+
+impl crate::store::Store {
+    fn rows<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let out = stmt
+            .query_map(params, row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(out)
+    }
+
+    /// The outbox, newest first.
+    pub fn outbox_rows(&self) -> Result<Vec<OutboxRow>, StoreError> {
+        self.rows(
+            "SELECT bundle_id, sequence, created_at, recipients, changes, classification
+             FROM bundle_out ORDER BY sequence DESC",
+            [],
+            |r| {
+                Ok(OutboxRow {
+                    bundle_id: r.get(0)?,
+                    sequence: r.get(1)?,
+                    created_at: r.get(2)?,
+                    recipients: r.get(3)?,
+                    changes: r.get(4)?,
+                    classification: r.get(5)?,
+                })
+            },
+        )
+    }
+
+    /// The inbox, newest first.
+    pub fn inbox_rows(&self) -> Result<Vec<InboxRow>, StoreError> {
+        self.rows(
+            "SELECT bundle_id, sender, sequence, imported_at, applied FROM bundle_in
+             ORDER BY imported_at DESC, sequence DESC",
+            [],
+            |r| {
+                Ok(InboxRow {
+                    bundle_id: r.get(0)?,
+                    sender: r.get(1)?,
+                    sequence: r.get(2)?,
+                    imported_at: r.get(3)?,
+                    applied: r.get(4)?,
+                })
+            },
+        )
+    }
+
+    /// The held-back changes, earliest first: (bundle id, sender, kind, id, field, clock).
+    pub fn held_rows(&self) -> Result<Vec<[String; 6]>, StoreError> {
+        self.rows(
+            "SELECT bundle_id, sender, record_kind, record_id, field, hlc FROM quarantine
+             ORDER BY hlc, seq",
+            [],
+            |r| {
+                Ok([
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ])
+            },
+        )
+    }
+
+    /// Conflicts, newest first: one (`seq`) or all, open ones or all.
+    pub fn conflict_rows(
+        &self,
+        seq: Option<i64>,
+        include_resolved: bool,
+    ) -> Result<Vec<ConflictRow>, StoreError> {
+        self.rows(
+            "SELECT seq, record_kind, record_id, field, winner_author, loser_value, loser_hlc,
+                    loser_author, bundle_id, resolved_at
+             FROM conflict WHERE (?1 IS NULL OR seq = ?1) AND (?2 OR resolved_at IS NULL)
+             ORDER BY seq DESC",
+            params![seq, include_resolved],
+            |r| {
+                Ok(ConflictRow {
+                    seq: r.get(0)?,
+                    record_kind: r.get(1)?,
+                    record_id: r.get(2)?,
+                    field: r.get(3)?,
+                    winner_author: r.get(4)?,
+                    loser_value: r.get(5)?,
+                    loser_hlc: r.get(6)?,
+                    loser_author: r.get(7)?,
+                    bundle_id: r.get(8)?,
+                    resolved_at: r.get(9)?,
+                })
+            },
+        )
+    }
+
+    /// Where "since the last bundle" to these recipients starts (`change_log.seq`), and which
+    /// records they were ever sent.
+    pub fn sent_to(
+        &self,
+        recipients: &str,
+    ) -> Result<(Option<i64>, std::collections::BTreeSet<String>), StoreError> {
+        let since: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT max(last_seq) FROM bundle_out WHERE recipients = ?1")?
+            .query_row(params![recipients], |r| r.get(0))?;
+        let sent = self
+            .rows(
+                "SELECT record_id FROM bundle_sent WHERE recipients = ?1",
+                params![recipients],
+                |r| r.get::<_, String>(0),
+            )?
+            .into_iter()
+            .collect();
+        Ok((since, sent))
+    }
+
+    /// The next sequence number of this member's bundles.
+    pub fn next_bundle_sequence(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT count(*) + 1 FROM bundle_out")?
+            .query_row([], |r| r.get(0))?)
+    }
+
+    /// Whether a bundle from this sender with this id was imported, and the sender's highest
+    /// sequence imported so far.
+    pub fn inbox_of(
+        &self,
+        sender: &str,
+        bundle_id: &str,
+    ) -> Result<(bool, Option<i64>), StoreError> {
+        let seen: i64 = self
+            .conn
+            .prepare_cached("SELECT count(*) FROM bundle_in WHERE sender = ?1 AND bundle_id = ?2")?
+            .query_row(params![sender, bundle_id], |r| r.get(0))?;
+        let last: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT max(sequence) FROM bundle_in WHERE sender = ?1")?
+            .query_row(params![sender], |r| r.get(0))?;
+        Ok((seen > 0, last))
+    }
+
+    /// The last change-log row's `seq` (0: none).
+    pub fn high_water(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
             .prepare_cached("SELECT coalesce(max(seq), 0) FROM change_log")?
             .query_row([], |r| r.get(0))?)
     }

@@ -5,4 +5,4 @@
 mod bundles;
 mod keyring;
 
-pub use bundles::HeldRow;
+pub use bundles::{ConflictRow, HeldRow, InboxRow, OutboxRow};
