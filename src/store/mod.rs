@@ -4,16 +4,16 @@ mod audit;
 mod error;
 mod file;
 mod history;
-mod records;
 mod ledger;
+mod records;
 mod schema;
 
 pub use audit::{AuditEntry, AuditReport};
 pub use error::StoreError;
 pub use file::{BACKUP_GENERATIONS, OpenMode, SaveJob, SaveOutcome, Store, backup_path};
 pub use history::end_of_day;
+pub use ledger::MemberInfo;
 pub use records::{
-    CREATED_FIELD, Counts, EditionInfo, HeldRow, MemberInfo, NewRecord, RecordChange, Writer,
-    now_rfc3339,
+    CREATED_FIELD, Counts, EditionInfo, HeldRow, NewRecord, RecordChange, Writer, now_rfc3339,
 };
 pub use schema::SCHEMA_VERSION;

@@ -4,3 +4,5 @@
 
 mod bundles;
 mod keyring;
+
+pub use keyring::MemberInfo;
