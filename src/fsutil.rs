@@ -23,6 +23,16 @@ pub fn hex_lower(bytes: &[u8]) -> String {
     hex_upper(bytes).to_ascii_lowercase()
 }
 
+/// Hex digits in groups of four separated by spaces, as fingerprints are read aloud.
+#[must_use]
+pub fn group_hex(hex: &str) -> String {
+    hex.as_bytes()
+        .chunks(4)
+        .map(String::from_utf8_lossy)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Creates a new file readable and writable by its owner only (0600 on Unix). Fails if it
 /// exists: nothing is ever overwritten in place.
 pub fn create_private_file(path: &Path) -> io::Result<File> {

@@ -18,7 +18,7 @@
 //! - observatory file: [`store`];
 //! - identity file: [`crypto`] (`identity` module docs) — a standard passphrase-encrypted age
 //!   identity;
-//! - member card: [`crypto::MemberCard`];
+//! - member card: [`crypto::card`];
 //! - record document (JSON import/export) and CSV export: [`service`];
 //! - public datasets read by `import --format eto|crm|usgs`: [`sources`] and its modules
 //!   ([`sources::eto`], [`sources::crm`], [`sources::usgs`]), including how their records get

@@ -21,8 +21,9 @@ fn keygen_card_init_add_edit_delete_list_info_verify() {
         "--work-factor",
         "10",
     ]);
-    assert!(card.starts_with("Observatory member card v1\nname: Piet de Vries\nmember-state: NL\nclearance: CONFIDENTIAL\n"), "{card}");
+    assert!(card.starts_with("Observatory member card v2\nname: Piet de Vries\nmember-state: NL\nclearance: CONFIDENTIAL\n"), "{card}");
     assert!(card.contains("age-recipient: age1") && card.contains("fingerprint: "));
+    assert!(card.contains("\nsignature: "), "self-signed: {card}");
     let again = env.ok(&["card", "--identity", id.to_str().unwrap()]);
     assert_eq!(card, again, "card prints the same card again");
     let json: Value = serde_json::from_str(&env.ok(&[
@@ -34,6 +35,7 @@ fn keygen_card_init_add_edit_delete_list_info_verify() {
     ]))
     .unwrap();
     assert_eq!(json["clearance"], "CONFIDENTIAL");
+    assert_eq!(json["version"], 2);
     // Refuses to overwrite an identity.
     env.fails(
         &[

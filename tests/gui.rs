@@ -1184,9 +1184,32 @@ fn members_view_adds_verifies_and_revokes_cards() {
     harness.get_by_label("Keyring: 1 member(s)");
     harness.get_by_label(&card.fingerprint());
     harness.get_by_label("unverified");
+    // Verifying first shows what to confirm with Anna; cancelling leaves her unverified.
     harness.get_by_label("Verify Anna Berg").click();
     harness.run_steps(3);
+    harness.get_by_label("Compare each line with Anna Berg, aloud or on paper:");
+    // Name, Member State, clearance and fingerprint, in the keyring row and the window.
+    assert_eq!(harness.query_all_by_label(&card.fingerprint()).count(), 2);
+    assert_eq!(harness.query_all_by_label("Anna Berg").count(), 2);
+    assert_eq!(harness.query_all_by_label("SE").count(), 2);
+    assert!(harness.query_all_by_label("SECRET UE/EU SECRET").count() >= 3);
+    harness.get_by_label("Cancel").click();
+    harness.run_steps(3);
+    harness.get_by_label("unverified");
+    harness.get_by_label("Verify Anna Berg").click();
+    harness.run_steps(3);
+    harness.get_by_label("All match: verify").click();
+    harness.run_steps(3);
     harness.get_by_label("verified");
+    assert!(harness.query_by_label("All match: verify").is_none());
+    let message = harness.state().message().unwrap().to_owned();
+    assert_eq!(
+        message,
+        format!(
+            "Anna Berg is verified: SE, SECRET, fingerprint {}",
+            card.fingerprint()
+        )
+    );
     harness.get_by_label("Revoke Anna Berg").click();
     harness.run_steps(3);
     harness.get_by_label("revoked");
@@ -1195,7 +1218,7 @@ fn members_view_adds_verifies_and_revokes_cards() {
     type_into(
         &mut harness,
         "Member card",
-        "Observatory member card v1\nname: x",
+        "Observatory member card v2\nname: x",
     );
     harness.get_by_label("Add the card").click();
     harness.run_steps(3);
@@ -1207,6 +1230,46 @@ fn members_view_adds_verifies_and_revokes_cards() {
     let members = harness.state().session().unwrap().members().unwrap();
     assert_eq!(members.len(), 1);
     assert_eq!(members[0].status(), "revoked");
+}
+
+#[test]
+fn members_view_shows_re_verify_for_a_version_1_card_until_a_new_card_is_verified() {
+    let env = Env::new();
+    let file = env.path("old-keyring.observatory");
+    let ben = observatory::crypto::Identity::generate(
+        observatory::crypto::Profile::new("Ben Roth", "DE", Classification::Secret).unwrap(),
+    );
+    {
+        let mut session = Session::create(&file, env.identity()).unwrap();
+        crate::util::insert_v1_member(&session, &ben, true);
+        session.save().unwrap();
+    }
+    let (mut harness, _clock) = harness(&env, &file);
+    unlock(&mut harness, PASSPHRASE);
+    harness.get_by_label("Members").click();
+    harness.run_steps(3);
+    harness.get_by_label("re-verify");
+    harness.get_by_label("version 1 card");
+    assert!(harness.query_by_label("Verify Ben Roth").is_none());
+    type_into(&mut harness, "Member card", &ben.card().to_string());
+    harness.get_by_label("Add the card").click();
+    harness.run_steps(3);
+    let message = harness.state().message().unwrap().to_owned();
+    assert!(
+        message.starts_with("New card for the same keys"),
+        "{message}"
+    );
+    harness.get_by_label("unverified");
+    harness.get_by_label("Verify Ben Roth").click();
+    harness.run_steps(3);
+    harness.get_by_label("All match: verify").click();
+    harness.run_steps(3);
+    harness.get_by_label("verified");
+    let members = harness.state().session().unwrap().members().unwrap();
+    assert_eq!(
+        (members.len(), members[0].status(), members[0].card_version),
+        (1, "verified", 2)
+    );
 }
 
 #[test]

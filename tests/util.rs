@@ -147,3 +147,139 @@ impl Rng {
         self.next() % n.max(1)
     }
 }
+
+/// Whether Python 3 with the `cryptography` package is installed; as [`have_tool`], missing is
+/// a skip, except under `CI=true`, where it is a failure.
+pub fn have_python_cryptography() -> bool {
+    let found = Command::new("python3")
+        .args([
+            "-c",
+            "import cryptography.hazmat.primitives.asymmetric.ed25519",
+        ])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "python3 with the cryptography package is required when CI=true"
+        );
+        eprintln!("SKIPPED: python3 with the cryptography package is not installed");
+    }
+    found
+}
+
+/// A card's text with the value of its `key:` line replaced (as an editor on the stick would).
+pub fn set_card_line(text: &str, key: &str, value: &str) -> String {
+    let prefix = format!("{key}:");
+    let mut found = false;
+    let out: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with(&prefix) {
+                found = true;
+                format!("{key}: {value}\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    assert!(found, "no {key} line in {text}");
+    out
+}
+
+/// The value of a card's `key:` line.
+pub fn card_line(text: &str, key: &str) -> String {
+    let prefix = format!("{key}:");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no {key} line in {text}"))
+        .trim()
+        .to_owned()
+}
+
+fn grouped(hex: &str) -> String {
+    hex.as_bytes()
+        .chunks(4)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The version 2 fingerprint of a card's text as its lines stand, computed here from the
+/// documented format (as an attacker without the private key can).
+pub fn v2_fingerprint_of(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut signed = String::from("observatory-member-card-v2\n");
+    for key in [
+        "name",
+        "member-state",
+        "clearance",
+        "age-recipient",
+        "signing-key",
+    ] {
+        signed.push_str(&format!("{key}: {}\n", card_line(text, key)));
+    }
+    let digest = Sha256::digest(signed.as_bytes());
+    grouped(&observatory_hex(&digest[..20]))
+}
+
+/// The version 1 fingerprint (the key id) of a card's keys as its lines stand.
+pub fn v1_fingerprint_of(text: &str) -> String {
+    use base64::Engine as _;
+    use sha2::{Digest, Sha256};
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(card_line(text, "signing-key"))
+        .unwrap();
+    let mut hasher = Sha256::new();
+    hasher.update(b"observatory-member-v1\n");
+    hasher.update(card_line(text, "age-recipient").as_bytes());
+    hasher.update(b"\n");
+    hasher.update(&key);
+    grouped(&observatory_hex(&hasher.finalize()[..20]))
+}
+
+fn observatory_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
+}
+
+/// The version 1 card (as Observatory wrote before card version 2) of `identity`.
+pub fn v1_card(identity: &Identity) -> String {
+    let card = identity.card();
+    format!(
+        "Observatory member card v1\nname: {}\nmember-state: {}\nclearance: {}\nage-recipient: {}\nsigning-key: {}\nfingerprint: {}\n",
+        card.profile.name,
+        card.profile.member_state,
+        card.profile.clearance.code(),
+        card.age_recipient,
+        card.signing_key_base64(),
+        card.key_id()
+    )
+}
+
+/// Puts `identity`'s version 1 card in `session`'s keyring, verified if `verified`, as a
+/// keyring made before schema 12 holds it (the row as schema 7 wrote it, migrated).
+pub fn insert_v1_member(
+    session: &observatory::service::Session,
+    identity: &Identity,
+    verified: bool,
+) {
+    let card = identity.card();
+    let verified_at = verified.then_some("2026-01-05T10:00:00Z");
+    session
+        .store()
+        .connection()
+        .execute(
+            "INSERT INTO member (fingerprint, card, name, member_state, clearance, added_at, added_by, verified_at, verified_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, '2026-01-02T10:00:00Z', ?6, ?7, ?6)",
+            rusqlite::params![
+                card.author_id(),
+                v1_card(identity),
+                card.profile.name,
+                card.profile.member_state,
+                i64::from(card.profile.clearance.rank()),
+                session.author(),
+                verified_at
+            ],
+        )
+        .unwrap();
+}

@@ -32,12 +32,17 @@ enum MemberCommand {
         #[arg(long, value_enum, default_value_t)]
         format: OutputFormat,
     },
-    /// Mark a card verified, after comparing its fingerprint with its owner out of band.
+    /// Mark a card verified, after comparing its card fingerprint with its owner out of band
+    /// and confirming their name, Member State and clearance.
     Verify {
         /// The observatory file.
         file: PathBuf,
         /// Name, or fingerprint (or its first 8+ hex digits).
         member: String,
+        /// The card fingerprint as its owner read it out ("1A2B 3C4D ..."): verify only if it
+        /// is the card's.
+        #[arg(long, value_name = "FINGERPRINT")]
+        fingerprint: Option<String>,
     },
     /// Revoke a card for good.
     Revoke {
@@ -49,8 +54,12 @@ enum MemberCommand {
 }
 
 fn line(m: &MemberInfo) -> String {
+    let card = m.grouped_card_fingerprint().map_or_else(
+        || "card: version 1, ask for a new card".to_owned(),
+        |f| format!("card: {f}"),
+    );
     format!(
-        "{}  {}  {}  {}  {}",
+        "{}  {}  {}  {}  {}  {card}",
         m.grouped_fingerprint(),
         m.status(),
         m.member_state,
@@ -59,25 +68,63 @@ fn line(m: &MemberInfo) -> String {
     )
 }
 
+/// What a verification is about, one item a line.
+fn details(m: &MemberInfo) -> String {
+    format!(
+        "  name:              {}\n  Member State:      {}\n  clearance:         {}\n  card fingerprint:  {}\n  key id:            {}",
+        m.name,
+        m.member_state,
+        m.clearance.code(),
+        m.grouped_card_fingerprint().unwrap_or_default(),
+        m.grouped_fingerprint()
+    )
+}
+
+/// A keyring entry in `member list --format json`: the stored fields and the status.
+#[derive(serde::Serialize)]
+struct MemberJson<'a> {
+    #[serde(flatten)]
+    member: &'a MemberInfo,
+    /// "verified", "unverified", "revoked" or "re-verify".
+    status: &'static str,
+}
+
 pub(super) fn member(cli: &Cli, args: &MemberArgs) -> anyhow::Result<ExitCode> {
     match &args.command {
         MemberCommand::Add { file, card } => {
             let text = super::bundle::read_card(card)?;
             let mut session = open(cli, file, OpenMode::ReadWrite)?;
-            let added = session.add_member(&text)?;
+            let added = session.add_member_card(&text)?;
             session.save()?;
-            outln!("added {}", line(&added));
+            let m = &added.member;
+            match &added.replaced {
+                None => outln!("added {}", line(m)),
+                Some(old) => {
+                    outln!("replaced the card of {} (the same keys):", old.name);
+                    outln!("  was  {}", line(old));
+                    outln!("  now  {}", line(m));
+                }
+            }
             outln!(
-                "compare the fingerprint with {} out of band, then: observatory member verify FILE {:?}",
-                added.name,
-                added.name
+                "compare the card fingerprint with {} out of band and confirm name, Member State and clearance, then: observatory member verify FILE {:?} --fingerprint \"…\"",
+                m.name,
+                m.name
             );
         }
         MemberCommand::List { file, format } => {
             let session = open(cli, file, OpenMode::ReadOnly)?;
             let members = session.members()?;
             match format {
-                OutputFormat::Json => outln!("{}", serde_json::to_string_pretty(&members)?),
+                OutputFormat::Json => {
+                    let entries: Vec<MemberJson<'_>> = members
+                        .iter()
+                        .map(|member| MemberJson {
+                            member,
+                            status: member.status(),
+                        })
+                        .collect();
+                    outln!("{}", serde_json::to_string_pretty(&entries)?);
+                }
                 OutputFormat::Table => {
                     for m in &members {
                         outln!("{}", line(m));
@@ -86,14 +133,37 @@ pub(super) fn member(cli: &Cli, args: &MemberArgs) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        MemberCommand::Verify { file, member } | MemberCommand::Revoke { file, member } => {
-            let revoke = matches!(args.command, MemberCommand::Revoke { .. });
+        MemberCommand::Verify {
+            file,
+            member,
+            fingerprint,
+        } => {
             let mut session = open(cli, file, OpenMode::ReadWrite)?;
-            let done = if revoke {
-                session.revoke_member(member)?
+            let before = session.find_member(member)?;
+            let done = session.verify_member_confirming(member, fingerprint.as_deref())?;
+            session.save()?;
+            outln!("{}", details(&done));
+            if before.verified_at.is_some() {
+                outln!(
+                    "{} was verified already, on {}",
+                    done.name,
+                    done.verified_at.as_deref().unwrap_or_default()
+                );
             } else {
-                session.verify_member(member)?
-            };
+                outln!(
+                    "verified: you confirmed with {} this name, Member State, clearance and card fingerprint{} (audited as member-verify)",
+                    done.name,
+                    if fingerprint.is_some() {
+                        ", and the fingerprint given matches the card"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
+        MemberCommand::Revoke { file, member } => {
+            let mut session = open(cli, file, OpenMode::ReadWrite)?;
+            let done = session.revoke_member(member)?;
             session.save()?;
             outln!("{}", line(&done));
         }

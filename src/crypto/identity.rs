@@ -68,9 +68,18 @@ impl Profile {
         clearance: Classification,
     ) -> Result<Self, IdentityError> {
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > 200 || name.contains(['\n', '\r', '#']) {
+        // One line for every reader: no control characters, and not the Unicode line and
+        // paragraph separators either (some tools split lines there; the card format is
+        // line-based and hashes the name as written).
+        if name.is_empty()
+            || name.chars().count() > 200
+            || name
+                .chars()
+                .any(|c| c.is_control() || matches!(c, '#' | '\u{2028}' | '\u{2029}'))
+        {
             return Err(IdentityError::InvalidProfile(
-                "the name must be one line of 1-200 characters without '#'".into(),
+                "the name must be one line of 1-200 characters without '#' or control characters"
+                    .into(),
             ));
         }
         let upper = member_state.trim().to_uppercase();
@@ -199,6 +208,13 @@ impl Identity {
         }
     }
 
+    /// The same keys with another profile (a changed clearance, say): its card has the same
+    /// key id and a new card fingerprint, which the other members verify again.
+    #[must_use]
+    pub fn with_profile(self, profile: Profile) -> Self {
+        Identity { profile, ..self }
+    }
+
     /// The member's profile.
     #[must_use]
     pub fn profile(&self) -> &Profile {
@@ -223,13 +239,14 @@ impl Identity {
         &self.signing
     }
 
-    /// The public card of this member.
+    /// The public card of this member: a version 2 card, signed with this identity's key (the
+    /// same text every time: Ed25519 signatures are deterministic).
     #[must_use]
     pub fn card(&self) -> MemberCard {
-        MemberCard::new(
+        MemberCard::signed(
             self.profile.clone(),
             self.recipient().to_string(),
-            self.signing.verifying_key(),
+            &self.signing,
         )
     }
 

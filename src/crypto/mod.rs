@@ -8,12 +8,12 @@
 //! Secrets live in zeroizing types and are never logged or printed; `Debug` of an
 //! [`Identity`] shows only its public card.
 
-mod card;
+pub mod card;
 pub mod change;
 mod identity;
 mod passphrase;
 
-pub use card::{CardError, MemberCard};
+pub use card::{CardError, CardVersion, MemberCard};
 pub use identity::{
     DEFAULT_WORK_FACTOR, Identity, IdentityError, MAX_WORK_FACTOR, MIN_WORK_FACTOR, Profile,
 };

@@ -146,8 +146,16 @@ pub enum Command {
     },
     /// Add a member card (its text) to the keyring.
     AddMember(String),
-    /// Mark a member (fingerprint) verified, or revoke it (`true`).
-    VerifyMember(String, bool),
+    /// Mark a member (key id) verified: its card fingerprint (40 hex digits), name, Member
+    /// State and clearance were shown and confirmed.
+    VerifyMember {
+        /// Key id.
+        member: String,
+        /// The card fingerprint that was shown.
+        card_fingerprint: String,
+    },
+    /// Revoke a member (key id) for good.
+    RevokeMember(String),
     /// Write a bundle (then read it back and verify it) and record it in the outbox.
     WriteBundle {
         /// A new file.
@@ -247,6 +255,8 @@ pub struct Unlocked {
     pub(super) exchange: super::exchange::ExchangeView,
     /// The member card being pasted in the Members view.
     pub(super) member_card: String,
+    /// The member whose card details are shown for confirmation before verifying.
+    pub(super) confirm_verify: Option<crate::store::MemberInfo>,
     /// The "as of" bar, comparisons and editions.
     pub(super) history: super::history::History,
     /// The demo's temporary folder, removed on lock.
@@ -534,6 +544,7 @@ impl ObservatoryApp {
         if escape {
             u.editor = None;
             u.confirm_delete = None;
+            u.confirm_verify = None;
         }
     }
 
@@ -826,6 +837,7 @@ impl Unlocked {
             exchange: super::exchange::ExchangeView::default(),
             history: super::history::History::default(),
             member_card: String::new(),
+            confirm_verify: None,
             message: None,
         }
     }
@@ -986,33 +998,59 @@ impl Unlocked {
                 }
                 self.reports.editions = None;
             }
-            Command::AddMember(text) => match self.session.add_member(&text) {
-                Ok(m) => {
+            Command::AddMember(text) => match self.session.add_member_card(&text) {
+                Ok(added) => {
                     self.member_card.clear();
                     self.keyring_changed(now);
-                    self.message = Some(format!(
-                        "Added {} ({}), unverified: compare the fingerprint {} with them before trusting it",
-                        m.name,
-                        m.member_state,
-                        m.grouped_fingerprint()
-                    ));
+                    let m = &added.member;
+                    let fingerprint = m.grouped_card_fingerprint().unwrap_or_default();
+                    self.message = Some(match &added.replaced {
+                        None => format!(
+                            "Added {} ({}), unverified: compare the fingerprint {fingerprint} with them before trusting it",
+                            m.name, m.member_state
+                        ),
+                        Some(old) => format!(
+                            "New card for the same keys: {} ({}), {}, was {} ({}), {}. Unverified: compare the fingerprint {fingerprint} with them",
+                            m.name,
+                            m.member_state,
+                            m.clearance.code(),
+                            old.name,
+                            old.member_state,
+                            old.clearance.code()
+                        ),
+                    });
                 }
                 Err(e) => self.message = Some(format!("Card not added: {e}")),
             },
-            Command::VerifyMember(fingerprint, revoke) => {
-                let result = if revoke {
-                    self.session.revoke_member(&fingerprint)
-                } else {
-                    self.session.verify_member(&fingerprint)
-                };
-                match result {
+            Command::VerifyMember {
+                member,
+                card_fingerprint,
+            } => {
+                self.confirm_verify = None;
+                match self
+                    .session
+                    .verify_member_confirming(&member, Some(&card_fingerprint))
+                {
                     Ok(m) => {
                         self.keyring_changed(now);
-                        self.message = Some(format!("{} is {}", m.name, m.status()));
+                        self.message = Some(format!(
+                            "{} is verified: {}, {}, fingerprint {}",
+                            m.name,
+                            m.member_state,
+                            m.clearance.code(),
+                            m.grouped_card_fingerprint().unwrap_or_default()
+                        ));
                     }
                     Err(e) => self.message = Some(e.to_string()),
                 }
             }
+            Command::RevokeMember(member) => match self.session.revoke_member(&member) {
+                Ok(m) => {
+                    self.keyring_changed(now);
+                    self.message = Some(format!("{} is {}", m.name, m.status()));
+                }
+                Err(e) => self.message = Some(e.to_string()),
+            },
             Command::WriteBundle {
                 path,
                 recipients,

@@ -208,8 +208,17 @@ impl Unlocked {
         });
     }
 
-    /// This member's card, to give to the others and to compare fingerprints aloud.
+    /// This member's card, to give to the others and to compare fingerprints aloud, and the
+    /// keyring of the others' cards.
     pub(super) fn members_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        // A keyring of the whole expert group is taller than the window.
+        egui::ScrollArea::vertical()
+            .id_salt("members")
+            .show(ui, |ui| self.members_body_ui(ui, commands));
+        self.confirm_verify_ui(ui.ctx(), commands);
+    }
+
+    fn members_body_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
         ui.heading("Members");
         let card = self.session.identity().card();
         ui.strong("You");
@@ -221,6 +230,7 @@ impl Unlocked {
                 ("age recipient", card.age_recipient.clone()),
                 ("Signing key (Ed25519)", card.signing_key_base64()),
                 ("Fingerprint", card.fingerprint()),
+                ("Key id", card.key_id()),
             ] {
                 ui.label(label);
                 ui.monospace(value);
@@ -231,7 +241,7 @@ impl Unlocked {
             ui.ctx().copy_text(card.to_string());
         }
         ui.add_space(8.0);
-        ui.label("Read the fingerprint aloud or compare it on paper before another member trusts your card.");
+        ui.label("Read the fingerprint aloud or compare it on paper before another member trusts your card; a new clearance means a new card.");
         ui.separator();
         let members = self.session.members().unwrap_or_default();
         ui.strong(format!("Keyring: {} member(s)", members.len()));
@@ -244,22 +254,29 @@ impl Unlocked {
                 ui.label(&m.name);
                 ui.label(&m.member_state);
                 ui.label(m.clearance.marking());
-                ui.monospace(m.grouped_fingerprint());
+                match m.grouped_card_fingerprint() {
+                    Some(fingerprint) => ui.monospace(fingerprint),
+                    None => ui.label("version 1 card").on_hover_text(format!("Key id {}", m.grouped_fingerprint())),
+                };
                 let status = match m.status() {
                     "verified" => egui::RichText::new("verified").color(theme::OK),
                     "revoked" => egui::RichText::new("revoked").color(theme::ERROR),
+                    "re-verify" => egui::RichText::new("re-verify").color(theme::WARN),
                     other => egui::RichText::new(other),
                 };
-                ui.label(status);
+                let status = ui.label(status);
+                if m.status() == "re-verify" {
+                    status.on_hover_text(format!("An old card, without name, Member State and clearance in its fingerprint: ask {} for a new card and add it", m.name));
+                }
                 ui.horizontal(|ui| {
                     let writable = self.session.viewing().is_none();
                     if m.status() == "unverified"
                         && ui
                             .add_enabled(writable, egui::Button::new(format!("Verify {}", m.name)))
-                            .on_hover_text("After comparing this fingerprint with the member, aloud or on paper")
+                            .on_hover_text("Shows what to compare with the member, aloud or on paper")
                             .clicked()
                     {
-                        commands.push(Command::VerifyMember(m.fingerprint.clone(), false));
+                        self.confirm_verify = Some(m.clone());
                     }
                     if m.status() != "revoked"
                         && ui
@@ -267,7 +284,7 @@ impl Unlocked {
                             .on_hover_text("For good: a lost key, or the member left the group")
                             .clicked()
                     {
-                        commands.push(Command::VerifyMember(m.fingerprint.clone(), true));
+                        commands.push(Command::RevokeMember(m.fingerprint.clone()));
                     }
                 });
                 ui.end_row();
@@ -276,14 +293,20 @@ impl Unlocked {
         ui.add_space(8.0);
         ui.label("Add a member card: paste the card text (from `observatory card`, or the member's \"Copy my member card\").");
         let l = ui.label("Member card");
-        ui.add(
-            egui::TextEdit::multiline(&mut self.member_card)
-                .desired_rows(7)
-                .desired_width(640.0)
-                .font(egui::TextStyle::Monospace)
-                .hint_text("Observatory member card v1\nname: …"),
-        )
-        .labelled_by(l.id);
+        // A fixed height, so that the buttons below stay in place whatever is pasted.
+        egui::ScrollArea::vertical()
+            .id_salt("member_card")
+            .max_height(120.0)
+            .show(ui, |ui| {
+                ui.add(
+                    egui::TextEdit::multiline(&mut self.member_card)
+                        .desired_rows(7)
+                        .desired_width(640.0)
+                        .font(egui::TextStyle::Monospace)
+                        .hint_text("Observatory member card v2\nname: …"),
+                )
+                .labelled_by(l.id);
+            });
         ui.horizontal(|ui| {
             if ui
                 .add_enabled(
@@ -303,6 +326,51 @@ impl Unlocked {
                 }
             }
         });
+    }
+
+    /// Before a card is verified: what the member must confirm, one item a line.
+    fn confirm_verify_ui(&mut self, ctx: &egui::Context, commands: &mut Vec<Command>) {
+        let Some(m) = self.confirm_verify.clone() else {
+            return;
+        };
+        let Some(fingerprint) = m.card_fingerprint.clone() else {
+            self.confirm_verify = None;
+            return;
+        };
+        egui::Window::new("Verify member?")
+            .collapsible(false)
+            .resizable(false)
+            .show(ctx, |ui| {
+                ui.label(format!(
+                    "Compare each line with {}, aloud or on paper:",
+                    m.name
+                ));
+                egui::Grid::new("confirm_verify")
+                    .num_columns(2)
+                    .show(ui, |ui| {
+                        for (label, value) in [
+                            ("Name", m.name.clone()),
+                            ("Member State", m.member_state.clone()),
+                            ("Clearance", m.clearance.marking().to_owned()),
+                            ("Fingerprint", crate::fsutil::group_hex(&fingerprint)),
+                        ] {
+                            ui.label(label);
+                            ui.monospace(value);
+                            ui.end_row();
+                        }
+                    });
+                ui.horizontal(|ui| {
+                    if ui.button("All match: verify").clicked() {
+                        commands.push(Command::VerifyMember {
+                            member: m.fingerprint.clone(),
+                            card_fingerprint: fingerprint.clone(),
+                        });
+                    }
+                    if ui.button("Cancel").clicked() {
+                        self.confirm_verify = None;
+                    }
+                });
+            });
     }
 
     pub(super) fn audit_ui(&self, ui: &mut egui::Ui) {

@@ -115,13 +115,7 @@ impl Session {
                         m.name
                     )));
                 }
-                _ => {
-                    return Err(ServiceError::Invalid(format!(
-                        "{} is not verified: compare the fingerprint {} with them, then `observatory member verify`",
-                        m.name,
-                        m.grouped_fingerprint()
-                    )));
-                }
+                _ => return Err(ServiceError::Invalid(not_trusted(&m))),
             }
         }
         members.sort_by(|a, b| a.fingerprint.cmp(&b.fingerprint));
@@ -732,13 +726,7 @@ impl Session {
         match sender.status() {
             "verified" => {}
             "revoked" => return Err(refuse(format!("the card of {} is revoked", sender.name))),
-            _ => {
-                return Err(refuse(format!(
-                    "{} is not verified: compare the fingerprint {} with them first",
-                    sender.name,
-                    sender.grouped_fingerprint()
-                )));
-            }
+            _ => return Err(refuse(not_trusted(&sender))),
         }
         let card: MemberCard = sender
             .card
@@ -1026,6 +1014,21 @@ impl Session {
             }
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+/// Why a member in the keyring is not trusted yet, and what to do.
+fn not_trusted(m: &MemberInfo) -> String {
+    match &m.card_fingerprint {
+        Some(card) if m.status() == "unverified" => format!(
+            "{} is not verified: compare the fingerprint {} with them, then `observatory member verify`",
+            m.name,
+            crate::fsutil::group_hex(card)
+        ),
+        _ => format!(
+            "{} has a version 1 card, which does not cover their name, Member State and clearance: ask them for a new card (`observatory card`), add it and verify it",
+            m.name
+        ),
     }
 }
 

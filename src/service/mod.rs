@@ -22,5 +22,6 @@ pub use demo::{DEMO_SOURCES, EXAMPLE_NOTE};
 pub use error::ServiceError;
 pub use export::{EXPORT_FORMAT_TAG, ExportDocument};
 pub use import::{ImportDocument, ImportReport};
+pub use members::MemberAdded;
 pub use session::{Info, RecordInput, Session, SupplyRecords, VerifyReport, Viewing};
 pub use sources::SourceReport;

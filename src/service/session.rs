@@ -115,7 +115,9 @@ impl Session {
                 &serde_json::json!({
                     "owner": card.profile.name,
                     "member_state": card.profile.member_state,
-                    "fingerprint": card.fingerprint(),
+                    // The key id, as in files made before card version 2.
+                    "fingerprint": card.key_id(),
+                    "card_fingerprint": card.fingerprint(),
                 }),
             )
         })?;

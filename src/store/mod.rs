@@ -13,8 +13,8 @@ pub use audit::{AuditEntry, AuditReport};
 pub use error::StoreError;
 pub use file::{BACKUP_GENERATIONS, OpenMode, SaveJob, SaveOutcome, Store, backup_path};
 pub use history::end_of_day;
-pub use ledger::{ConflictRow, HeldRow, InboxRow, OutboxRow};
+pub use ledger::{ConflictRow, HeldRow, InboxRow, MemberInfo, OutboxRow};
 pub use records::{
-    CREATED_FIELD, Counts, EditionInfo, MemberInfo, NewRecord, RecordChange, Writer, now_rfc3339,
+    CREATED_FIELD, Counts, EditionInfo, NewRecord, RecordChange, Writer, now_rfc3339,
 };
 pub use schema::SCHEMA_VERSION;

@@ -250,50 +250,6 @@ pub struct EditionInfo {
     pub records: i64,
 }
 
-/// A member card in the keyring.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct MemberInfo {
-    /// Fingerprint, 40 upper-case hex digits.
-    pub fingerprint: String,
-    /// Name on the card.
-    pub name: String,
-    /// Member State on the card.
-    pub member_state: String,
-    /// Clearance the card claims.
-    pub clearance: Classification,
-    /// The card text.
-    pub card: String,
-    /// When it was added (RFC 3339).
-    pub added_at: String,
-    /// When its fingerprint was checked and it was marked verified.
-    pub verified_at: Option<String>,
-    /// When it was revoked (final).
-    pub revoked_at: Option<String>,
-}
-
-impl MemberInfo {
-    /// "verified", "unverified" or "revoked".
-    #[must_use]
-    pub fn status(&self) -> &'static str {
-        match (&self.revoked_at, &self.verified_at) {
-            (Some(_), _) => "revoked",
-            (None, Some(_)) => "verified",
-            (None, None) => "unverified",
-        }
-    }
-
-    /// Fingerprint in groups of four, as read aloud.
-    #[must_use]
-    pub fn grouped_fingerprint(&self) -> String {
-        self.fingerprint
-            .as_bytes()
-            .chunks(4)
-            .map(|c| String::from_utf8_lossy(c).into_owned())
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-}
-
 /// The change-log `field` of the row that records a new record with all its values.
 pub const CREATED_FIELD: &str = "*";
 
@@ -536,18 +492,6 @@ impl Writer<'_> {
         Ok(())
     }
 
-    /// Fingerprints of the verified, unrevoked members.
-    pub fn verified_senders(&self) -> Result<Vec<String>, StoreError> {
-        let rows = self
-            .tx
-            .prepare_cached(
-                "SELECT fingerprint FROM member WHERE verified_at IS NOT NULL AND revoked_at IS NULL",
-            )?
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
-    }
-
     /// Appends an audit entry.
     pub fn audit(
         &self,
@@ -598,36 +542,6 @@ impl Writer<'_> {
     /// Reads a record inside the transaction.
     pub fn get(&self, kind: Kind, id: Uuid) -> Result<Option<Record>, StoreError> {
         get(&self.tx, kind, id)
-    }
-
-    /// Adds a card to the keyring (unverified).
-    pub fn insert_member(&self, m: &MemberInfo) -> Result<(), StoreError> {
-        self.tx.execute(
-            "INSERT INTO member (fingerprint, card, name, member_state, clearance, added_at, added_by)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                m.fingerprint,
-                m.card,
-                m.name,
-                m.member_state,
-                i64::from(m.clearance.rank()),
-                now_rfc3339(),
-                self.author
-            ],
-        )?;
-        Ok(())
-    }
-
-    /// Marks a member verified (`revoke` false) or revoked (true), now, by this author.
-    pub fn mark_member(&self, fingerprint: &str, revoke: bool) -> Result<(), StoreError> {
-        let sql = if revoke {
-            "UPDATE member SET revoked_at = ?2, revoked_by = ?3 WHERE fingerprint = ?1"
-        } else {
-            "UPDATE member SET verified_at = ?2, verified_by = ?3 WHERE fingerprint = ?1"
-        };
-        self.tx
-            .execute(sql, params![fingerprint, now_rfc3339(), self.author])?;
-        Ok(())
     }
 
     /// Which kind of record has this id, if any (deleted ones included).
@@ -978,30 +892,6 @@ impl Store {
         let rows = stmt
             .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?)))?
             .collect::<Result<BTreeMap<_, _>, _>>()?;
-        Ok(rows)
-    }
-
-    /// The keyring, by name.
-    pub fn members(&self) -> Result<Vec<MemberInfo>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT fingerprint, name, member_state, clearance, card, added_at, verified_at, revoked_at
-             FROM member ORDER BY name, fingerprint",
-        )?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(MemberInfo {
-                    fingerprint: r.get(0)?,
-                    name: r.get(1)?,
-                    member_state: r.get(2)?,
-                    clearance: Classification::from_rank(r.get(3)?)
-                        .unwrap_or(Classification::Unclassified),
-                    card: r.get(4)?,
-                    added_at: r.get(5)?,
-                    verified_at: r.get(6)?,
-                    revoked_at: r.get(7)?,
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }
 

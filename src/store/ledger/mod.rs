@@ -6,3 +6,4 @@ mod bundles;
 mod keyring;
 
 pub use bundles::{ConflictRow, HeldRow, InboxRow, OutboxRow};
+pub use keyring::MemberInfo;
