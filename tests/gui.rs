@@ -1554,6 +1554,15 @@ fn exchange_view_lists_a_proposed_downgrade_for_its_originator_to_decide() {
             .classification
     };
     assert_eq!(level(&harness), Classification::Restricted);
+    // `OBSERVATORY_SCREENSHOTS=1` saves what the originator sees (tests/screenshots/).
+    if std::env::var("OBSERVATORY_SCREENSHOTS").is_ok() {
+        match harness.render() {
+            Ok(image) => image
+                .save(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/screenshots/exchange-proposal.png"))
+                .unwrap(),
+            Err(e) => eprintln!("SKIPPED: no GPU adapter for the screenshot: {e}"),
+        }
+    }
     harness.get_by_label("Reject").click();
     harness.run_steps(3);
     assert!(

@@ -890,20 +890,21 @@ impl Session {
                     let _ = i;
                     by_record.entry((c.kind, c.id)).or_default().push(c);
                 }
+                let mut newest_seen: Option<crate::model::Hlc> = None;
                 for ((kind, id), incoming) in &by_record {
-                    let existing: Vec<exchange::merge::Logged> = w
-                        .record_rows(*kind, *id)?
-                        .into_iter()
+                    let mut rows = w.record_rows(*kind, *id)?;
+                    let existing: Vec<exchange::merge::Logged> = rows
+                        .iter()
                         .map(|row| exchange::merge::Logged {
                             value: row.json(),
-                            field: row.field,
-                            hlc: row.hlc.parse().unwrap_or_default(),
-                            author: row.author,
-                            value_sha256: row.value_sha256,
+                            field: row.field.clone(),
+                            hlc: row.clock(),
+                            author: row.author.clone(),
+                            value_sha256: row.value_sha256.clone(),
                         })
                         .collect();
-                    let exists = w.find_kind(*id)?.is_some();
-                    if let Some((other, _)) = w.find_kind(*id)?
+                    let found = w.find_kind(*id)?;
+                    if let Some((other, _)) = found
                         && other != *kind
                     {
                         return Err(rejected(format!(
@@ -911,6 +912,8 @@ impl Session {
                             incoming.first().map_or(0, |c| c.index + 1)
                         )));
                     }
+                    let exists = found.is_some();
+                    let current = if exists { w.get(*kind, *id)? } else { None };
                     let merge = exchange::merge::plan_record(&existing, incoming, exists);
                     for (at, reason) in &merge.refused {
                         let c = &incoming[*at];
@@ -928,20 +931,13 @@ impl Session {
                         )?;
                         r.refused.push(refused(c, reason));
                     }
-                    if let Some(i) = merge.creates {
-                        let c = &incoming[i];
-                        let values = c.change.json();
-                        w.create_received(
-                            *kind,
-                            *id,
-                            c.change.value.as_ref().and(values.as_object()),
-                            c.hlc,
-                            &c.change.author,
-                        )?;
+                    if merge.creates.is_some() {
                         r.new_records += 1;
                     }
                     for &i in &merge.log {
-                        w.log_received(&received(&incoming[i]))?;
+                        let c = &incoming[i];
+                        rows.push(w.log_received(&received(c))?);
+                        newest_seen = newest_seen.max(Some(c.hlc));
                     }
                     for conflict in &merge.conflicts {
                         w.record_conflict(
@@ -963,30 +959,36 @@ impl Session {
                         // The record has not arrived yet: kept, it settles when it comes.
                         r.unchanged += merge.duplicates + logged_fields;
                     }
+                    if merge.log.is_empty() {
+                        continue;
+                    }
                     // What the change log decides now, held to what this member may hold.
-                    if let Some(settled) = w.settle(*kind, *id)? {
+                    if let Some((settled, record)) =
+                        w.settle_rows(*kind, *id, rows, current.as_ref())?
+                    {
                         r.proposed += settled
                             .proposals
                             .iter()
                             .filter(|s| **s >= first_new_seq)
                             .count();
-                        if let Some(record) = w.get(*kind, *id)? {
-                            if record.meta.classification > profile.clearance {
-                                return Err(rejected(format!(
-                                    "{kind} {id} would stand at {}, above your clearance ({})",
-                                    record.meta.classification.marking(),
-                                    profile.clearance.marking()
-                                )));
-                            }
-                            let states = &record.meta.releasable_to;
-                            if !states.is_empty() && !states.contains(&profile.member_state) {
-                                return Err(rejected(format!(
-                                    "{kind} {id} is not releasable to your Member State ({}): it may not be held here",
-                                    profile.member_state
-                                )));
-                            }
+                        if record.meta.classification > profile.clearance {
+                            return Err(rejected(format!(
+                                "{kind} {id} would stand at {}, above your clearance ({})",
+                                record.meta.classification.marking(),
+                                profile.clearance.marking()
+                            )));
+                        }
+                        let states = &record.meta.releasable_to;
+                        if !states.is_empty() && !states.contains(&profile.member_state) {
+                            return Err(rejected(format!(
+                                "{kind} {id} is not releasable to your Member State ({}): it may not be held here",
+                                profile.member_state
+                            )));
                         }
                     }
+                }
+                if let Some(seen) = newest_seen {
+                    w.witness_clock(seen)?;
                 }
                 let _ = released;
                 let applied = r.new_records + r.changed;

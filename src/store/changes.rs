@@ -263,6 +263,39 @@ pub fn decide_with_current(
     settled
 }
 
+fn decided_level(settled: &Settled) -> Classification {
+    settled
+        .fields
+        .get("classification")
+        .and_then(|s| s.value.as_str())
+        .and_then(|l| l.parse::<Classification>().ok())
+        .unwrap_or(Classification::TopSecret)
+}
+
+fn decided_states(settled: &Settled) -> Vec<String> {
+    settled
+        .fields
+        .get("releasable_to")
+        .and_then(|s| serde_json::from_value(s.value.clone()).ok())
+        .unwrap_or_else(|| vec![NOBODY.to_owned()])
+}
+
+fn decided_deleted(settled: &Settled) -> bool {
+    settled
+        .fields
+        .get("deleted")
+        .and_then(|s| s.value.as_bool())
+        .unwrap_or(false)
+}
+
+fn newest_of(settled: &Settled) -> Option<(Hlc, &str)> {
+    settled
+        .fields
+        .values()
+        .max_by(|a, b| (a.hlc, &a.author).cmp(&(b.hlc, &b.author)))
+        .map(|s| (s.hlc, s.author.as_str()))
+}
+
 impl Writer<'_> {
     /// Every change-log row of a record, in local order.
     pub fn record_rows(&self, kind: Kind, id: Uuid) -> Result<Vec<ChangeRow>, StoreError> {
@@ -307,8 +340,9 @@ impl Writer<'_> {
         Ok(())
     }
 
-    /// Logs a verified row received from another member, as it came.
-    pub fn log_received(&self, row: &ReceivedRow<'_>) -> Result<(), StoreError> {
+    /// Logs a verified row received from another member, as it came; returns it as stored.
+    /// The caller moves the clock past what it received ([`Writer::witness_clock`]).
+    pub fn log_received(&self, row: &ReceivedRow<'_>) -> Result<ChangeRow, StoreError> {
         let (value, withheld) = match row.value {
             Some(v) => (v, None),
             None => ("null", Some(row.value_sha256)),
@@ -328,53 +362,23 @@ impl Writer<'_> {
                 row.signature,
                 withheld
             ])?;
-        self.witness(row.hlc)
+        Ok(ChangeRow {
+            seq: self.tx.last_insert_rowid(),
+            record_kind: row.kind.name().to_owned(),
+            record_id: row.id.to_string(),
+            field: row.field.to_owned(),
+            value: value.to_owned(),
+            hlc: row.hlc.to_string(),
+            author: row.author.to_owned(),
+            signature: Some(row.signature.to_owned()),
+            value_sha256: row.value_sha256.to_owned(),
+            withheld: withheld.is_some(),
+        })
     }
 
-    /// Creates the row of a record received from another member, from its creation values
-    /// (`None`: withheld, created TOP SECRET and releasable to nobody until its rows settle).
-    pub fn create_received(
-        &self,
-        kind: Kind,
-        id: Uuid,
-        values: Option<&serde_json::Map<String, Value>>,
-        hlc: Hlc,
-        author: &str,
-    ) -> Result<(), StoreError> {
-        let level = values
-            .and_then(|v| v.get("classification"))
-            .and_then(Value::as_str)
-            .and_then(|l| l.parse().ok())
-            .unwrap_or(Classification::TopSecret);
-        let releasable_to = match values {
-            Some(v) => v
-                .get("releasable_to")
-                .and_then(|r| serde_json::from_value(r.clone()).ok())
-                .unwrap_or_else(|| vec![NOBODY.to_owned()]),
-            None => vec![NOBODY.to_owned()],
-        };
-        let record = NewRecord {
-            kind,
-            id,
-            classification: level,
-            releasable_to,
-            reference: false,
-            fields: values
-                .map(|v| {
-                    v.iter()
-                        .filter(|(k, _)| kind.field(k).is_some())
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect()
-                })
-                .unwrap_or_default(),
-        };
-        insert(
-            &self.tx,
-            &record,
-            &super::records::now_rfc3339(),
-            hlc,
-            author,
-        )
+    /// Moves this file's clock past a clock value received from another member.
+    pub fn witness_clock(&self, seen: Hlc) -> Result<(), StoreError> {
+        self.witness(seen)
     }
 
     /// Sets a record's columns to what its change-log rows decide (see [`decide`]); `None`
@@ -383,33 +387,82 @@ impl Writer<'_> {
         if self.find_kind(id)?.is_none() {
             return Ok(None);
         }
-        let mut rows = self.record_rows(kind, id)?;
+        let rows = self.record_rows(kind, id)?;
         let current = self.get(kind, id)?;
-        let settled = decide_with_current(kind, &mut rows, current.as_ref());
+        Ok(self
+            .settle_rows(kind, id, rows, current.as_ref())?
+            .map(|(settled, _)| settled))
+    }
+
+    /// [`Writer::settle`] from a record's rows already read (`rows`, every one of them) and
+    /// its current row (`None`: not here yet; it is created with what the rows decide if they
+    /// hold its creation, else nothing happens). Returns what was decided and the record as it
+    /// now stands.
+    pub fn settle_rows(
+        &self,
+        kind: Kind,
+        id: Uuid,
+        mut rows: Vec<ChangeRow>,
+        current: Option<&crate::model::Record>,
+    ) -> Result<Option<(Settled, crate::model::Record)>, StoreError> {
+        let creation = rows
+            .iter()
+            .filter(|r| r.field == CREATED_FIELD)
+            .min_by(|a, b| (a.clock(), &a.author).cmp(&(b.clock(), &b.author)))
+            .map(|c| (c.clock(), c.author.clone()));
+        if current.is_none() {
+            let Some((hlc, author)) = creation else {
+                return Ok(None);
+            };
+            // Created once, with the values its rows decide (no insert-then-update).
+            let settled = decide(kind, &rows);
+            let record = NewRecord {
+                kind,
+                id,
+                classification: decided_level(&settled),
+                releasable_to: decided_states(&settled),
+                reference: false,
+                fields: kind
+                    .fields()
+                    .iter()
+                    .filter_map(|f| {
+                        let v = &settled.fields.get(f.name)?.value;
+                        (!v.is_null()).then(|| (f.name.to_owned(), v.clone()))
+                    })
+                    .collect(),
+            };
+            insert(&self.tx, &record, &super::records::now_rfc3339(), hlc, &author)?;
+            let deleted = decided_deleted(&settled);
+            let newest = newest_of(&settled);
+            if deleted || newest.is_some_and(|(h, a)| (h, a) != (hlc, author.as_str())) {
+                let (h, a) = newest.unwrap_or((hlc, author.as_str()));
+                self.tx
+                    .prepare_cached(&format!(
+                        "UPDATE {} SET deleted = ?1, updated_hlc = ?2, updated_by = ?3 WHERE id = ?4",
+                        kind.name()
+                    ))?
+                    .execute(params![deleted, h.to_string(), a, id.to_string()])?;
+                if deleted {
+                    super::records::index(&self.tx, kind, id, &record.fields, true)?;
+                }
+            }
+            let Some(now) = self.get(kind, id)? else {
+                return Ok(None);
+            };
+            return Ok(Some((settled, now)));
+        }
+        let settled = decide_with_current(kind, &mut rows, current);
         let mut sets: Vec<String> = Vec::new();
         let mut values: Vec<SqlValue> = Vec::new();
-        let level = settled
-            .fields
-            .get("classification")
-            .and_then(|s| s.value.as_str())
-            .and_then(|l| l.parse::<Classification>().ok())
-            .unwrap_or(Classification::TopSecret);
+        let level = decided_level(&settled);
         sets.push("classification".into());
         values.push(SqlValue::Integer(i64::from(level.rank())));
-        let releasable: Vec<String> = settled
-            .fields
-            .get("releasable_to")
-            .and_then(|s| serde_json::from_value(s.value.clone()).ok())
-            .unwrap_or_else(|| vec![NOBODY.to_owned()]);
+        let releasable = decided_states(&settled);
         sets.push("releasable_to".into());
         values.push(SqlValue::Text(
             serde_json::to_string(&releasable).unwrap_or_else(|_| "[]".into()),
         ));
-        let deleted = settled
-            .fields
-            .get("deleted")
-            .and_then(|s| s.value.as_bool())
-            .unwrap_or(false);
+        let deleted = decided_deleted(&settled);
         sets.push("deleted".into());
         values.push(SqlValue::Integer(i64::from(deleted)));
         for field in kind.fields() {
@@ -446,10 +499,16 @@ impl Writer<'_> {
         self.tx
             .prepare_cached(&sql)?
             .execute(rusqlite::params_from_iter(all))?;
-        if let Some(record) = self.get(kind, id)? {
+        let Some(record) = self.get(kind, id)? else {
+            return Ok(None);
+        };
+        let unchanged = current.is_some_and(|c| {
+            c.fields == record.fields && c.meta.deleted == record.meta.deleted
+        });
+        if !unchanged {
             super::records::index(&self.tx, kind, id, &record.fields, record.meta.deleted)?;
         }
-        Ok(Some(settled))
+        Ok(Some((settled, record)))
     }
 
     /// Before this owner lowers or widens a record it originated: the fields whose standing
