@@ -1558,7 +1558,10 @@ fn exchange_view_lists_a_proposed_downgrade_for_its_originator_to_decide() {
     if std::env::var("OBSERVATORY_SCREENSHOTS").is_ok() {
         match harness.render() {
             Ok(image) => image
-                .save(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/screenshots/exchange-proposal.png"))
+                .save(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/tests/screenshots/exchange-proposal.png"
+                ))
                 .unwrap(),
             Err(e) => eprintln!("SKIPPED: no GPU adapter for the screenshot: {e}"),
         }

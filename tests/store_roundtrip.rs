@@ -296,7 +296,7 @@ fn a_version_1_file_is_migrated_on_open() {
     // Make it look like a file written by schema version 1 (no search index, no graph
     // positions, no editions, no indexes on the clocks).
     let mut downgrade =
-        "DROP TABLE search; DROP TABLE graph_position; DROP TABLE edition; DROP TABLE member; DROP TABLE bundle_out; DROP TABLE bundle_in; DROP TABLE conflict; DROP TABLE quarantine; DROP TABLE bundle_sent; DROP TABLE proposal_decision; DROP TABLE refused_change; DROP INDEX change_log_clock; ALTER TABLE change_log DROP COLUMN signature; ALTER TABLE change_log DROP COLUMN value_sha256;"
+        "DROP TABLE search; DROP TABLE graph_position; DROP TABLE edition; DROP TABLE member; DROP TABLE bundle_out; DROP TABLE bundle_in; DROP TABLE conflict; DROP TABLE quarantine; DROP TABLE bundle_sent; DROP TABLE proposal_decision; DROP TABLE refused_change; ALTER TABLE change_log DROP COLUMN signature; ALTER TABLE change_log DROP COLUMN value_sha256;"
             .to_owned();
     for kind in Kind::ALL {
         downgrade.push_str(&format!("DROP INDEX {}_updated;", kind.name()));

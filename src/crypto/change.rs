@@ -115,12 +115,33 @@ pub fn read_signature(text: &str) -> Option<Signature> {
         .and_then(|b| Signature::from_slice(&b).ok())
 }
 
-/// Whether a signature's R is a small-order point (or not a point): strict verification
-/// refuses it; batch verification would not.
+/// Whether a signature's R is one strict verification refuses outright and batch verification
+/// would not: a small-order point, or a non-canonical encoding. Checked on the bytes (no
+/// decompression, which would cost as much as the batch itself): the eight small-order points'
+/// canonical encodings, the same with the sign bit set where x = 0 (y = 1 and y = -1), and
+/// any y at or above the field prime (2^255 - 19).
 fn small_order_r(signature: &Signature) -> bool {
-    curve25519_dalek::edwards::CompressedEdwardsY(*signature.r_bytes())
-        .decompress()
-        .is_none_or(|p| p.is_small_order())
+    use std::sync::LazyLock;
+    static SMALL: LazyLock<Vec<[u8; 32]>> = LazyLock::new(|| {
+        let mut out = Vec::new();
+        for p in curve25519_dalek::constants::EIGHT_TORSION {
+            let c = p.compress().to_bytes();
+            out.push(c);
+            let mut flipped = c;
+            flipped[31] ^= 0x80;
+            if p.compress().to_bytes() != flipped
+                && curve25519_dalek::edwards::CompressedEdwardsY(flipped)
+                    .decompress()
+                    .is_some_and(|q| q.is_small_order())
+            {
+                out.push(flipped);
+            }
+        }
+        out
+    });
+    let r = signature.r_bytes();
+    let y_at_least_p = r[0] >= 0xed && r[1..31].iter().all(|b| *b == 0xff) && r[31] & 0x7f == 0x7f;
+    y_at_least_p || SMALL.iter().any(|s| s == r)
 }
 
 /// Verifies many (message, signature, key) triples: in batches (Ed25519 batch verification,
@@ -128,7 +149,7 @@ fn small_order_r(signature: &Signature) -> bool {
 /// verification to find the bad ones. Returns, for each triple, whether it verifies.
 #[must_use]
 pub fn verify_many(items: &[(Vec<u8>, Signature, VerifyingKey)]) -> Vec<bool> {
-    const BATCH: usize = 64;
+    const BATCH: usize = 512;
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let per_thread = items.len().div_ceil(threads.max(1)).max(BATCH);
     let check_chunk = |chunk: &[(Vec<u8>, Signature, VerifyingKey)]| -> Vec<bool> {
@@ -207,5 +228,17 @@ mod tests {
         let ok = verify_many(&items);
         assert_eq!(ok.iter().filter(|b| !**b).count(), 1);
         assert!(!ok[150]);
+    }
+
+    #[test]
+    fn small_order_r_is_recognised_on_the_bytes() {
+        for p in curve25519_dalek::constants::EIGHT_TORSION {
+            let mut bytes = [0u8; 64];
+            bytes[..32].copy_from_slice(&p.compress().to_bytes());
+            assert!(small_order_r(&Signature::from_bytes(&bytes)));
+        }
+        let key = SigningKey::from_bytes(&[3; 32]);
+        let genuine = key.sign(b"x");
+        assert!(!small_order_r(&genuine));
     }
 }

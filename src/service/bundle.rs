@@ -963,7 +963,7 @@ impl Session {
                         continue;
                     }
                     // What the change log decides now, held to what this member may hold.
-                    if let Some((settled, record)) =
+                    if let Some((settled, level, states)) =
                         w.settle_rows(*kind, *id, rows, current.as_ref())?
                     {
                         r.proposed += settled
@@ -971,14 +971,13 @@ impl Session {
                             .iter()
                             .filter(|s| **s >= first_new_seq)
                             .count();
-                        if record.meta.classification > profile.clearance {
+                        if level > profile.clearance {
                             return Err(rejected(format!(
                                 "{kind} {id} would stand at {}, above your clearance ({})",
-                                record.meta.classification.marking(),
+                                level.marking(),
                                 profile.clearance.marking()
                             )));
                         }
-                        let states = &record.meta.releasable_to;
                         if !states.is_empty() && !states.contains(&profile.member_state) {
                             return Err(rejected(format!(
                                 "{kind} {id} is not releasable to your Member State ({}): it may not be held here",

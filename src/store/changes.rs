@@ -391,7 +391,7 @@ impl Writer<'_> {
         let current = self.get(kind, id)?;
         Ok(self
             .settle_rows(kind, id, rows, current.as_ref())?
-            .map(|(settled, _)| settled))
+            .map(|(settled, _, _)| settled))
     }
 
     /// [`Writer::settle`] from a record's rows already read (`rows`, every one of them) and
@@ -404,7 +404,7 @@ impl Writer<'_> {
         id: Uuid,
         mut rows: Vec<ChangeRow>,
         current: Option<&crate::model::Record>,
-    ) -> Result<Option<(Settled, crate::model::Record)>, StoreError> {
+    ) -> Result<Option<(Settled, Classification, Vec<String>)>, StoreError> {
         let creation = rows
             .iter()
             .filter(|r| r.field == CREATED_FIELD)
@@ -431,25 +431,26 @@ impl Writer<'_> {
                     })
                     .collect(),
             };
-            insert(&self.tx, &record, &super::records::now_rfc3339(), hlc, &author)?;
+            // Its last change is what `updated` names (one insert, no update after it).
             let deleted = decided_deleted(&settled);
-            let newest = newest_of(&settled);
-            if deleted || newest.is_some_and(|(h, a)| (h, a) != (hlc, author.as_str())) {
-                let (h, a) = newest.unwrap_or((hlc, author.as_str()));
+            let (updated_hlc, updated_by) = newest_of(&settled).unwrap_or((hlc, author.as_str()));
+            insert(
+                &self.tx,
+                &record,
+                &super::records::now_rfc3339(),
+                updated_hlc,
+                updated_by,
+            )?;
+            if deleted {
                 self.tx
                     .prepare_cached(&format!(
-                        "UPDATE {} SET deleted = ?1, updated_hlc = ?2, updated_by = ?3 WHERE id = ?4",
+                        "UPDATE {} SET deleted = 1 WHERE id = ?1",
                         kind.name()
                     ))?
-                    .execute(params![deleted, h.to_string(), a, id.to_string()])?;
-                if deleted {
-                    super::records::index(&self.tx, kind, id, &record.fields, true)?;
-                }
+                    .execute(params![id.to_string()])?;
+                super::records::index(&self.tx, kind, id, &record.fields, true)?;
             }
-            let Some(now) = self.get(kind, id)? else {
-                return Ok(None);
-            };
-            return Ok(Some((settled, now)));
+            return Ok(Some((settled, record.classification, record.releasable_to)));
         }
         let settled = decide_with_current(kind, &mut rows, current);
         let mut sets: Vec<String> = Vec::new();
@@ -502,13 +503,16 @@ impl Writer<'_> {
         let Some(record) = self.get(kind, id)? else {
             return Ok(None);
         };
-        let unchanged = current.is_some_and(|c| {
-            c.fields == record.fields && c.meta.deleted == record.meta.deleted
-        });
+        let unchanged = current
+            .is_some_and(|c| c.fields == record.fields && c.meta.deleted == record.meta.deleted);
         if !unchanged {
             super::records::index(&self.tx, kind, id, &record.fields, record.meta.deleted)?;
         }
-        Ok(Some((settled, record)))
+        Ok(Some((
+            settled,
+            record.meta.classification,
+            record.meta.releasable_to,
+        )))
     }
 
     /// Before this owner lowers or widens a record it originated: the fields whose standing

@@ -8,7 +8,6 @@
 -- the signature covers, `value` being `null`.
 ALTER TABLE change_log ADD COLUMN signature TEXT;
 ALTER TABLE change_log ADD COLUMN value_sha256 TEXT;
-CREATE INDEX change_log_clock ON change_log (record_kind, record_id, field, hlc, author);
 -- `quarantine` keeps the signature and withheld digest of the changes it holds, and the
 -- sender of their bundle.
 ALTER TABLE quarantine ADD COLUMN signature TEXT;
