@@ -891,8 +891,14 @@ impl Session {
                     by_record.entry((c.kind, c.id)).or_default().push(c);
                 }
                 let mut newest_seen: Option<crate::model::Hlc> = None;
+                let (logged_ids, mut record_kinds) = w.known_ids()?;
                 for ((kind, id), incoming) in &by_record {
-                    let mut rows = w.record_rows(*kind, *id)?;
+                    let id_text = id.to_string();
+                    let mut rows = if logged_ids.contains(&id_text) {
+                        w.record_rows(*kind, *id)?
+                    } else {
+                        Vec::new()
+                    };
                     let existing: Vec<exchange::merge::Logged> = rows
                         .iter()
                         .map(|row| exchange::merge::Logged {
@@ -903,8 +909,8 @@ impl Session {
                             value_sha256: row.value_sha256.clone(),
                         })
                         .collect();
-                    let found = w.find_kind(*id)?;
-                    if let Some((other, _)) = found
+                    let found = record_kinds.get(&id_text).copied();
+                    if let Some(other) = found
                         && other != *kind
                     {
                         return Err(rejected(format!(
@@ -933,6 +939,8 @@ impl Session {
                     }
                     if merge.creates.is_some() {
                         r.new_records += 1;
+                        // The same id under another kind later in this bundle is refused.
+                        record_kinds.insert(id_text.clone(), *kind);
                     }
                     for &i in &merge.log {
                         let c = &incoming[i];

@@ -257,6 +257,35 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// The ids of the records that have change-log rows, and the kind of every record here:
+    /// read once per import, so that a bundle of new records costs no query per record to
+    /// find there is nothing yet.
+    pub fn known_ids(
+        &self,
+    ) -> Result<
+        (
+            std::collections::HashSet<String>,
+            std::collections::HashMap<String, Kind>,
+        ),
+        StoreError,
+    > {
+        let logged = self
+            .tx
+            .prepare_cached("SELECT DISTINCT record_id FROM change_log")?
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<_, _>>()?;
+        let mut kinds = std::collections::HashMap::new();
+        for kind in Kind::ALL {
+            let mut stmt = self
+                .tx
+                .prepare_cached(&format!("SELECT id FROM {}", kind.name()))?;
+            for id in stmt.query_map([], |r| r.get::<_, String>(0))? {
+                kinds.insert(id?, kind);
+            }
+        }
+        Ok((logged, kinds))
+    }
+
     /// The last change-log row's `seq` (0: none).
     pub fn last_change_seq(&self) -> Result<i64, StoreError> {
         Ok(self
