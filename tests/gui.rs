@@ -1540,6 +1540,7 @@ fn exchange_view_lists_a_proposed_downgrade_for_its_originator_to_decide() {
     harness.get_by_label("Check").click();
     harness.run_steps(3);
     harness.get_by_label_contains("kept as proposals for the originator, not applied");
+    harness.get_by_label_contains("0 new record(s), 0 changed, 1 unchanged");
     harness.get_by_label("Apply the bundle").click();
     harness.run_steps(3);
     harness.get_by_label_contains("Proposals: 1 downgrade(s) or release(s)");

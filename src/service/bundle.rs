@@ -974,11 +974,16 @@ impl Session {
                     if let Some((settled, level, states)) =
                         w.settle_rows(*kind, *id, rows, current.as_ref())?
                     {
-                        r.proposed += settled
+                        let new_proposals = settled
                             .proposals
                             .iter()
                             .filter(|s| **s >= first_new_seq)
                             .count();
+                        r.proposed += new_proposals;
+                        // A proposal changed nothing, even where its clock was the newest.
+                        let not_changed = new_proposals.min(merge.winning);
+                        r.changed = r.changed.saturating_sub(not_changed);
+                        r.unchanged += not_changed;
                         if level > profile.clearance {
                             return Err(rejected(format!(
                                 "{kind} {id} would stand at {}, above your clearance ({})",
