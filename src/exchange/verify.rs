@@ -140,7 +140,7 @@ pub fn check_authors(checked: &[Checked<'_>], keyring: &Keyring) -> Vec<Option<S
         let Some(entry) = keyring.get(author) else {
             verdicts[i] = Some(format!(
                 "its author {} is not in your keyring",
-                grouped(author)
+                crate::fsutil::group_hex(author)
             ));
             continue;
         };
@@ -149,14 +149,14 @@ pub fn check_authors(checked: &[Checked<'_>], keyring: &Keyring) -> Vec<Option<S
             Trust::Unverified => {
                 verdicts[i] = Some(format!(
                     "its author {} is not verified in your keyring",
-                    grouped(author)
+                    crate::fsutil::group_hex(author)
                 ));
                 continue;
             }
             Trust::Verified | Trust::Revoked { .. } => {
                 verdicts[i] = Some(format!(
                     "its author {} was revoked before it was made",
-                    grouped(author)
+                    crate::fsutil::group_hex(author)
                 ));
                 continue;
             }
@@ -172,7 +172,7 @@ pub fn check_authors(checked: &[Checked<'_>], keyring: &Keyring) -> Vec<Option<S
         if !ok {
             verdicts[i] = Some(format!(
                 "its signature does not verify against the card of its author {}: forged or altered",
-                grouped(&checked[i].change.author)
+                crate::fsutil::group_hex(&checked[i].change.author)
             ));
         }
     }
@@ -182,14 +182,6 @@ pub fn check_authors(checked: &[Checked<'_>], keyring: &Keyring) -> Vec<Option<S
 /// Whether a change made at `hlc` comes at or after its author's revocation.
 fn revoked_before(trust: Trust, hlc: Hlc) -> bool {
     matches!(trust, Trust::Revoked { at_ms } if hlc.wall_ms >= at_ms)
-}
-
-fn grouped(id: &str) -> String {
-    id.as_bytes()
-        .chunks(4)
-        .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Checks a change's value by the rules of a local edit (types, codes, ranges, lengths, one

@@ -720,7 +720,7 @@ impl Session {
         else {
             return Err(refuse(format!(
                 "its sender {} is not in your keyring: add and verify their card first",
-                grouped(envelope.sender)
+                crate::fsutil::group_hex(envelope.sender)
             )));
         };
         match sender.status() {
@@ -868,19 +868,7 @@ impl Session {
                         Route::Merge => to_merge.push(*c),
                         Route::Hold => w.hold(&bundle_id, &sender_id, &received(c))?,
                         Route::Refuse(reason) => {
-                            w.refuse_change(
-                                &bundle_id,
-                                &sender_id,
-                                (
-                                    &c.change.record_kind,
-                                    &c.change.record_id,
-                                    &c.change.field,
-                                    &c.change.hlc,
-                                    &c.change.author,
-                                ),
-                                reason,
-                            )?;
-                            r.refused.push(refused(c, reason));
+                            list_refusal(w, (&bundle_id, &sender_id), c, reason, &mut r)?;
                         }
                     }
                 }
@@ -922,20 +910,7 @@ impl Session {
                     let current = if exists { w.get(*kind, *id)? } else { None };
                     let merge = exchange::merge::plan_record(&existing, incoming, exists);
                     for (at, reason) in &merge.refused {
-                        let c = &incoming[*at];
-                        w.refuse_change(
-                            &bundle_id,
-                            &sender_id,
-                            (
-                                &c.change.record_kind,
-                                &c.change.record_id,
-                                &c.change.field,
-                                &c.change.hlc,
-                                &c.change.author,
-                            ),
-                            reason,
-                        )?;
-                        r.refused.push(refused(c, reason));
+                        list_refusal(w, (&bundle_id, &sender_id), &incoming[*at], reason, &mut r)?;
                     }
                     if merge.creates.is_some() {
                         r.new_records += 1;
@@ -1059,6 +1034,30 @@ fn received<'a>(c: &Checked<'a>) -> ReceivedRow<'a> {
     }
 }
 
+/// Lists a change refused on its own: in the file's `refused_change` and in the report.
+fn list_refusal(
+    w: &crate::store::Writer<'_>,
+    (bundle_id, sender): (&str, &str),
+    c: &Checked<'_>,
+    reason: &str,
+    report: &mut BundleImport,
+) -> Result<(), crate::store::StoreError> {
+    w.refuse_change(
+        bundle_id,
+        sender,
+        (
+            &c.change.record_kind,
+            &c.change.record_id,
+            &c.change.field,
+            &c.change.hlc,
+            &c.change.author,
+        ),
+        reason,
+    )?;
+    report.refused.push(refused(c, reason));
+    Ok(())
+}
+
 fn refused(c: &Checked<'_>, reason: &str) -> RefusedChange {
     RefusedChange {
         change: c.index + 1,
@@ -1068,14 +1067,6 @@ fn refused(c: &Checked<'_>, reason: &str) -> RefusedChange {
         author: c.change.author.clone(),
         reason: reason.to_owned(),
     }
-}
-
-fn grouped(id: &str) -> String {
-    id.as_bytes()
-        .chunks(4)
-        .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Milliseconds since the epoch of an RFC 3339 time (0 if unreadable: the earliest, so a

@@ -384,16 +384,7 @@ impl Session {
         current: &Record,
         changes: &[RecordChange],
     ) -> Result<(), ServiceError> {
-        let lowers = changes.iter().find(|c| match c {
-            RecordChange::Classification(l) => *l < current.meta.classification,
-            RecordChange::ReleasableTo(r) => !crate::model::control::is_safe_change(
-                "releasable_to",
-                &Value::from(current.meta.releasable_to.clone()),
-                &Value::from(r.clone()),
-            ),
-            _ => false,
-        });
-        let Some(change) = lowers else {
+        let Some(change) = crate::store::lowering(current, changes) else {
             return Ok(());
         };
         let originator = self.store.originator_of(current.kind, current.meta.id)?;

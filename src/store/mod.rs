@@ -15,6 +15,6 @@ pub use file::{BACKUP_GENERATIONS, OpenMode, SaveJob, SaveOutcome, Store, backup
 pub use history::end_of_day;
 pub use ledger::{ConflictRow, HeldRow, InboxRow, MemberInfo, OutboxRow};
 pub use records::{
-    CREATED_FIELD, Counts, EditionInfo, NewRecord, RecordChange, Writer, now_rfc3339,
+    CREATED_FIELD, Counts, EditionInfo, NewRecord, RecordChange, Writer, lowering, now_rfc3339,
 };
 pub use schema::SCHEMA_VERSION;

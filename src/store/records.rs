@@ -298,6 +298,21 @@ impl RecordChange {
     }
 }
 
+/// The first of `changes` that lowers `current`'s classification or widens its releasability
+/// (what only the originator may do: [`crate::model::control`]).
+#[must_use]
+pub fn lowering<'c>(current: &Record, changes: &'c [RecordChange]) -> Option<&'c RecordChange> {
+    changes.iter().find(|c| match c {
+        RecordChange::Classification(l) => *l < current.meta.classification,
+        RecordChange::ReleasableTo(r) => !crate::model::control::is_safe_change(
+            "releasable_to",
+            &Value::from(current.meta.releasable_to.clone()),
+            &Value::from(r.clone()),
+        ),
+        _ => false,
+    })
+}
+
 /// Writes inside one transaction: records, change log, audit, clock.
 pub struct Writer<'a> {
     pub(in crate::store) tx: Transaction<'a>,
@@ -389,15 +404,7 @@ impl Writer<'_> {
                     id: id.to_string(),
                 });
             };
-            let lowers = changes.iter().any(|c| match c {
-                RecordChange::Classification(l) => *l < current.meta.classification,
-                RecordChange::ReleasableTo(r) => !crate::model::control::is_safe_change(
-                    "releasable_to",
-                    &Value::from(current.meta.releasable_to.clone()),
-                    &Value::from(r.clone()),
-                ),
-                _ => false,
-            });
+            let lowers = lowering(&current, changes).is_some();
             if lowers && self.originator(kind, id)?.as_deref() == Some(self.author.as_str()) {
                 // Every field this edit sets is left out: it is logged below with its new value
                 // (logging the old one too, at the same clock, would be two values for one change).
