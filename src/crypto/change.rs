@@ -54,33 +54,8 @@ pub struct ChangeId<'a> {
 }
 
 impl ChangeId<'_> {
-    /// The bytes that are signed.
-    #[must_use]
-    pub fn message(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(200);
-        for (i, part) in [
-            CHANGE_TAG,
-            self.record_kind,
-            self.record_id,
-            self.field,
-            self.hlc,
-            self.author,
-            self.value_sha256,
-        ]
-        .iter()
-        .enumerate()
-        {
-            if i > 0 {
-                out.push(b'\n');
-            }
-            out.extend_from_slice(part.as_bytes());
-        }
-        out
-    }
-
-    /// Whether every part is one line (a message that reads one way only).
-    #[must_use]
-    pub fn is_well_formed(&self) -> bool {
+    /// Its parts, in the order of the message.
+    fn parts(&self) -> [&str; 6] {
         [
             self.record_kind,
             self.record_id,
@@ -89,8 +64,26 @@ impl ChangeId<'_> {
             self.author,
             self.value_sha256,
         ]
-        .iter()
-        .all(|p| !p.is_empty() && !p.contains(['\n', '\r']))
+    }
+
+    /// The bytes that are signed.
+    #[must_use]
+    pub fn message(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(200);
+        out.extend_from_slice(CHANGE_TAG.as_bytes());
+        for part in self.parts() {
+            out.push(b'\n');
+            out.extend_from_slice(part.as_bytes());
+        }
+        out
+    }
+
+    /// Whether every part is one line (a message that reads one way only).
+    #[must_use]
+    pub fn is_well_formed(&self) -> bool {
+        self.parts()
+            .iter()
+            .all(|p| !p.is_empty() && !p.contains(['\n', '\r']))
     }
 
     /// Signs it; the signature in base64.

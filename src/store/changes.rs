@@ -537,14 +537,7 @@ impl Writer<'_> {
 
     /// The author of a record's creation row (its originator), if that row is here.
     pub fn originator(&self, kind: Kind, id: Uuid) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .tx
-            .prepare_cached(
-                "SELECT author FROM change_log WHERE record_kind = ?1 AND record_id = ?2 AND field = '*'
-                 ORDER BY hlc, author LIMIT 1",
-            )?
-            .query_row(params![kind.name(), id.to_string()], |r| r.get(0))
-            .optional_row()?)
+        originator_in(&self.tx, kind, id)
     }
 
     /// Signs every unsigned row of this owner (files from before signed authorship); returns
@@ -577,6 +570,21 @@ impl Writer<'_> {
         }
         Ok(rows.len())
     }
+}
+
+/// The author of a record's earliest creation row, if it has one.
+fn originator_in(
+    conn: &rusqlite::Connection,
+    kind: Kind,
+    id: Uuid,
+) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT author FROM change_log WHERE record_kind = ?1 AND record_id = ?2 AND field = '*'
+             ORDER BY hlc, author LIMIT 1",
+        )?
+        .query_row(params![kind.name(), id.to_string()], |r| r.get(0))
+        .optional_row()?)
 }
 
 /// `query_row` that maps "no row" to `None`.
@@ -622,14 +630,7 @@ impl Store {
     /// The originator of a record (the author of its creation row); `None` for a built-in
     /// record.
     pub fn originator_of(&self, kind: Kind, id: Uuid) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT author FROM change_log WHERE record_kind = ?1 AND record_id = ?2 AND field = '*'
-                 ORDER BY hlc, author LIMIT 1",
-            )?
-            .query_row(params![kind.name(), id.to_string()], |r| r.get(0))
-            .optional_row()?)
+        originator_in(&self.conn, kind, id)
     }
 
     /// The `change_log.seq` of the proposals the originator decided on.

@@ -373,7 +373,7 @@ impl Writer<'_> {
                 values.insert(field.name.to_owned(), value.clone());
             }
         }
-        self.log_row(
+        self.log_local(
             record.kind,
             record.id,
             CREATED_FIELD,
@@ -469,18 +469,7 @@ impl Writer<'_> {
         change: &RecordChange,
         hlc: Hlc,
     ) -> Result<(), StoreError> {
-        self.log_row(kind, id, change.name(), &change.log_value(), hlc)
-    }
-
-    fn log_row(
-        &self,
-        kind: Kind,
-        id: Uuid,
-        field: &str,
-        value: &Value,
-        hlc: Hlc,
-    ) -> Result<(), StoreError> {
-        self.log_local(kind, id, field, value, hlc)
+        self.log_local(kind, id, change.name(), &change.log_value(), hlc)
     }
 
     /// Moves this file's clock past a clock value seen from another member, so that later local
