@@ -11,5 +11,11 @@ fn main() -> std::process::ExitCode {
     if !hardening.no_core_dumps {
         eprintln!("warning: core dumps could not be turned off on this system");
     }
+    if !observatory::hygiene::sqlite_temp_store_in_memory() {
+        eprintln!(
+            "error: this build's SQLite may write temporary files to disk (it lacks SQLITE_TEMP_STORE=3): rebuild Observatory with the bundled SQLite"
+        );
+        return std::process::ExitCode::from(1);
+    }
     observatory::cli::main()
 }

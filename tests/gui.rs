@@ -2,7 +2,7 @@
 
 use std::cell::Cell;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
@@ -12,23 +12,51 @@ use observatory::service::{RecordInput, Session};
 
 use crate::util::{Env, PASSPHRASE};
 
+/// A clock the test moves: the monotonic and the wall clock together, or the wall clock
+/// alone (a suspended machine: the monotonic clock stands still).
 #[derive(Clone)]
-struct ManualClock(Rc<Cell<Instant>>);
+struct ManualClock(Rc<Cell<Instant>>, Rc<Cell<SystemTime>>);
 
 impl Clock for ManualClock {
     fn now(&self) -> Instant {
         self.0.get()
     }
+    fn wall(&self) -> SystemTime {
+        self.1.get()
+    }
 }
 
 impl ManualClock {
+    fn new() -> Self {
+        ManualClock(
+            Rc::new(Cell::new(Instant::now())),
+            Rc::new(Cell::new(SystemTime::now())),
+        )
+    }
     fn advance(&self, by: Duration) {
         self.0.set(self.0.get() + by);
+        self.1.set(self.1.get() + by);
+    }
+    fn advance_wall_only(&self, by: Duration) {
+        self.1.set(self.1.get() + by);
+    }
+}
+
+/// A clipboard in memory (the test plays the other programs that copy text).
+#[derive(Clone, Default)]
+struct MemoryClipboard(Rc<std::cell::RefCell<Option<String>>>);
+
+impl observatory::gui::app::Clipboard for MemoryClipboard {
+    fn text(&mut self) -> Option<String> {
+        self.0.borrow().clone()
+    }
+    fn clear(&mut self) {
+        *self.0.borrow_mut() = None;
     }
 }
 
 fn harness(env: &Env, file: &std::path::Path) -> (Harness<'static, ObservatoryApp>, ManualClock) {
-    let clock = ManualClock(Rc::new(Cell::new(Instant::now())));
+    let clock = ManualClock::new();
     let mut app = ObservatoryApp::new(Box::new(clock.clone()));
     app.prefill(file, &env.identity);
     let mut harness = Harness::builder()
@@ -558,7 +586,7 @@ fn area_and_classification_filters_narrow_the_table() {
 }
 
 #[test]
-fn a_failed_save_keeps_the_data_and_does_not_lock() {
+fn a_failed_save_still_locks_and_offers_save_as_after_the_next_unlock() {
     let env = Env::new();
     let file = new_file(&env, "fail.observatory");
     let (mut harness, _clock) = harness(&env, &file);
@@ -576,31 +604,58 @@ fn a_failed_save_keeps_the_data_and_does_not_lock() {
     }
     harness.get_by_label("Lock").click();
     harness.run_steps(3);
+    // Locked all the same: the session and the identity are gone, only ciphertext is held.
     assert!(
-        harness.state().is_unlocked(),
-        "not locked while the data is only in memory"
+        !harness.state().is_unlocked(),
+        "a failed save does not keep it open"
     );
+    assert!(harness.state().session().is_none());
+    let (held, why) = harness.state().held().unwrap();
+    assert_eq!(held, file.as_path());
+    assert!(why.contains("disk is full"), "{why}");
     let error = harness.state().error().unwrap().to_owned();
     assert!(
-        error.contains("Not locked") && error.contains("disk is full"),
+        error.contains("could not be saved") && error.contains("held in memory, encrypted"),
         "{error}"
     );
+    harness.get_by_label(&error);
     assert_eq!(
         before,
         std::fs::read(&file).unwrap(),
         "the file is unchanged"
     );
-    harness
-        .state_mut()
-        .session_mut()
-        .unwrap()
-        .store_mut()
-        .inject_write_failure_after(None);
-    harness.get_by_label("Lock").click();
-    harness.run_steps(3);
-    assert!(!harness.state().is_unlocked());
+    // The next unlock brings the held changes back and offers "Save as…".
+    unlock(&mut harness, PASSPHRASE);
+    assert!(
+        harness.state().is_unlocked(),
+        "{:?}",
+        harness.state().error()
+    );
+    assert!(harness.state().held().is_none());
+    let message = harness.state().message().unwrap().to_owned();
+    assert!(message.contains("Save as"), "{message}");
+    harness.get_by_label("Save as…");
+    assert_eq!(
+        harness
+            .state()
+            .session()
+            .unwrap()
+            .search(Kind::Technology, "unsaved")
+            .unwrap()
+            .len(),
+        1,
+        "the held changes are back"
+    );
+    let elsewhere = env.path("elsewhere.observatory");
+    harness.state_mut().save_as(&elsewhere);
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().session().unwrap().store().path(),
+        elsewhere.as_path()
+    );
+    harness.get_by_label("Saved");
     let reopened = Session::open(
-        &file,
+        &elsewhere,
         env.identity(),
         observatory::store::OpenMode::ReadOnly,
     )
@@ -608,8 +663,115 @@ fn a_failed_save_keeps_the_data_and_does_not_lock() {
     assert_eq!(
         reopened.search(Kind::Technology, "unsaved").unwrap().len(),
         1,
-        "saved on the second lock"
+        "saved to the other place"
     );
+    assert_eq!(
+        before,
+        std::fs::read(&file).unwrap(),
+        "the original is untouched"
+    );
+}
+
+#[test]
+fn a_minimised_window_locks_on_the_wall_clock() {
+    let env = Env::new();
+    let file = new_file(&env, "min.observatory");
+    let (mut harness, clock) = harness(&env, &file);
+    unlock(&mut harness, PASSPHRASE);
+    assert!(harness.state().is_unlocked());
+    // Minimised: eframe draws nothing and calls only `logic`. The machine is suspended, so the
+    // monotonic clock stands still while the wall clock moves on.
+    let ctx = harness.ctx.clone();
+    clock.advance_wall_only(Duration::from_secs(9 * 60));
+    harness.state_mut().logic(&ctx);
+    assert!(harness.state().is_unlocked(), "not yet: 9 of 10 minutes");
+    clock.advance_wall_only(Duration::from_secs(61));
+    harness.state_mut().logic(&ctx);
+    assert!(
+        !harness.state().is_unlocked(),
+        "locked after 10 minutes on the wall clock, without a frame drawn"
+    );
+    // egui's memory (text-edit undo states, drafts) went with it.
+    assert_eq!(
+        ctx.memory(|m| m.data.len()),
+        0,
+        "egui's memory is cleared on lock"
+    );
+}
+
+#[test]
+fn a_window_focus_change_is_not_user_input() {
+    let env = Env::new();
+    let file = new_file(&env, "focus.observatory");
+    let (mut harness, clock) = harness(&env, &file);
+    unlock(&mut harness, PASSPHRASE);
+    clock.advance(Duration::from_secs(9 * 60 + 30));
+    harness.event(egui::Event::WindowFocused(true));
+    harness.run_steps(1);
+    clock.advance(Duration::from_secs(31));
+    harness.run_steps(2);
+    assert!(
+        !harness.state().is_unlocked(),
+        "a focus event does not reset the idle timer"
+    );
+}
+
+#[test]
+fn text_copied_from_the_app_is_cleared_after_30_seconds_unless_replaced() {
+    let env = Env::new();
+    let file = new_file(&env, "clip.observatory");
+    let clock = ManualClock::new();
+    let clipboard = MemoryClipboard::default();
+    let mut app =
+        ObservatoryApp::new(Box::new(clock.clone())).with_clipboard(Box::new(clipboard.clone()));
+    app.prefill(&file, &env.identity);
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1366.0, 768.0))
+        .build_ui_state(|ui, app: &mut ObservatoryApp| app.ui(ui), app);
+    harness.run_steps(2);
+    unlock(&mut harness, PASSPHRASE);
+    // The app copies its member card (eframe then puts it on the system clipboard).
+    harness.state_mut().show(observatory::gui::View::Members);
+    harness.run_steps(2);
+    harness.get_by_label("Copy my member card").click();
+    harness.run_steps(1);
+    let card = harness
+        .state()
+        .session()
+        .unwrap()
+        .identity()
+        .card()
+        .to_string();
+    *clipboard.0.borrow_mut() = Some(card.clone());
+    clock.advance(Duration::from_secs(29));
+    harness.run_steps(1);
+    assert_eq!(
+        clipboard.0.borrow().as_deref(),
+        Some(card.as_str()),
+        "kept for 30 s"
+    );
+    clock.advance(Duration::from_secs(2));
+    harness.run_steps(1);
+    assert_eq!(*clipboard.0.borrow(), None, "cleared after 30 s");
+    // Copied again, then the user copies something else elsewhere: that is left alone.
+    harness.get_by_label("Copy my member card").click();
+    harness.run_steps(1);
+    *clipboard.0.borrow_mut() = Some("the user's own text".to_owned());
+    clock.advance(Duration::from_secs(31));
+    harness.run_steps(1);
+    assert_eq!(
+        clipboard.0.borrow().as_deref(),
+        Some("the user's own text"),
+        "what another program copied is not cleared"
+    );
+    // Copied, then locked: cleared at once.
+    harness.get_by_label("Copy my member card").click();
+    harness.run_steps(1);
+    *clipboard.0.borrow_mut() = Some(card.clone());
+    harness.get_by_label("Lock").click();
+    harness.run_steps(2);
+    assert!(!harness.state().is_unlocked());
+    assert_eq!(*clipboard.0.borrow(), None, "cleared on lock");
 }
 
 #[test]
@@ -1575,4 +1737,105 @@ fn exchange_view_lists_a_proposed_downgrade_for_its_originator_to_decide() {
             .is_none()
     );
     assert_eq!(level(&harness), Classification::Restricted);
+}
+
+#[test]
+fn a_new_identity_needs_a_passphrase_typed_twice() {
+    let env = Env::new();
+    let clock = ManualClock::new();
+    let mut app = ObservatoryApp::new(Box::new(clock));
+    let identity = env.path("new.identity");
+    let file = env.path("new.observatory");
+    app.prefill(&env.path("unused.observatory"), &identity);
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1366.0, 768.0))
+        .build_ui_state(|ui, app: &mut ObservatoryApp| app.ui(ui), app);
+    harness.run_steps(2);
+    type_into(&mut harness, "Your name", "Nina Novak");
+    type_into(&mut harness, "Member State", "SI");
+    type_into(&mut harness, "New observatory file", file.to_str().unwrap());
+    // Empty: refused.
+    harness.get_by_label("Create").click();
+    harness.run_steps(2);
+    harness.get_by_label("type a passphrase for the new identity (an empty one is refused)");
+    // Typed twice, differently: refused.
+    type_into(&mut harness, "Passphrase", "first try at it");
+    type_into(&mut harness, "Passphrase again", "first try at itself");
+    harness.get_by_label("Create").click();
+    harness.run_steps(2);
+    harness.get_by_label("the two passphrases differ: type the same one twice");
+    assert!(!identity.exists() && !file.exists());
+    // The same twice: created and unlocked.
+    type_into(&mut harness, "Passphrase", "self");
+    harness.get_by_label("Create").click();
+    harness.run_steps(2);
+    harness.state_mut().wait_for_job();
+    harness.run_steps(2);
+    assert!(
+        harness.state().is_unlocked(),
+        "{:?}",
+        harness.state().error()
+    );
+    assert!(identity.exists() && file.exists());
+}
+
+#[test]
+fn an_unauthenticated_file_is_offered_for_signing_on_the_owners_word() {
+    let env = Env::new();
+    let file = new_file(&env, "old.observatory");
+    // Make it look saved by an Observatory before file authenticators (no authenticator).
+    let identity = env.identity();
+    let bytes = std::fs::read(&file).unwrap();
+    let mut plain = Vec::new();
+    std::io::Read::read_to_end(
+        &mut age::Decryptor::new_buffered(&bytes[..])
+            .unwrap()
+            .decrypt(std::iter::once(
+                identity.age_identity() as &dyn age::Identity
+            ))
+            .unwrap(),
+        &mut plain,
+    )
+    .unwrap();
+    let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+    conn.deserialize_read_exact("main", &plain[..], plain.len(), false)
+        .unwrap();
+    conn.execute_batch("DELETE FROM meta WHERE key = 'authenticator'; PRAGMA user_version = 12;")
+        .unwrap();
+    let image = conn.serialize("main").unwrap().to_vec();
+    let recipient = identity.recipient();
+    let mut out = Vec::new();
+    let mut w = age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+        .unwrap()
+        .wrap_output(&mut out)
+        .unwrap();
+    std::io::Write::write_all(&mut w, &image).unwrap();
+    w.finish().unwrap();
+    std::fs::write(&file, out).unwrap();
+
+    let (mut harness, _clock) = harness(&env, &file);
+    unlock(&mut harness, PASSPHRASE);
+    assert!(!harness.state().is_unlocked());
+    let error = harness.state().error().unwrap().to_owned();
+    assert!(error.contains("has no authenticator"), "{error}");
+    type_into(&mut harness, "Passphrase", PASSPHRASE);
+    harness
+        .get_by_label("I saved it myself: sign it and open")
+        .click();
+    harness.run_steps(2);
+    harness.state_mut().wait_for_job();
+    harness.run_steps(2);
+    assert!(
+        harness.state().is_unlocked(),
+        "{:?}",
+        harness.state().error()
+    );
+    harness.state_mut().lock();
+    // Signed now: it opens as any other.
+    Session::open(
+        &file,
+        env.identity(),
+        observatory::store::OpenMode::ReadOnly,
+    )
+    .unwrap();
 }

@@ -7,7 +7,7 @@ use crate::util::{Env, PASSPHRASE, have_tool};
 
 /// Runs the reference `age -d [-i IDENTITY] -o OUT FILE`, typing the passphrase at the
 /// terminal prompt (age reads it from a tty; `script` gives it one).
-fn age_decrypt(
+pub(crate) fn age_decrypt(
     identity: Option<&std::path::Path>,
     file: &std::path::Path,
     out: &std::path::Path,

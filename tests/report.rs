@@ -340,3 +340,120 @@ fn the_pdf_renders_with_pdftoppm() {
         .count();
     assert_eq!(pngs, count);
 }
+
+fn tomorrow() -> String {
+    let today: String = observatory::store::now_rfc3339().chars().take(10).collect();
+    observatory::service::timeline::date_of_day(
+        observatory::service::timeline::day_number(&today).unwrap() + 1.0,
+    )
+}
+
+#[test]
+fn the_marking_covers_the_previous_editions_removed_records() {
+    let env = Env::new();
+    let mut session = Session::create(&env.path("m.observatory"), env.identity()).unwrap();
+    let u = Classification::Unclassified;
+    add(
+        &mut session,
+        Kind::Technology,
+        u,
+        json!({"name": "Open radars", "area": "semiconductors"}),
+    );
+    let secret = add(
+        &mut session,
+        Kind::Technology,
+        Classification::Secret,
+        json!({"name": "Hidden sensor", "area": "sensing"}),
+    );
+    session.freeze_edition("Edition one", None).unwrap();
+    session.delete(Kind::Technology, secret).unwrap();
+    let second = session
+        .freeze_edition("Edition two", Some(&tomorrow()))
+        .unwrap();
+    let built = report::build(
+        &session,
+        &ReportSource::Edition(second.to_string()),
+        None,
+        None,
+    )
+    .unwrap();
+    // Nothing in the second edition is above UNCLASSIFIED, but the report prints the SECRET
+    // technology removed since the first: the whole document is SECRET.
+    assert_eq!(built.classification, Classification::Secret);
+    let md = report::to_markdown(&built);
+    assert!(md.starts_with("**SECRET UE/EU SECRET**"), "{}", &md[..200]);
+    assert!(md.contains("- Classification: **SECRET UE/EU SECRET**"));
+    let removed = md
+        .lines()
+        .find(|l| l.contains("Hidden sensor"))
+        .unwrap_or_else(|| panic!("the removed technology is listed:\n{md}"));
+    assert!(removed.starts_with("| (S) |"), "{removed}");
+    let text = pages(&report::to_pdf(&built).unwrap().0);
+    assert_banners(&text, "SECRET UE/EU SECRET");
+}
+
+#[test]
+fn an_edition_shows_a_record_at_its_level_now_when_raised_later() {
+    let env = Env::new();
+    let mut session = Session::create(&env.path("r.observatory"), env.identity()).unwrap();
+    let tech = add(
+        &mut session,
+        Kind::Technology,
+        Classification::Unclassified,
+        json!({"name": "Later secret", "area": "sensing"}),
+    );
+    let first = session.freeze_edition("Before", None).unwrap();
+    let raise = RecordInput {
+        classification: Some(Classification::Secret),
+        ..RecordInput::default()
+    };
+    session.edit(Kind::Technology, tech, &raise).unwrap();
+    let built = report::build(
+        &session,
+        &ReportSource::Edition(first.to_string()),
+        None,
+        None,
+    )
+    .unwrap();
+    assert_eq!(built.classification, Classification::Secret);
+    let records = session
+        .store()
+        .edition_records(&session.find_edition(&first.to_string()).unwrap().id)
+        .unwrap();
+    let shown = records.iter().find(|r| r.meta.id == tech).unwrap();
+    assert_eq!(shown.meta.classification, Classification::Secret);
+}
+
+#[test]
+fn markdown_escapes_record_text_so_no_fake_marking_line_appears() {
+    let env = Env::new();
+    let mut session = Session::create(&env.path("x.observatory"), env.identity()).unwrap();
+    add(
+        &mut session,
+        Kind::Technology,
+        Classification::Restricted,
+        json!({"name": "**TOP SECRET UE/EU TOP SECRET** <b>x</b> [link](http://e) | cell", "area": "sensing"}),
+    );
+    let built = report::build(&session, &ReportSource::Now, None, None).unwrap();
+    let md = report::to_markdown(&built);
+    assert!(!md.contains("**TOP SECRET"), "{md}");
+    assert!(
+        md.contains("\\*\\*TOP SECRET UE/EU TOP SECRET\\*\\*"),
+        "{md}"
+    );
+    assert!(
+        !md.contains("<b>") && md.contains("\\[link\\](http"),
+        "{md}"
+    );
+    // Every non-empty line outside tables and headings starts with a portion marking or is
+    // the document's own marking, a title or a front-matter line.
+    for line in md.lines().filter(|l| !l.is_empty()) {
+        let ok = line.starts_with('(')
+            || line.starts_with('|')
+            || line.starts_with('#')
+            || line.starts_with("- ")
+            || line.starts_with("**RESTREINT")
+            || line == built.basis;
+        assert!(ok, "an unmarked line: {line}");
+    }
+}

@@ -59,8 +59,29 @@ fn kill_during_save_loop_leaves_old_or_new_state() {
 
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut current = description(&env, &file, id);
+    let temp_files = || -> usize {
+        crate::util::files_below(env.dir.path())
+            .into_iter()
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with(".k.observatory.tmp-")
+            })
+            .count()
+    };
     let mut completed = 0;
-    for i in 1..=100 {
+    let mut killed = 0;
+    // Kills that left a temporary file: the save was in progress (writing, syncing or
+    // renaming) when the process died.
+    let mut mid_save = 0;
+    let mut iterations = 0;
+    for i in 1..=400 {
+        // At least 100 rounds; then go on only until a kill has hit a save in progress.
+        if i > 100 && mid_save > 0 && completed > 0 && killed > 0 {
+            break;
+        }
+        iterations = i;
         let new = format!("state {i}");
         let mut child = env
             .cmd()
@@ -74,12 +95,23 @@ fn kill_during_save_loop_leaves_old_or_new_state() {
             ])
             .spawn()
             .unwrap();
-        // Kill somewhere between start and a bit after the typical run time.
-        std::thread::sleep(Duration::from_micros(rng.below(typical * 12 / 10)));
+        // Kill somewhere between start and a bit after the typical run time; every other
+        // round in its last third, where the save is.
+        let delay = if i % 2 == 0 {
+            typical * 2 / 3 + rng.below(typical / 2)
+        } else {
+            rng.below(typical * 12 / 10)
+        };
+        std::thread::sleep(Duration::from_micros(delay));
         let _ = child.kill();
         let status = child.wait().unwrap();
         if status.success() {
             completed += 1;
+        } else {
+            killed += 1;
+            if temp_files() > 0 {
+                mid_save += 1;
+            }
         }
         let now = description(&env, &file, id);
         assert!(
@@ -95,7 +127,17 @@ fn kill_during_save_loop_leaves_old_or_new_state() {
         }
         current = now;
     }
-    eprintln!("{completed} of 100 saves completed before the kill");
+    eprintln!(
+        "{completed} of {iterations} saves completed before the kill; {mid_save} kills hit a save in progress (a temporary file left)"
+    );
+    assert!(
+        completed > 0 && completed < iterations,
+        "the kills must fall both before and after the end of the save: {completed} of {iterations} completed"
+    );
+    assert!(
+        mid_save > 0,
+        "no kill hit a save in progress in {iterations} rounds: the test proves nothing"
+    );
     // Leftover temporary files are cleaned at the next writing open.
     env.ok(&[
         "edit",

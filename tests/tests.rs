@@ -22,3 +22,4 @@ mod no_plaintext;
 mod report;
 mod save_crash;
 mod store_roundtrip;
+mod workstation;

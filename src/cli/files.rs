@@ -30,6 +30,14 @@ pub struct InfoArgs {
     format: OutputFormat,
 }
 
+/// Arguments of `authenticate`.
+#[derive(Debug, Args)]
+pub struct AuthenticateArgs {
+    /// The observatory file, saved by yourself with an Observatory from before file
+    /// authenticators.
+    file: PathBuf,
+}
+
 /// Arguments of `verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -100,6 +108,17 @@ pub(super) fn info(cli: &Cli, args: &InfoArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+pub(super) fn authenticate(cli: &Cli, args: &AuthenticateArgs) -> anyhow::Result<ExitCode> {
+    let identity = load_identity(cli)?;
+    let session = Session::authenticate(&args.file, identity)?;
+    outln!(
+        "{} now carries the authenticator of {}: it opens as usual from now on",
+        args.file.display(),
+        session.identity().card().profile.name
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 pub(super) fn verify(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let session = open(cli, &args.file, OpenMode::ReadOnly)?;
     let report = session.verify()?;
@@ -109,6 +128,10 @@ pub(super) fn verify(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
             outln!(
                 "decryption:      ok ({} opens with this identity)",
                 args.file.display()
+            );
+            outln!(
+                "authenticator:   ok (saved by {}, signature verified)",
+                session.identity().card().profile.name
             );
             if report.integrity_problems.is_empty() {
                 outln!("integrity:       ok");

@@ -18,6 +18,7 @@
 //! | 11 | invalid input (a value, a JSON document, an import) |
 //! | 12 | no such file or record |
 //! | 13 | `verify` found problems |
+//! | 14 | the file was not saved by its owner's identity (authenticator missing or wrong, foreign schema) |
 
 /// `println!` that does not panic when stdout is closed (`observatory list ... | head`).
 macro_rules! outln {
@@ -102,6 +103,9 @@ pub enum Command {
     Info(files::InfoArgs),
     /// Decrypt and check integrity, references and the audit chain.
     Verify(files::VerifyArgs),
+    /// Sign a file you saved yourself with an Observatory from before file authenticators
+    /// (files without one are refused, exit code 14).
+    Authenticate(files::AuthenticateArgs),
     /// List the records of one kind.
     List(records::ListArgs),
     /// Add a record.
@@ -181,6 +185,7 @@ fn run(cli: &Cli, command: &Command) -> anyhow::Result<ExitCode> {
         Command::Init(args) => files::init(cli, args),
         Command::Info(args) => files::info(cli, args),
         Command::Verify(args) => files::verify(cli, args),
+        Command::Authenticate(args) => files::authenticate(cli, args),
         Command::List(args) => records::list(cli, args),
         Command::Add(args) => records::add(cli, args),
         Command::Edit(args) => records::edit(cli, args),
@@ -242,6 +247,7 @@ fn store_code(e: &StoreError) -> u8 {
         StoreError::NotObservatory { .. } => 5,
         StoreError::Corrupted { .. } => 6,
         StoreError::NewerSchema { .. } => 7,
+        StoreError::NotAuthentic { .. } | StoreError::Unauthenticated { .. } => 14,
         StoreError::Locked { .. } => 8,
         StoreError::ChangedOnDisk { .. } => 9,
         StoreError::DiskFull { .. }
@@ -261,7 +267,9 @@ fn identity_code(e: &IdentityError) -> u8 {
     match e {
         IdentityError::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound => 12,
         IdentityError::Write { .. } | IdentityError::Exists { .. } => 10,
-        IdentityError::InvalidProfile(_) | IdentityError::WorkFactor => 11,
+        IdentityError::InvalidProfile(_)
+        | IdentityError::WorkFactor
+        | IdentityError::EmptyPassphrase => 11,
         _ => 3,
     }
 }

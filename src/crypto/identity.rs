@@ -125,6 +125,9 @@ pub enum IdentityError {
     /// The profile is not acceptable.
     #[error("invalid member profile: {0}")]
     InvalidProfile(String),
+    /// A new identity must be protected by a passphrase.
+    #[error("an empty passphrase is refused: choose a passphrase to protect the new identity")]
+    EmptyPassphrase,
     /// The file could not be read.
     #[error("cannot read the identity file {path}: {source}")]
     Read {
@@ -275,6 +278,9 @@ impl Identity {
         if !(MIN_WORK_FACTOR..=MAX_WORK_FACTOR).contains(&work_factor) {
             return Err(IdentityError::WorkFactor);
         }
+        if passphrase.is_empty() {
+            return Err(IdentityError::EmptyPassphrase);
+        }
         let mut recipient = age::scrypt::Recipient::new(passphrase.secret());
         recipient.set_work_factor(work_factor);
         let encryptor =
@@ -365,8 +371,11 @@ impl Identity {
                 },
                 _ => not_identity(),
             })?;
-        let mut plaintext = Zeroizing::new(Vec::new());
-        stream
+        // Reserved up front (the plaintext is smaller than the armored file), and never read
+        // past that: the buffer is not reallocated, so no unwiped copy of the secret is freed.
+        let mut plaintext = Zeroizing::new(Vec::with_capacity(bytes.len()));
+        (&mut stream)
+            .take(bytes.len() as u64)
             .read_to_end(&mut plaintext)
             .map_err(|_| not_identity())?;
         let text = std::str::from_utf8(&plaintext).map_err(|_| not_identity())?;

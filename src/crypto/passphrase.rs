@@ -60,11 +60,29 @@ pub enum PassphraseError {
     },
 }
 
+/// The longest passphrase file read.
+const MAX_PASSPHRASE_FILE_BYTES: usize = 4096;
+
 /// Reads a passphrase from the first line of a file (the line end is not part of it).
 pub fn read_passphrase_file(path: &Path) -> Result<Passphrase, PassphraseError> {
-    let mut bytes = Zeroizing::new(Vec::new());
+    // Reserved up front and read no further: the buffer is never reallocated, so no unwiped
+    // copy of the passphrase is freed. A passphrase file longer than that is refused.
+    let mut bytes = Zeroizing::new(Vec::with_capacity(MAX_PASSPHRASE_FILE_BYTES + 1));
     std::fs::File::open(path)
-        .and_then(|mut f| f.read_to_end(&mut bytes))
+        .and_then(|f| {
+            f.take(MAX_PASSPHRASE_FILE_BYTES as u64 + 1)
+                .read_to_end(&mut bytes)
+        })
+        .and_then(|n| {
+            if n > MAX_PASSPHRASE_FILE_BYTES {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "longer than 4 KiB: not a passphrase file",
+                ))
+            } else {
+                Ok(n)
+            }
+        })
         .map_err(|source| PassphraseError::File {
             path: path.to_owned(),
             source,

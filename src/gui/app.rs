@@ -1,8 +1,9 @@
 //! The app: screens, commands, background jobs, banner, lock.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use uuid::Uuid;
 
@@ -15,12 +16,74 @@ use super::welcome::Welcome;
 use crate::crypto::{Identity, Passphrase, Profile};
 use crate::model::{Classification, Kind};
 use crate::service::{RecordInput, Session};
-use crate::store::{OpenMode, SaveOutcome, StoreError};
+use crate::store::{HeldImage, OpenMode, SaveOutcome, StoreError};
 
 /// Where time comes from (mocked in tests of the idle lock).
 pub trait Clock {
-    /// Now.
+    /// Now, on the monotonic clock (debounces, progress).
     fn now(&self) -> Instant;
+
+    /// Now, on the wall clock: the idle lock counts on it too, since the monotonic clock stops
+    /// while the machine is suspended.
+    fn wall(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
+/// The system clipboard as the app uses it: read back what it holds, clear it (mocked in
+/// tests; the real one is [`SystemClipboard`]).
+pub trait Clipboard {
+    /// The text it holds, if any.
+    fn text(&mut self) -> Option<String>;
+    /// Empties it.
+    fn clear(&mut self);
+}
+
+/// No clipboard (tests and tools that must not touch the user's).
+#[derive(Debug, Default)]
+pub struct NoClipboard;
+
+impl Clipboard for NoClipboard {
+    fn text(&mut self) -> Option<String> {
+        None
+    }
+    fn clear(&mut self) {}
+}
+
+/// The system clipboard, through `arboard` (opened when first needed).
+#[derive(Default)]
+pub struct SystemClipboard(Option<arboard::Clipboard>);
+
+impl SystemClipboard {
+    fn get(&mut self) -> Option<&mut arboard::Clipboard> {
+        if self.0.is_none() {
+            self.0 = arboard::Clipboard::new().ok();
+        }
+        self.0.as_mut()
+    }
+}
+
+impl Clipboard for SystemClipboard {
+    fn text(&mut self) -> Option<String> {
+        self.get().and_then(|c| c.get_text().ok())
+    }
+    fn clear(&mut self) {
+        if let Some(c) = self.get() {
+            let _ = c.clear();
+        }
+    }
+}
+
+/// How long text copied from the app stays on the clipboard.
+pub const CLIPBOARD_CLEAR_AFTER: Duration = Duration::from_secs(30);
+
+/// Whether an event is the user's own input (what keeps the idle lock away). A focus change,
+/// a pointer leaving the window or a screenshot is not.
+fn is_user_input(event: &egui::Event) -> bool {
+    !matches!(
+        event,
+        egui::Event::WindowFocused(_) | egui::Event::PointerGone
+    )
 }
 
 /// The real clock.
@@ -92,6 +155,9 @@ pub enum Command {
         identity: PathBuf,
         /// Its passphrase.
         passphrase: Passphrase,
+        /// The owner vouches for a file without an authenticator (saved before file
+        /// authenticators): sign it and open it ([`Session::authenticate`]).
+        authenticate: bool,
     },
     /// Create an identity (if `new_identity`) and a new observatory file.
     Create {
@@ -178,6 +244,8 @@ pub enum Command {
     DiscardBundle,
     /// Drop the changes held back (clocks too far ahead).
     DiscardHeld,
+    /// Save the register to another file, which becomes the open one (after a failed save).
+    SaveAs(PathBuf),
     /// Settle a conflict.
     ResolveConflict(i64, crate::service::exchange::Resolution),
     /// Accept (true) or reject a proposed downgrade or release, as its originator.
@@ -226,7 +294,24 @@ pub enum SaveState {
 
 /// What a background open or create job hands back: the session, and for the demo the
 /// temporary folder to remove when it is locked.
-type JobResult = Result<(Session, Option<PathBuf>), String>;
+type JobResult = Result<(Session, Option<PathBuf>), JobError>;
+
+/// Why a background open or create failed.
+#[derive(Debug)]
+pub(super) struct JobError {
+    message: String,
+    /// The file has no authenticator (the welcome screen offers to sign it).
+    unauthenticated: bool,
+}
+
+impl<E: std::fmt::Display> From<E> for JobError {
+    fn from(e: E) -> Self {
+        JobError {
+            message: e.to_string(),
+            unauthenticated: false,
+        }
+    }
+}
 
 /// The unlocked state.
 pub struct Unlocked {
@@ -284,6 +369,15 @@ pub struct ObservatoryApp {
     pub(super) busy: Option<String>,
     pub(super) error: Option<String>,
     last_activity: Instant,
+    /// The wall clock at the last user input.
+    last_activity_wall: SystemTime,
+    /// The register as ciphertext, when the app locked while saving failed, with why.
+    held: Option<(Arc<HeldImage>, String)>,
+    /// egui's memory is cleared at the next chance (it was just locked).
+    clear_memory: bool,
+    clipboard: Box<dyn Clipboard>,
+    /// What the app last put on the clipboard (its SHA-256, never the text) and when.
+    copied: Option<([u8; 32], SystemTime)>,
     /// Theme and idle lock.
     pub prefs: Preferences,
     persist: bool,
@@ -311,7 +405,18 @@ impl ObservatoryApp {
 
     fn build(clock: Box<dyn Clock>, prefs: Preferences, persist: bool) -> Self {
         let now = clock.now();
+        let wall = clock.wall();
+        let clipboard: Box<dyn Clipboard> = if persist {
+            Box::new(SystemClipboard::default())
+        } else {
+            Box::new(NoClipboard)
+        };
         ObservatoryApp {
+            last_activity_wall: wall,
+            held: None,
+            clear_memory: false,
+            clipboard,
+            copied: None,
             clock,
             welcome: Welcome::new(persist),
             unlocked: None,
@@ -327,6 +432,22 @@ impl ObservatoryApp {
             commands: Vec::new(),
             title: String::new(),
         }
+    }
+
+    /// Uses this clipboard (tests).
+    #[must_use]
+    pub fn with_clipboard(mut self, clipboard: Box<dyn Clipboard>) -> Self {
+        self.clipboard = clipboard;
+        self
+    }
+
+    /// The file whose unsaved changes are held encrypted in memory since a lock with a failed
+    /// save, and why the save failed.
+    #[must_use]
+    pub fn held(&self) -> Option<(&std::path::Path, &str)> {
+        self.held
+            .as_ref()
+            .map(|(image, why)| (image.path(), why.as_str()))
     }
 
     /// Whether an observatory is open and unlocked.
@@ -431,6 +552,12 @@ impl ObservatoryApp {
         self.apply(Command::Navigate(view), now);
     }
 
+    /// Saves the open register to another file, as "Save as…" does after the file dialog.
+    pub fn save_as(&mut self, path: &std::path::Path) {
+        let now = self.clock.now();
+        self.apply(Command::SaveAs(path.to_owned()), now);
+    }
+
     /// Pre-fills the welcome screen (command line, tests).
     pub fn prefill(&mut self, file: &std::path::Path, identity: &std::path::Path) {
         self.welcome.file = file.display().to_string();
@@ -440,15 +567,13 @@ impl ObservatoryApp {
     /// Draws one frame and applies the commands it produced.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         let now = self.clock.now();
-        let active = ui
-            .ctx()
-            .input(|i| !i.events.is_empty() || i.pointer.is_moving());
+        let wall = self.clock.wall();
+        let active = ui.ctx().input(|i| i.events.iter().any(is_user_input));
         if active {
             self.last_activity = now;
+            self.last_activity_wall = wall;
         }
-        if self.unlocked.is_some()
-            && now.duration_since(self.last_activity) >= self.prefs.idle_lock()
-        {
+        if self.idle(now, wall) {
             self.commands.push(Command::Lock);
         }
         if self.theme_applied != Some(self.prefs.theme) {
@@ -482,6 +607,8 @@ impl ObservatoryApp {
             self.apply(command, now);
         }
         self.autosave(now);
+        self.watch_clipboard(ui.ctx(), wall);
+        self.clear_memory_if_locked(ui.ctx());
         let title = match &self.unlocked {
             Some(u) => format!(
                 "Observatory — {} — {}",
@@ -507,6 +634,82 @@ impl ObservatoryApp {
             } else {
                 1000
             }));
+    }
+
+    /// What eframe calls before every frame and, while the window is hidden or minimised, on
+    /// its own (the app wakes it every few seconds): the idle lock and the clipboard's timer
+    /// run here, on the wall clock, whether or not anything is drawn.
+    pub fn logic(&mut self, ctx: &egui::Context) {
+        let now = self.clock.now();
+        let wall = self.clock.wall();
+        if self.idle(now, wall) {
+            self.lock();
+        }
+        self.clipboard_timer(wall);
+        self.clear_memory_if_locked(ctx);
+    }
+
+    /// Whether the idle time has passed since the last user input, on either clock (the
+    /// monotonic one stops in suspend; the wall clock can be set back): the earlier wins.
+    fn idle(&self, now: Instant, wall: SystemTime) -> bool {
+        let limit = self.prefs.idle_lock();
+        self.unlocked.is_some()
+            && (now.duration_since(self.last_activity) >= limit
+                || wall
+                    .duration_since(self.last_activity_wall)
+                    .is_ok_and(|idle| idle >= limit))
+    }
+
+    /// Notes text the app put on the clipboard this frame, and clears it when its time is up.
+    fn watch_clipboard(&mut self, ctx: &egui::Context, wall: SystemTime) {
+        let copied = ctx.output(|o| {
+            o.commands.iter().rev().find_map(|c| match c {
+                egui::OutputCommand::CopyText(text) => {
+                    Some(crate::store::auth::image_sha256(text.as_bytes()))
+                }
+                _ => None,
+            })
+        });
+        if let Some(digest) = copied {
+            self.copied = Some((digest, wall));
+        }
+        self.clipboard_timer(wall);
+    }
+
+    fn clipboard_timer(&mut self, wall: SystemTime) {
+        let due = self.copied.is_some_and(|(_, at)| {
+            wall.duration_since(at)
+                .is_ok_and(|age| age >= CLIPBOARD_CLEAR_AFTER)
+        });
+        if due {
+            self.clear_clipboard();
+        }
+    }
+
+    /// Empties the clipboard if it still holds what the app put there (text copied elsewhere
+    /// meanwhile is left alone, as KeePassXC does).
+    fn clear_clipboard(&mut self) {
+        let Some((digest, _)) = self.copied.take() else {
+            return;
+        };
+        if let Some(text) = self.clipboard.text()
+            && crate::store::auth::image_sha256(text.as_bytes()) == digest
+        {
+            self.clipboard.clear();
+        }
+    }
+
+    /// After a lock: text-edit undo states, drafts, selections, scroll positions and cached
+    /// layouts are all dropped (egui's options, such as the theme, are kept).
+    fn clear_memory_if_locked(&mut self, ctx: &egui::Context) {
+        if std::mem::take(&mut self.clear_memory) {
+            ctx.memory_mut(|m| {
+                let options = m.options.clone();
+                *m = egui::Memory::default();
+                m.options = options;
+            });
+            self.theme_applied = None;
+        }
     }
 
     /// Keyboard shortcuts (listed in the Help window).
@@ -585,6 +788,25 @@ impl ObservatoryApp {
                         }
                         ui.separator();
                         ui.label("Files are encrypted with age (X25519, scrypt for identities). Deployment on a classified system needs accreditation and approved cryptography: this tool provides the technical controls, not the approval.");
+                        ui.separator();
+                        ui.strong("This workstation");
+                        let h = crate::hygiene::status();
+                        ui.label(if h.no_core_dumps && h.not_dumpable {
+                            "Core dumps: off (core limit 0, process not dumpable)"
+                        } else if h.no_core_dumps {
+                            "Core dumps: off (core limit 0)"
+                        } else {
+                            "Core dumps: could not be turned off on this system"
+                        });
+                        ui.label(if h.memory_locked {
+                            "Memory: locked, never written to swap"
+                        } else {
+                            "Memory: not locked (the system limits locked memory): swap should be encrypted or off"
+                        });
+                        ui.label(format!(
+                            "Clipboard: text copied from Observatory is cleared after {} s, and on lock and exit",
+                            CLIPBOARD_CLEAR_AFTER.as_secs()
+                        ));
                     });
                 }
                 AppWindow::Settings => {
@@ -633,8 +855,9 @@ impl ObservatoryApp {
         }
     }
 
-    fn status_bar(&self, ui: &mut egui::Ui) {
+    fn status_bar(&mut self, ui: &mut egui::Ui) {
         let Some(u) = &self.unlocked else { return };
+        let mut save_as = false;
         egui::Panel::bottom("status").show(ui, |ui| {
             ui.horizontal(|ui| {
                 ui.label(u.session.store().path().display().to_string());
@@ -644,6 +867,7 @@ impl ObservatoryApp {
                     SaveState::Pending => ui.label("Unsaved changes"),
                     SaveState::Saving => ui.label("Saving…"),
                     SaveState::Failed(why) => {
+                        save_as = ui.button("Save as…").clicked();
                         ui.colored_label(theme::ERROR, format!("Save failed: {why}"))
                     }
                 };
@@ -651,6 +875,15 @@ impl ObservatoryApp {
                 ui.label(format!("Member: {}", u.session.identity().profile().name));
             });
         });
+        if save_as {
+            let suggested = u.session.store().path().file_name().map_or_else(
+                || "register.observatory".to_owned(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            if let Some(path) = rfd::FileDialog::new().set_file_name(suggested).save_file() {
+                self.commands.push(Command::SaveAs(path));
+            }
+        }
     }
 
     fn poll_jobs(&mut self) {
@@ -671,17 +904,32 @@ impl ObservatoryApp {
             Ok((session, temp_dir)) => {
                 self.error = None;
                 zeroize::Zeroize::zeroize(&mut self.welcome.passphrase);
+                zeroize::Zeroize::zeroize(&mut self.welcome.passphrase_again);
+                self.welcome.offer_authenticate = false;
                 if temp_dir.is_none() {
                     self.welcome.remember(session.store().path());
                 }
+                let from_held = self
+                    .held
+                    .as_ref()
+                    .is_some_and(|(image, _)| image.path() == session.store().path())
+                    && session.store().has_unsaved_changes();
                 let mut unlocked = Unlocked::new(session);
                 unlocked.temp_dir = temp_dir;
+                if from_held && let Some((_, why)) = self.held.take() {
+                    unlocked.save = SaveState::Failed(why.clone());
+                    unlocked.message = Some(format!(
+                        "These are the changes that could not be saved when the app locked ({why}). They are not on disk: choose \"Save as…\" below to save them to another place."
+                    ));
+                }
                 self.unlocked = Some(unlocked);
             }
-            Err(message) => {
+            Err(error) => {
                 // The passphrase is typed again after a failure, never kept around.
                 zeroize::Zeroize::zeroize(&mut self.welcome.passphrase);
-                self.error = Some(message);
+                zeroize::Zeroize::zeroize(&mut self.welcome.passphrase_again);
+                self.welcome.offer_authenticate = error.unauthenticated;
+                self.error = Some(error.message);
             }
         }
     }
@@ -714,12 +962,29 @@ impl ObservatoryApp {
                 file,
                 identity,
                 passphrase,
+                authenticate,
             } => {
+                let held = self
+                    .held
+                    .as_ref()
+                    .filter(|(image, _)| image.path() == file.as_path())
+                    .map(|(image, _)| Arc::clone(image));
                 self.start_job("unlock", "Unlocking…", move || {
-                    let identity =
-                        Identity::read_file(&identity, &passphrase).map_err(|e| e.to_string())?;
-                    let session = Session::open(&file, identity, OpenMode::ReadWrite)
-                        .map_err(|e| e.to_string())?;
+                    let identity = Identity::read_file(&identity, &passphrase)?;
+                    let opened = if let Some(held) = held {
+                        Session::open_held(&held, identity)
+                    } else if authenticate {
+                        Session::authenticate(&file, identity)
+                    } else {
+                        Session::open(&file, identity, OpenMode::ReadWrite)
+                    };
+                    let session = opened.map_err(|e| JobError {
+                        unauthenticated: matches!(
+                            e,
+                            crate::service::ServiceError::Store(StoreError::Unauthenticated { .. })
+                        ),
+                        message: e.to_string(),
+                    })?;
                     Ok((session, None))
                 });
             }
@@ -746,6 +1011,14 @@ impl ObservatoryApp {
                 });
             }
             Command::Lock => self.lock(),
+            Command::SaveAs(path) => {
+                if let Some(u) = &mut self.unlocked
+                    && u.save_as(&path)
+                    && u.temp_dir.is_none()
+                {
+                    self.welcome.remember(&path);
+                }
+            }
             Command::OpenDemo => self.start_job(
                 "demo",
                 "Building the demo from the public datasets…",
@@ -784,14 +1057,35 @@ impl ObservatoryApp {
             u.start_save();
             u.wait_for_save();
         }
-        if let SaveState::Failed(why) = &u.save {
-            // Keep the data: a failed save must not lose it. The idle lock tries again after
-            // another idle period, not every frame.
-            self.last_activity = self.clock.now();
-            self.error = Some(format!(
-                "Not locked: the last changes could not be saved ({why})"
-            ));
-            self.unlocked = Some(u);
+        self.clear_clipboard();
+        self.clear_memory = true;
+        if let SaveState::Failed(why) = &u.save
+            && u.temp_dir.is_none()
+        {
+            // Locking never waits on the disk: the register is kept as ciphertext (signed, as
+            // a save would write it), the session and the identity are dropped, and the next
+            // unlock offers "Save as…".
+            match u.session.hold() {
+                Ok(image) => {
+                    self.error = Some(format!(
+                        "Locked, but the last changes to {} could not be saved ({why}). They are held in memory, encrypted: unlock to save them to another place. Quitting now loses them.",
+                        image.path().display()
+                    ));
+                    self.held = Some((Arc::new(image), why.clone()));
+                }
+                Err(e) => {
+                    // Not even encrypted in memory (out of memory): the data would be lost.
+                    self.last_activity = self.clock.now();
+                    self.last_activity_wall = self.clock.wall();
+                    self.error = Some(format!(
+                        "Not locked: the last changes could not be saved ({why}) nor held encrypted ({e})"
+                    ));
+                    self.unlocked = Some(u);
+                    return;
+                }
+            }
+            self.welcome.file = u.session.store().path().display().to_string();
+            drop(u);
             return;
         }
         let temp_dir = u.temp_dir.take();
@@ -1197,6 +1491,7 @@ impl Unlocked {
             Command::Unlock { .. }
             | Command::Create { .. }
             | Command::Lock
+            | Command::SaveAs(_)
             | Command::Toggle(_)
             | Command::OpenDemo => {}
         }
@@ -1252,6 +1547,24 @@ impl Unlocked {
             self.start_save();
         } else {
             self.save_soon = true;
+        }
+    }
+
+    /// Saves to another file (see [`Command::SaveAs`]): whether it worked.
+    fn save_as(&mut self, path: &std::path::Path) -> bool {
+        self.wait_for_save();
+        match self.session.save_as(path) {
+            Ok(()) => {
+                self.save = SaveState::Saved;
+                self.last_edit = None;
+                self.message = Some(format!("Saved to {}", path.display()));
+                true
+            }
+            Err(e) => {
+                self.message = Some(format!("Not saved to {}: {e}", path.display()));
+                self.save = SaveState::Failed(e.to_string());
+                false
+            }
         }
     }
 
@@ -1344,7 +1657,7 @@ fn open_demo() -> JobResult {
         Ok(session) => Ok((session, Some(dir))),
         Err(e) => {
             let _ = std::fs::remove_dir_all(&dir);
-            Err(e.to_string())
+            Err(e.into())
         }
     }
 }

@@ -21,7 +21,7 @@ pub mod theme;
 pub mod timeline;
 mod welcome;
 
-pub use app::{Clock, ObservatoryApp, SystemClock, View};
+pub use app::{Clipboard, Clock, ObservatoryApp, SystemClock, View};
 
 /// Starts the desktop app.
 pub fn run() -> anyhow::Result<()> {
@@ -36,7 +36,8 @@ pub fn run() -> anyhow::Result<()> {
     eframe::run_native(
         "Observatory",
         options,
-        Box::new(|_cc| {
+        Box::new(|cc| {
+            wake_regularly(&cc.egui_ctx);
             Ok(Box::new(Native(ObservatoryApp::with_saved_preferences(
                 Box::new(SystemClock),
             ))))
@@ -45,10 +46,28 @@ pub fn run() -> anyhow::Result<()> {
     .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
+/// Wakes eframe every few seconds, also while the window is hidden or minimised (when it
+/// calls only [`eframe::App::logic`]), so that the idle lock and the clipboard timer run.
+fn wake_regularly(ctx: &egui::Context) {
+    let ctx = ctx.clone();
+    let _ = std::thread::Builder::new()
+        .name("idle-lock-timer".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(5));
+                ctx.request_repaint();
+            }
+        });
+}
+
 /// The eframe wrapper.
 struct Native(ObservatoryApp);
 
 impl eframe::App for Native {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.0.logic(ctx);
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.0.ui(ui);
     }

@@ -61,6 +61,11 @@ pub struct Welcome {
     pub(super) file: String,
     pub(super) identity: String,
     pub(super) passphrase: String,
+    /// The new identity's passphrase, typed a second time.
+    pub(super) passphrase_again: String,
+    /// The last unlock failed because the file has no authenticator: offer to sign it on the
+    /// owner's word.
+    pub(super) offer_authenticate: bool,
     create_identity: bool,
     name: String,
     member_state: String,
@@ -84,6 +89,8 @@ impl Welcome {
             file: std::env::var("OBSERVATORY_FILE").unwrap_or_default(),
             identity: std::env::var("OBSERVATORY_IDENTITY").unwrap_or_default(),
             passphrase: String::new(),
+            passphrase_again: String::new(),
+            offer_authenticate: false,
             create_identity: true,
             name: String::new(),
             member_state: String::new(),
@@ -207,7 +214,22 @@ impl Welcome {
                     file: PathBuf::from(self.file.trim()),
                     identity: PathBuf::from(self.identity.trim()),
                     passphrase: Passphrase::new(&self.passphrase),
+                    authenticate: false,
                 });
+            }
+            if self.offer_authenticate {
+                ui.label("Only if you saved this file yourself with an Observatory from before file authenticators: type the passphrase again and sign it. Otherwise report it to your security officer.");
+                if ui
+                    .add_enabled(!busy, egui::Button::new("I saved it myself: sign it and open"))
+                    .clicked()
+                {
+                    commands.push(Command::Unlock {
+                        file: PathBuf::from(self.file.trim()),
+                        identity: PathBuf::from(self.identity.trim()),
+                        passphrase: Passphrase::new(&self.passphrase),
+                        authenticate: true,
+                    });
+                }
             }
             if !self.recent.is_empty() {
                 ui.separator();
@@ -246,13 +268,30 @@ impl Welcome {
                         });
                 });
                 ui.label("The identity is written to the identity file above, protected by the passphrase above.");
+                ui.horizontal(|ui| {
+                    let l = ui.label("Passphrase again");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut self.passphrase_again)
+                            .password(true)
+                            .desired_width(240.0),
+                    )
+                    .labelled_by(l.id);
+                });
             } else {
                 ui.label("Uses the identity file and passphrase above.");
             }
             Self::path_row(ui, "New observatory file", &mut self.new_file, &mut browse, Target::NewFile);
             if ui.add_enabled(!busy, egui::Button::new("Create")).clicked() {
                 let profile = if self.create_identity {
-                    Profile::new(&self.name, &self.member_state, self.clearance).map(Some)
+                    if self.passphrase.is_empty() {
+                        Err("type a passphrase for the new identity (an empty one is refused)".to_owned())
+                    } else if self.passphrase != self.passphrase_again {
+                        Err("the two passphrases differ: type the same one twice".to_owned())
+                    } else {
+                        Profile::new(&self.name, &self.member_state, self.clearance)
+                            .map(Some)
+                            .map_err(|e| e.to_string())
+                    }
                 } else {
                     Ok(None)
                 };
@@ -266,7 +305,7 @@ impl Welcome {
                             new_identity,
                         });
                     }
-                    Err(e) => self.profile_error = Some(e.to_string()),
+                    Err(e) => self.profile_error = Some(e),
                 }
             }
             if let Some(problem) = &self.profile_error {

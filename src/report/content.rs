@@ -90,6 +90,18 @@ pub enum Block {
     },
 }
 
+impl Block {
+    /// The highest level of what the block prints.
+    #[must_use]
+    pub fn level(&self) -> Classification {
+        match self {
+            Block::Heading(_) => Classification::Unclassified,
+            Block::Paragraph(level, _) | Block::Chart { level, .. } => *level,
+            Block::Table { rows, .. } => Classification::highest(rows.iter().map(|r| r.level)),
+        }
+    }
+}
+
 /// A numbered section.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Section {
@@ -244,7 +256,7 @@ pub fn build(
 ) -> Result<Report, ServiceError> {
     let (records, basis, date) = records_of(session, source)?;
     let (records, omitted) = under(records, ceiling);
-    let classification = Classification::highest(records.iter().map(|r| r.meta.classification));
+    let mut classification = Classification::highest(records.iter().map(|r| r.meta.classification));
     let mut releasable: Option<BTreeSet<String>> = None;
     for r in &records {
         if !r.meta.releasable_to.is_empty() {
@@ -263,6 +275,21 @@ pub fn build(
         Some(set) => set.into_iter().collect::<Vec<_>>().join(", "),
     };
     let register = split(records);
+    let mut sections = vec![
+        technologies_section(&register),
+        dependencies_section(session, &register),
+        gaps_section(&register),
+        measures_section(&register),
+        changes_section(session, source, &date, ceiling, &register)?,
+        method_section(ceiling, omitted),
+        sources_section(&register),
+    ];
+    sections.retain(|s| !s.blocks.is_empty());
+    // The marking covers everything printed, also what is not in the register shown: the
+    // previous edition's records in "changes since", removed records among them.
+    classification = classification.max(Classification::highest(
+        sections.iter().flat_map(|s| &s.blocks).map(Block::level),
+    ));
     let profile = session.identity().profile();
     let mut distribution = vec![format!(
         "{} ({}), cleared to {}: author",
@@ -289,16 +316,6 @@ pub fn build(
             ));
         }
     }
-    let mut sections = vec![
-        technologies_section(&register),
-        dependencies_section(session, &register),
-        gaps_section(&register),
-        measures_section(&register),
-        changes_section(session, source, &date, ceiling, &register)?,
-        method_section(ceiling, omitted),
-        sources_section(&register),
-    ];
-    sections.retain(|s| !s.blocks.is_empty());
     Ok(Report {
         title: title.map_or_else(
             || "Critical technologies and strategic dependencies".to_owned(),

@@ -7,8 +7,41 @@ use super::content::{Block, Chart, Report};
 use super::portion;
 use crate::service::timeline::date_of_day;
 
+/// Text from the register, escaped so that Markdown shows it as typed: the marks that make
+/// emphasis, code, links, HTML, headings and tables are backslash-escaped (`CommonMark` allows
+/// it before any ASCII punctuation), so no record can print bold text such as a fake marking
+/// line. What starts a line (lists, headings, rules) cannot act: every line starts with a
+/// portion marking or a table bar.
+fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    for c in text.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' | '~' | '&' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\r' => {}
+            c if c.is_control() && c != '\n' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A table cell: escaped, on one line.
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+    esc(text).replace('\n', " ")
+}
+
+/// A paragraph: every line is its own paragraph with the portion marking in front, so that
+/// a line break inside a record's text cannot start an unmarked line.
+fn paragraph(out: &mut String, marking: &str, text: &str) {
+    for line in text.split('\n') {
+        let line = line.trim();
+        if !line.is_empty() {
+            let _ = writeln!(out, "{marking} {}\n", esc(line));
+        }
+    }
 }
 
 /// The report as Markdown.
@@ -17,12 +50,12 @@ pub fn to_markdown(report: &Report) -> String {
     let mut out = String::new();
     let marking = report.classification.marking();
     let _ = writeln!(out, "**{marking}**\n");
-    let _ = writeln!(out, "# {}\n", report.title);
-    let _ = writeln!(out, "{}\n", report.basis);
+    let _ = writeln!(out, "# {}\n", cell(&report.title));
+    let _ = writeln!(out, "{}\n", cell(&report.basis));
     let _ = writeln!(out, "- Classification: **{marking}**");
     let _ = writeln!(out, "- Date of the data: {}", report.date);
     let _ = writeln!(out, "- Generated: {}", report.generated);
-    let _ = writeln!(out, "- Releasable to: {}", report.releasability);
+    let _ = writeln!(out, "- Releasable to: {}", cell(&report.releasability));
     match report.ceiling {
         Some(c) => {
             let _ = writeln!(
@@ -36,18 +69,20 @@ pub fn to_markdown(report: &Report) -> String {
             let _ = writeln!(out, "- Ceiling: none, every record included");
         }
     }
-    let _ = writeln!(out, "- Distribution: {}\n", report.distribution.join("; "));
+    let _ = writeln!(
+        out,
+        "- Distribution: {}\n",
+        cell(&report.distribution.join("; "))
+    );
     let mut figure = 0;
     for section in &report.sections {
-        let _ = writeln!(out, "## {} {}\n", section.number, section.title);
+        let _ = writeln!(out, "## {} {}\n", section.number, cell(&section.title));
         for block in &section.blocks {
             match block {
                 Block::Heading(text) => {
-                    let _ = writeln!(out, "### {text}\n");
+                    let _ = writeln!(out, "### {}\n", cell(text));
                 }
-                Block::Paragraph(level, text) => {
-                    let _ = writeln!(out, "{} {text}\n", portion(*level));
-                }
+                Block::Paragraph(level, text) => paragraph(&mut out, portion(*level), text),
                 Block::Table { columns, rows } => {
                     let _ = writeln!(
                         out,
@@ -79,7 +114,12 @@ pub fn to_markdown(report: &Report) -> String {
                     chart,
                 } => {
                     figure += 1;
-                    let _ = writeln!(out, "{} *Figure {figure}: {title}*\n", portion(*level));
+                    let _ = writeln!(
+                        out,
+                        "{} *Figure {figure}: {}*\n",
+                        portion(*level),
+                        cell(title)
+                    );
                     match chart {
                         Chart::Bars { unit, bars, .. } => {
                             let _ = writeln!(out, "| | {} |\n|---|---|", cell(unit));
@@ -91,7 +131,11 @@ pub fn to_markdown(report: &Report) -> String {
                             let _ = writeln!(
                                 out,
                                 "| | {} |\n|---|{}",
-                                series.join(" | "),
+                                series
+                                    .iter()
+                                    .map(|s| cell(s))
+                                    .collect::<Vec<_>>()
+                                    .join(" | "),
                                 "---|".repeat(series.len())
                             );
                             for (label, values) in groups {
@@ -105,7 +149,12 @@ pub fn to_markdown(report: &Report) -> String {
                             y_label,
                             points,
                         } => {
-                            let _ = writeln!(out, "| | {x_label} | {y_label} |\n|---|---|---|");
+                            let _ = writeln!(
+                                out,
+                                "| | {} | {} |\n|---|---|---|",
+                                cell(x_label),
+                                cell(y_label)
+                            );
                             for (label, x, y) in points {
                                 let _ = writeln!(out, "| {} | {x:.1} | {y:.1} |", cell(label));
                             }
@@ -115,10 +164,11 @@ pub fn to_markdown(report: &Report) -> String {
                             for (label, s, e, status) in bars {
                                 let _ = writeln!(
                                     out,
-                                    "| {} | {} | {} | {status} |",
+                                    "| {} | {} | {} | {} |",
                                     cell(label),
                                     date_of_day(*s),
-                                    date_of_day(*e)
+                                    date_of_day(*e),
+                                    cell(status)
                                 );
                             }
                         }

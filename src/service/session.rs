@@ -12,7 +12,7 @@ use crate::crypto::Identity;
 use crate::model::kind::FieldType;
 use crate::model::record::{check_required, field_of, normalise_releasability, normalise_value};
 use crate::model::{Classification, Kind, Record, country};
-use crate::store::{AuditReport, Counts, NewRecord, OpenMode, RecordChange, Store, Writer};
+use crate::store::{AuditReport, Counts, NewRecord, OpenMode, RecordChange, Store, Trust, Writer};
 
 /// What a user asks for when adding or editing a record: raw values, checked here.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -105,8 +105,7 @@ impl Session {
     /// Creates a new observatory file owned by `identity`.
     pub fn create(path: &Path, identity: Identity) -> Result<Session, ServiceError> {
         let author = identity.card().author_id();
-        let mut store = Store::create(path, identity.recipient(), &author)?;
-        store.set_signing_key(identity.signing_key().clone());
+        let mut store = Store::create(path, identity.recipient(), identity.signing_key(), &author)?;
         let card = identity.card();
         store.write(&author, |w| {
             w.audit(
@@ -132,9 +131,51 @@ impl Session {
 
     /// Opens an observatory file with `identity`.
     pub fn open(path: &Path, identity: Identity, mode: OpenMode) -> Result<Session, ServiceError> {
-        let mut store = Store::open(path, identity.age_identity(), mode)?;
+        Self::open_with(path, identity, mode, Trust::Authenticated)
+    }
+
+    /// Opens, on the owner's word, a file saved before file authenticators (schema 12 or
+    /// older, no authenticator in its header), and saves it at once, signed: from then on it
+    /// opens like any other. The audit log records it (`authenticate`). A file that carries a
+    /// wrong authenticator, or that claims a newer schema without one, is still refused.
+    pub fn authenticate(path: &Path, identity: Identity) -> Result<Session, ServiceError> {
+        let mut session = Self::open_with(
+            path,
+            identity,
+            OpenMode::ReadWrite,
+            Trust::AllowUnauthenticated,
+        )?;
+        if !session.store.opened_unauthenticated() {
+            return Ok(session);
+        }
+        let author = session.author.clone();
+        session.store.write(&author, |w| {
+            w.audit(
+                "authenticate",
+                None,
+                &serde_json::json!({
+                    "reason": "opened on the owner's word without an authenticator, signed from now on"
+                }),
+            )
+        })?;
+        session.save()?;
+        Ok(session)
+    }
+
+    fn open_with(
+        path: &Path,
+        identity: Identity,
+        mode: OpenMode,
+        trust: Trust,
+    ) -> Result<Session, ServiceError> {
+        let mut store = Store::open(
+            path,
+            identity.age_identity(),
+            identity.signing_key(),
+            mode,
+            trust,
+        )?;
         let author = identity.card().author_id();
-        store.set_signing_key(identity.signing_key().clone());
         if mode == OpenMode::ReadWrite {
             // Files from before signed authorship: the owner's own history is signed now (the
             // owner's key is the only one that can); other members' unsigned rows stay unsigned
@@ -164,6 +205,32 @@ impl Session {
             author,
             viewing: None,
         })
+    }
+
+    /// Encrypts the register for holding in memory when it cannot be saved (see
+    /// [`crate::store::HeldImage`]); the session can then be dropped.
+    pub fn hold(&mut self) -> Result<crate::store::HeldImage, ServiceError> {
+        Ok(self.store.hold()?)
+    }
+
+    /// Opens a held image again with its owner's identity (it counts as unsaved).
+    pub fn open_held(
+        held: &crate::store::HeldImage,
+        identity: Identity,
+    ) -> Result<Session, ServiceError> {
+        let store = Store::open_held(held, identity.age_identity(), identity.signing_key())?;
+        let author = identity.card().author_id();
+        Ok(Session {
+            store,
+            identity,
+            author,
+            viewing: None,
+        })
+    }
+
+    /// Saves to another file, which becomes this session's file.
+    pub fn save_as(&mut self, path: &Path) -> Result<(), ServiceError> {
+        Ok(self.store.save_as(path)?)
     }
 
     /// The store (read access).

@@ -133,7 +133,8 @@ impl Store {
             if entry.seq != expected_seq || entry.prev_hash != prev || entry.hash != hash {
                 return Ok(AuditReport {
                     entries: entries.len() as u64,
-                    first_broken_seq: Some(entry.seq),
+                    // A missing entry is named by its own number, not by the one after it.
+                    first_broken_seq: Some(entry.seq.min(expected_seq)),
                 });
             }
             prev.clone_from(&entry.hash);

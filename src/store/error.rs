@@ -49,6 +49,28 @@ pub enum StoreError {
         /// Backup file names found, or "none found".
         backups: String,
     },
+    /// Made or changed by someone other than its owner: its authenticator does not hold.
+    #[error(
+        "{path} was not saved by its owner's identity ({detail}): it was not opened and is left as it is; it may have been replaced or tampered with, so report it to your security officer; {backups}"
+    )]
+    NotAuthentic {
+        /// The path.
+        path: PathBuf,
+        /// What does not hold.
+        detail: String,
+        /// Which backups beside it verify.
+        backups: String,
+    },
+    /// No authenticator: saved before authenticators existed, or made by hand.
+    #[error(
+        "{path} has no authenticator: it was saved by an Observatory from before file authenticators (schema 12 or older), or someone else made it; it was not opened. If you saved it yourself with an older version, run `observatory authenticate FILE` (or choose \"I saved it myself\" in the app) once to sign it; {backups}"
+    )]
+    Unauthenticated {
+        /// The path.
+        path: PathBuf,
+        /// Which backups beside it verify.
+        backups: String,
+    },
     /// Written by a newer version.
     #[error(
         "{path} uses schema version {found}, newer than this Observatory supports ({supported}): update Observatory to open it"

@@ -7,9 +7,20 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rusqlite::{Connection, MAIN_DB};
 
+use super::auth;
 use super::error::StoreError;
 use super::schema;
 use crate::fsutil;
+
+/// Whether a file without an authenticator may be opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trust {
+    /// Only a file its owner signed (the default).
+    Authenticated,
+    /// Also a file saved before authenticators existed (schema 12 or older), on the owner's
+    /// word that they saved it themselves: the next save signs it.
+    AllowUnauthenticated,
+}
 
 /// Number of previous generations kept beside the file.
 pub const BACKUP_GENERATIONS: u32 = 3;
@@ -69,7 +80,7 @@ pub struct Store {
     recipient: age::x25519::Recipient,
     mode: OpenMode,
     stamp: Option<DiskStamp>,
-    _lock: Option<WriterLock>,
+    lock: Option<WriterLock>,
     fail_after_bytes: Option<u64>,
     /// SQLite's change counter when what is on disk was serialized (None: never saved).
     saved_mark: Option<u64>,
@@ -78,8 +89,11 @@ pub struct Store {
     /// Wall clock (ms) that writes use instead of the system's: only for building the demo's
     /// simulated history.
     pub(super) simulated_now_ms: Option<u64>,
-    /// The owner's signing key: every change-log row the owner writes is signed with it.
+    /// The owner's signing key: every change-log row the owner writes is signed with it, and
+    /// every save's authenticator.
     pub(in crate::store) signing_key: Option<ed25519_dalek::SigningKey>,
+    /// Opened without an authenticator, on the owner's word ([`Trust::AllowUnauthenticated`]).
+    opened_unauthenticated: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -153,11 +167,29 @@ fn acquire_lock(path: &Path) -> Result<WriterLock, StoreError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
+        // Never through a symbolic link planted where the lock file goes (it would make us
+        // truncate and write to whatever it points at).
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
     }
-    let mut file = options
-        .open(&lock_path)
-        .map_err(|e| StoreError::io("create the lock file", &lock_path, e))?;
+    let mut file = options.open(&lock_path).map_err(|e| {
+        let symlink = fs::symlink_metadata(&lock_path).is_ok_and(|m| m.file_type().is_symlink());
+        if symlink {
+            StoreError::io(
+                "use the lock file, which is a symbolic link (remove it),",
+                &lock_path,
+                e,
+            )
+        } else {
+            StoreError::io("create the lock file", &lock_path, e)
+        }
+    })?;
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Err(StoreError::io(
+            "use the lock file, which is not a regular file (remove it),",
+            &lock_path,
+            std::io::Error::other("not a regular file"),
+        ));
+    }
     // A lock released a moment ago can still be held by a process forked in between (the
     // descriptor lives until that child's exec): try a few times over a quarter second.
     let mut attempt = 0;
@@ -214,6 +246,7 @@ impl Store {
     pub fn create(
         path: &Path,
         recipient: age::x25519::Recipient,
+        owner: &ed25519_dalek::SigningKey,
         author: &str,
     ) -> Result<Store, StoreError> {
         if path.exists() {
@@ -230,20 +263,25 @@ impl Store {
             recipient,
             mode: OpenMode::ReadWrite,
             stamp: None,
-            _lock: Some(lock),
+            lock: Some(lock),
             fail_after_bytes: None,
             saved_mark: None,
             pending_mark: None,
             simulated_now_ms: None,
-            signing_key: None,
+            signing_key: Some(owner.clone()),
+            opened_unauthenticated: false,
         })
     }
 
-    /// Opens and decrypts an observatory file into memory.
+    /// Opens and decrypts an observatory file into memory. The file must carry its owner's
+    /// authenticator (see the module docs), unless `trust` allows a file saved before
+    /// authenticators; the schema must be exactly the expected one.
     pub fn open(
         path: &Path,
         identity: &age::x25519::Identity,
+        owner: &ed25519_dalek::SigningKey,
         mode: OpenMode,
+        trust: Trust,
     ) -> Result<Store, StoreError> {
         if !path.exists() {
             return Err(StoreError::NotFound {
@@ -258,32 +296,29 @@ impl Store {
             remove_stale_temp_files(path);
         }
         let stamp = DiskStamp::of(path).map_err(|e| StoreError::io("read", path, e))?;
-        // Decrypt straight from the file (no copy of the whole ciphertext in memory).
-        let mut file = File::open(path).map_err(|e| StoreError::io("read", path, e))?;
-        let mut prefix = Vec::with_capacity(64);
-        (&mut file)
-            .take(64)
-            .read_to_end(&mut prefix)
-            .and_then(|_| file.seek(SeekFrom::Start(0)))
-            .map_err(|e| StoreError::io("read", path, e))?;
-        let reader = std::io::BufReader::with_capacity(1 << 20, file);
-        let conn = decrypt_into_memory(path, &prefix, reader, identity)?;
+        let (conn, unauthenticated) = match open_authentic(path, identity, owner, trust) {
+            Ok(opened) => opened,
+            Err(e) => return Err(with_verified_backups(e, path, identity, owner)),
+        };
         let mut store = Store {
             conn,
             path: path.to_owned(),
             recipient: identity.to_public(),
             mode,
             stamp: Some(stamp),
-            _lock: lock,
+            lock,
             fail_after_bytes: None,
             saved_mark: None,
             pending_mark: None,
             simulated_now_ms: None,
-            signing_key: None,
+            signing_key: Some(owner.clone()),
+            opened_unauthenticated: unauthenticated,
         };
         store.saved_mark = Some(store.conn.total_changes());
-        // A migration changes the database: it counts as unsaved.
-        schema::check_and_migrate(&mut store.conn, path)?;
+        if unauthenticated {
+            // Counts as unsaved: the next save writes the authenticator.
+            store.saved_mark = None;
+        }
         Ok(store)
     }
 
@@ -291,6 +326,13 @@ impl Store {
     #[must_use]
     pub fn has_unsaved_changes(&self) -> bool {
         self.saved_mark != Some(self.conn.total_changes())
+    }
+
+    /// Whether it was opened without an authenticator, on the owner's word (the next save
+    /// signs it).
+    #[must_use]
+    pub fn opened_unauthenticated(&self) -> bool {
+        self.opened_unauthenticated
     }
 
     /// Where the file is.
@@ -321,11 +363,16 @@ impl Store {
 
     /// Encrypts the database image for the file's recipient (what `save` writes).
     pub fn encrypt_image(&mut self) -> Result<Vec<u8>, StoreError> {
+        let Some(owner) = &self.signing_key else {
+            return Err(StoreError::Encrypt(
+                "no owner's key to sign the file with".to_owned(),
+            ));
+        };
         let data = self.conn.serialize(MAIN_DB)?;
-        let encryptor = age::Encryptor::with_recipients(std::iter::once(
-            &self.recipient as &dyn age::Recipient,
-        ))
-        .map_err(|e| StoreError::Encrypt(e.to_string()))?;
+        let authenticator = auth::AuthStanza::new(owner, &data);
+        let recipients: [&dyn age::Recipient; 2] = [&self.recipient, &authenticator];
+        let encryptor = age::Encryptor::with_recipients(recipients.into_iter())
+            .map_err(|e| StoreError::Encrypt(e.to_string()))?;
         // age adds 16 bytes per 64 KiB chunk plus a header of about 200 bytes.
         let mut out = Vec::with_capacity(data.len() + data.len() / 4096 + 1024);
         let mut writer = encryptor
@@ -387,6 +434,106 @@ impl Store {
             Err(StoreError::ChangedOnDisk {
                 path: self.path.clone(),
             })
+        }
+    }
+}
+
+/// The register kept in memory, encrypted and signed, when the app locks while saving fails
+/// (a full disk, a stick pulled out, a file changed on disk): nothing readable stays, and the
+/// next unlock offers to save it elsewhere ([`Store::open_held`], [`Store::save_as`]).
+pub struct HeldImage {
+    path: PathBuf,
+    ciphertext: Vec<u8>,
+    stamp: Option<DiskStamp>,
+}
+
+impl std::fmt::Debug for HeldImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HeldImage")
+            .field("path", &self.path)
+            .field("bytes", &self.ciphertext.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl HeldImage {
+    /// The file it was opened from.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Store {
+    /// Encrypts the register for holding in memory (see [`HeldImage`]).
+    pub fn hold(&mut self) -> Result<HeldImage, StoreError> {
+        Ok(HeldImage {
+            path: self.path.clone(),
+            ciphertext: self.encrypt_image()?,
+            stamp: self.stamp.clone(),
+        })
+    }
+
+    /// Opens a held image again: it counts as unsaved. The writer's lock on its file is taken
+    /// when it can be (the folder may be gone); saving to the original file still checks that
+    /// it did not change on disk.
+    pub fn open_held(
+        held: &HeldImage,
+        identity: &age::x25519::Identity,
+        owner: &ed25519_dalek::SigningKey,
+    ) -> Result<Store, StoreError> {
+        let prefix: Vec<u8> = held.ciphertext.iter().take(64).copied().collect();
+        let decrypted = decrypt_into_memory(
+            &held.path,
+            &prefix,
+            std::io::Cursor::new(held.ciphertext.as_slice()),
+            identity,
+        )?;
+        let (conn, _) = check_authentic(&held.path, decrypted, owner, Trust::Authenticated)?;
+        Ok(Store {
+            conn,
+            path: held.path.clone(),
+            recipient: identity.to_public(),
+            mode: OpenMode::ReadWrite,
+            stamp: held.stamp.clone(),
+            lock: acquire_lock(&held.path).ok(),
+            fail_after_bytes: None,
+            saved_mark: None,
+            pending_mark: None,
+            simulated_now_ms: None,
+            signing_key: Some(owner.clone()),
+            opened_unauthenticated: false,
+        })
+    }
+
+    /// Saves to another file (chosen by the user; an existing one is replaced, its previous
+    /// content kept as its backup), which becomes this store's file. On error nothing changes.
+    pub fn save_as(&mut self, path: &Path) -> Result<(), StoreError> {
+        if path == self.path {
+            return self.save();
+        }
+        if self.mode == OpenMode::ReadOnly {
+            return Err(StoreError::ReadOnly {
+                path: self.path.clone(),
+            });
+        }
+        let lock = acquire_lock(path)?;
+        let stamp = if path.exists() {
+            Some(DiskStamp::of(path).map_err(|e| StoreError::io("read", path, e))?)
+        } else {
+            None
+        };
+        let old_path = std::mem::replace(&mut self.path, path.to_owned());
+        let old_stamp = std::mem::replace(&mut self.stamp, stamp);
+        let old_lock = self.lock.replace(lock);
+        match self.save() {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.path = old_path;
+                self.stamp = old_stamp;
+                self.lock = old_lock;
+                Err(e)
+            }
         }
     }
 }
@@ -516,6 +663,130 @@ fn rotate_backups(path: &Path) -> std::io::Result<()> {
 
 const AGE_MAGIC: &[u8] = b"age-encryption.org/";
 
+/// A decrypted image in memory, with what its header says about who made it.
+struct Decrypted {
+    conn: Connection,
+    stanzas: Vec<auth::Found>,
+    image_sha256: [u8; 32],
+}
+
+/// The schema version from which every save writes an authenticator.
+const AUTHENTICATED_SINCE: i64 = 13;
+
+/// Decrypts, checks the authenticator, the schema, and migrates. Returns the database and
+/// whether it was opened without an authenticator (`trust` allowed it).
+fn open_authentic(
+    path: &Path,
+    identity: &age::x25519::Identity,
+    owner: &ed25519_dalek::SigningKey,
+    trust: Trust,
+) -> Result<(Connection, bool), StoreError> {
+    // Decrypt straight from the file (no copy of the whole ciphertext in memory).
+    let mut file = File::open(path).map_err(|e| StoreError::io("read", path, e))?;
+    let mut prefix = Vec::with_capacity(64);
+    (&mut file)
+        .take(64)
+        .read_to_end(&mut prefix)
+        .and_then(|_| file.seek(SeekFrom::Start(0)))
+        .map_err(|e| StoreError::io("read", path, e))?;
+    let reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let decrypted = decrypt_into_memory(path, &prefix, reader, identity)?;
+    check_authentic(path, decrypted, owner, trust)
+}
+
+/// The checks of [`open_authentic`] on a decrypted image.
+fn check_authentic(
+    path: &Path,
+    decrypted: Decrypted,
+    owner: &ed25519_dalek::SigningKey,
+    trust: Trust,
+) -> Result<(Connection, bool), StoreError> {
+    let not_authentic = |detail: String| StoreError::NotAuthentic {
+        path: path.to_owned(),
+        detail,
+        backups: String::new(),
+    };
+    let Decrypted {
+        mut conn,
+        stanzas,
+        image_sha256,
+    } = decrypted;
+    let verdict = auth::verdict(&stanzas, &owner.verifying_key(), &image_sha256);
+    let mut unauthenticated = false;
+    match verdict {
+        auth::Verdict::Authentic => {}
+        auth::Verdict::Forged(why) => return Err(not_authentic(why)),
+        auth::Verdict::Missing => {
+            let version: i64 = conn
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .unwrap_or(0);
+            if version >= AUTHENTICATED_SINCE {
+                return Err(not_authentic(format!(
+                    "it has no authenticator, yet its schema version {version} is one that every save signs"
+                )));
+            }
+            if trust != Trust::AllowUnauthenticated {
+                return Err(StoreError::Unauthenticated {
+                    path: path.to_owned(),
+                    backups: String::new(),
+                });
+            }
+            unauthenticated = true;
+        }
+    }
+    // Before anything writes to it: no code of anyone else's may run on our writes.
+    let expected = schema::expected_outline()?;
+    if let Some(found) = auth::foreign_code(&conn, &expected.code)? {
+        return Err(not_authentic(format!(
+            "it holds a {found}, which Observatory never makes"
+        )));
+    }
+    // A migration changes the database: it counts as unsaved.
+    schema::check_and_migrate(&mut conn, path)?;
+    let found = auth::schema_outline(&conn)?;
+    if let Some(difference) = auth::first_difference(&found, &expected.outline) {
+        return Err(not_authentic(format!(
+            "its schema is not the one Observatory makes: {difference}"
+        )));
+    }
+    Ok((conn, unauthenticated))
+}
+
+/// Fills in, for a file refused as not authentic or unauthenticated, the backups beside it that
+/// do verify (each is decrypted and checked: this runs only when opening failed).
+fn with_verified_backups(
+    error: StoreError,
+    path: &Path,
+    identity: &age::x25519::Identity,
+    owner: &ed25519_dalek::SigningKey,
+) -> StoreError {
+    let verified = || {
+        let found: Vec<String> = (1..=BACKUP_GENERATIONS)
+            .map(|g| backup_path(path, g))
+            .filter(|p| p.exists())
+            .filter(|p| open_authentic(p, identity, owner, Trust::Authenticated).is_ok())
+            .map(|p| file_name(&p))
+            .collect();
+        if found.is_empty() {
+            "none of the backups beside it verifies either".to_owned()
+        } else {
+            format!("these backups beside it verify: {}", found.join(", "))
+        }
+    };
+    match error {
+        StoreError::NotAuthentic { path, detail, .. } => StoreError::NotAuthentic {
+            path,
+            detail,
+            backups: verified(),
+        },
+        StoreError::Unauthenticated { path, .. } => StoreError::Unauthenticated {
+            path,
+            backups: verified(),
+        },
+        other => other,
+    }
+}
+
 /// Decrypts an observatory file image straight into SQLite's memory.
 /// `prefix` is the start of the file (up to 64 bytes), used to say what a foreign file is;
 /// `reader` reads the whole file from its start.
@@ -524,7 +795,7 @@ fn decrypt_into_memory<R: std::io::BufRead + std::io::Seek>(
     prefix: &[u8],
     reader: R,
     identity: &age::x25519::Identity,
-) -> Result<Connection, StoreError> {
+) -> Result<Decrypted, StoreError> {
     let not_observatory = |detail: &str| StoreError::NotObservatory {
         path: path.to_owned(),
         detail: detail.to_owned(),
@@ -559,8 +830,9 @@ fn decrypt_into_memory<R: std::io::BufRead + std::io::Seek>(
             "it is a passphrase-encrypted age file, perhaps an identity",
         ));
     }
+    let capture = auth::Capture::new(identity);
     let mut reader = decryptor
-        .decrypt(std::iter::once(identity as &dyn age::Identity))
+        .decrypt(std::iter::once(&capture as &dyn age::Identity))
         .map_err(|e| match e {
             age::DecryptError::NoMatchingKeys => StoreError::NotARecipient {
                 path: path.to_owned(),
@@ -580,13 +852,21 @@ fn decrypt_into_memory<R: std::io::BufRead + std::io::Seek>(
         return Err(not_observatory("its content is too small to be a database"));
     }
     let mut conn = Connection::open_in_memory()?;
-    conn.deserialize_read_exact(MAIN_DB, &mut reader, len, false)
+    let mut hashing = auth::Hashing::new(&mut reader);
+    conn.deserialize_read_exact(MAIN_DB, &mut hashing, len, false)
         .map_err(|e| {
             corrupted(format!(
                 "the encrypted content is damaged or cut short: {e}"
             ))
         })?;
-    apply_pragmas(&conn).map_err(|e| match e {
+    let image_sha256 = hashing.finish();
+    let decrypted = Decrypted {
+        conn,
+        stanzas: capture.stanzas(),
+        image_sha256,
+    };
+    let conn = &decrypted.conn;
+    apply_pragmas(conn).map_err(|e| match e {
         rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase => {
             not_observatory("it decrypts, but its content is not a SQLite database")
         }
@@ -594,7 +874,7 @@ fn decrypt_into_memory<R: std::io::BufRead + std::io::Seek>(
     })?;
     let check: Result<String, _> = conn.query_row("PRAGMA quick_check", [], |r| r.get(0));
     match check {
-        Ok(ok) if ok == "ok" => Ok(conn),
+        Ok(ok) if ok == "ok" => Ok(decrypted),
         Ok(problem) => Err(corrupted(format!(
             "database integrity check failed: {problem}"
         ))),

@@ -1,6 +1,7 @@
 #![doc = include_str!("FORMAT.md")]
 
 mod audit;
+pub mod auth;
 pub mod changes;
 mod error;
 mod file;
@@ -11,7 +12,9 @@ mod schema;
 
 pub use audit::{AuditEntry, AuditReport};
 pub use error::StoreError;
-pub use file::{BACKUP_GENERATIONS, OpenMode, SaveJob, SaveOutcome, Store, backup_path};
+pub use file::{
+    BACKUP_GENERATIONS, HeldImage, OpenMode, SaveJob, SaveOutcome, Store, Trust, backup_path,
+};
 pub use history::end_of_day;
 pub use ledger::{ConflictRow, HeldRow, InboxRow, MemberInfo, OutboxRow};
 pub use records::{

@@ -3,7 +3,7 @@
 //! Values reaching these functions have been normalised by [`crate::model::record`]; this
 //! layer maps them to columns (lists as JSON text, booleans as 0/1, attachments as BLOBs).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use base64::Engine as _;
 use rusqlite::types::{Value as SqlValue, ValueRef};
@@ -925,11 +925,39 @@ impl Store {
             kind: Kind::Technology,
             id: format!("edition {id}"),
         })?;
-        serde_json::from_str(&json).map_err(|e| StoreError::Corrupted {
-            path: self.path().to_owned(),
-            detail: format!("edition {id} cannot be read: {e}"),
-            backups: "see `observatory info`".into(),
-        })
+        let mut records: Vec<Record> =
+            serde_json::from_str(&json).map_err(|e| StoreError::Corrupted {
+                path: self.path().to_owned(),
+                detail: format!("edition {id} cannot be read: {e}"),
+                backups: "see `observatory info`".into(),
+            })?;
+        // A view of the past never shows a record below its level now: one raised after the
+        // edition was frozen is shown at its new level (deleted ones at their last level).
+        let mut now: HashMap<(Kind, Uuid), Classification> = HashMap::new();
+        for kind in Kind::ALL {
+            if !records.iter().any(|r| r.kind == kind) {
+                continue;
+            }
+            let mut stmt = self
+                .conn
+                .prepare(&format!("SELECT id, classification FROM {}", kind.name()))?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+            for row in rows {
+                let (id, rank) = row?;
+                if let Ok(id) = Uuid::parse_str(&id) {
+                    // Unreadable: the most restricted.
+                    let level =
+                        Classification::from_rank(rank).unwrap_or(Classification::TopSecret);
+                    now.insert((kind, id), level);
+                }
+            }
+        }
+        for record in &mut records {
+            if let Some(level) = now.get(&(record.kind, record.meta.id)) {
+                record.meta.classification = record.meta.classification.max(*level);
+            }
+        }
+        Ok(records)
     }
 
     /// Full integrity check of the database (slower than the `quick_check` on open).

@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_v10.sql"),
     include_str!("schema_v11.sql"),
     include_str!("schema_v12.sql"),
+    include_str!("schema_v13.sql"),
 ];
 
 /// The schema version this build writes.
@@ -118,6 +119,31 @@ pub fn create(conn: &mut Connection, author: &str) -> Result<(), StoreError> {
     }
     tx.commit()?;
     Ok(())
+}
+
+/// The outline of the schema this build makes (see [`super::auth::schema_outline`]): what an
+/// opened file, once migrated, must match exactly.
+pub fn expected_outline() -> Result<&'static Expected, StoreError> {
+    static OUTLINE: std::sync::OnceLock<Expected> = std::sync::OnceLock::new();
+    if let Some(outline) = OUTLINE.get() {
+        return Ok(outline);
+    }
+    let mut conn = Connection::open_in_memory()?;
+    migrate_from(&mut conn, 0)?;
+    let expected = Expected {
+        outline: super::auth::schema_outline(&conn)?,
+        code: super::auth::code(&conn)?,
+    };
+    Ok(OUTLINE.get_or_init(|| expected))
+}
+
+/// The schema this build makes.
+#[derive(Debug)]
+pub struct Expected {
+    /// See [`super::auth::schema_outline`].
+    pub outline: Vec<String>,
+    /// Its triggers and views (see [`super::auth::code`]).
+    pub code: Vec<(String, String)>,
 }
 
 /// Checks that an opened database is an observatory of a version this build can read, and

@@ -17,7 +17,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use observatory::crypto::{Identity, Profile};
 use observatory::model::Classification;
 use observatory::service::Session;
-use observatory::store::{OpenMode, Store};
+use observatory::store::{OpenMode, Store, Trust};
 
 /// Fills the file's database with `megabytes` of sources (random text, so nothing compresses).
 fn build(dir: &Path, megabytes: usize, identity: &Identity) -> std::path::PathBuf {
@@ -92,12 +92,28 @@ fn bench(c: &mut Criterion) {
             .sample_size(10)
             .measurement_time(Duration::from_secs(if megabytes > 50 { 20 } else { 8 }));
         group.bench_function(
-            "observatory open (read + decrypt + deserialize + quick_check)",
+            "observatory open (read + decrypt + deserialize + hash + quick_check + verify)",
             |b| {
-                b.iter(|| Store::open(&path, identity.age_identity(), OpenMode::ReadOnly).unwrap());
+                b.iter(|| {
+                    Store::open(
+                        &path,
+                        identity.age_identity(),
+                        identity.signing_key(),
+                        OpenMode::ReadOnly,
+                        Trust::Authenticated,
+                    )
+                    .unwrap()
+                });
             },
         );
-        let mut store = Store::open(&path, identity.age_identity(), OpenMode::ReadWrite).unwrap();
+        let mut store = Store::open(
+            &path,
+            identity.age_identity(),
+            identity.signing_key(),
+            OpenMode::ReadWrite,
+            Trust::Authenticated,
+        )
+        .unwrap();
         group.bench_function("observatory encrypt only (serialize + encrypt)", |b| {
             b.iter(|| store.encrypt_image().unwrap());
         });
