@@ -377,3 +377,56 @@ fn an_empty_passphrase_is_refused_for_a_new_identity() {
         .unwrap_err();
     assert!(err.to_string().contains("empty passphrase"), "{err}");
 }
+
+/// A technology named like a spreadsheet formula is written to a CSV export as text: a
+/// leading `'` before `=`, `+`, `-`, `@`, tab and CR, so no spreadsheet runs it.
+#[test]
+fn a_csv_export_neutralises_formulas() {
+    let env = Env::new();
+    let file = env.init("csv.observatory");
+    let f = file.to_str().unwrap();
+    let names = [
+        "=HYPERLINK(\"http://x.example/\",\"click\")",
+        "+1+1",
+        "-2+3",
+        "@SUM(A1)",
+        "\tTabbed",
+        "\rReturn",
+        "Plain sensor",
+    ];
+    for name in names {
+        env.ok(&["add", f, "technology", &format!("--name={name}")]);
+    }
+    env.ok(&[
+        "export",
+        f,
+        "--format",
+        "csv",
+        "--out",
+        "out",
+        "--unencrypted-output",
+    ]);
+    let text = std::fs::read_to_string(env.path("out/technology.csv")).unwrap();
+    // No cell of the file starts with a formula mark (RFC 4180 quoting aside).
+    let cells: Vec<String> = text
+        .lines()
+        .skip(1)
+        .flat_map(|line| {
+            line.split(',')
+                .map(|c| c.trim_start_matches('"').to_owned())
+        })
+        .collect();
+    for cell in &cells {
+        assert!(
+            !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+            "a live formula in the CSV: {cell:?}\n{text}"
+        );
+    }
+    assert!(text.contains("'=HYPERLINK("), "{text}");
+    assert!(text.contains("'+1+1"), "{text}");
+    assert!(text.contains("'@SUM(A1)"), "{text}");
+    assert!(
+        text.contains(",Plain sensor"),
+        "plain text stays as typed: {text}"
+    );
+}
