@@ -81,10 +81,19 @@ fn build(calls: &[Call]) -> SupplyGraph {
     b.build()
 }
 
-/// What each node depends on, as the graph keeps it (latest-year supply with a share).
-fn dependencies(calls: &[Call]) -> std::collections::BTreeMap<String, Vec<String>> {
+/// What each node depends on, as the graph keeps it: latest-year supply with a share, the
+/// country rows where a node has any (firm rows describe the same supply), else the firm
+/// rows. Also, per node, the one firm that makes all of it (its firm rows name it alone).
+#[allow(clippy::type_complexity)]
+fn dependencies(
+    calls: &[Call],
+) -> (
+    std::collections::BTreeMap<String, Vec<String>>,
+    std::collections::BTreeMap<String, String>,
+) {
     use std::collections::BTreeMap;
     let mut deps: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut single_firm: BTreeMap<String, String> = BTreeMap::new();
     let mut supply: BTreeMap<String, Vec<(String, f64, Option<i64>)>> = BTreeMap::new();
     for call in calls {
         match call {
@@ -103,23 +112,38 @@ fn dependencies(calls: &[Call]) -> std::collections::BTreeMap<String, Vec<String
         }
     }
     for (node, rows) in supply {
-        let latest = rows.iter().filter_map(|r| r.2).max();
-        let mut by: BTreeMap<String, f64> = BTreeMap::new();
-        for (s, share, year) in rows {
-            if latest.is_none() || year == latest {
-                *by.entry(s).or_default() += share;
+        let basis = |firm: bool| {
+            let rows: Vec<&(String, f64, Option<i64>)> = rows
+                .iter()
+                .filter(|r| r.0.starts_with('o') == firm)
+                .collect();
+            let latest = rows.iter().filter_map(|r| r.2).max();
+            let mut by: BTreeMap<String, f64> = BTreeMap::new();
+            for (s, share, year) in rows {
+                if latest.is_none() || *year == latest {
+                    *by.entry(s.clone()).or_default() += share;
+                }
             }
+            by.into_iter()
+                .filter(|(_, share)| *share > 0.0)
+                .map(|(s, _)| s)
+                .collect::<Vec<String>>()
+        };
+        let (countries, firms) = (basis(false), basis(true));
+        if let [one] = firms.as_slice() {
+            single_firm.insert(node.clone(), one.clone());
         }
-        for (s, share) in by {
-            if share > 0.0 {
-                deps.entry(node.clone()).or_default().push(s);
-            }
-        }
+        let used = if countries.is_empty() {
+            firms
+        } else {
+            countries
+        };
+        deps.entry(node.clone()).or_default().extend(used);
     }
     for c in COUNTRIES {
         deps.entry(c.to_owned()).or_default();
     }
-    deps
+    (deps, single_firm)
 }
 
 /// Whether `from` reaches a source (a node without dependencies) without passing `removed`.
@@ -160,7 +184,8 @@ fn exposures_are_bounded_and_independent_of_insertion_order() {
         }
         // Chokepoints, checked by brute force: an item or organisation is one exactly when
         // removing it leaves the technology no path to a source.
-        let deps = dependencies(&calls);
+        // The one firm that makes all of a chokepoint item is one too.
+        let (deps, single_firm) = dependencies(&calls);
         for m in &metrics {
             let mut expected: Vec<String> = deps
                 .keys()
@@ -171,6 +196,13 @@ fn exposures_are_bounded_and_independent_of_insertion_order() {
             if !reaches_source(&deps, &m.id, "") {
                 expected.clear(); // no source at all: nothing to cut off
             }
+            let firms: Vec<String> = expected
+                .iter()
+                .filter_map(|v| single_firm.get(v).cloned())
+                .collect();
+            expected.extend(firms);
+            expected.sort();
+            expected.dedup();
             let mut found = m.chokepoints.clone();
             found.sort();
             assert_eq!(found, expected, "case {case}: chokepoints of {}", m.id);
@@ -277,9 +309,21 @@ fn analyse_command_json_contract_and_scenario() {
         "top_country",
         "top_share",
         "single_source",
+        "firm_hhi",
+        "top_organisation",
+        "top_organisation_share",
+        "unattributed_share",
     ] {
         assert!(ga.get(key).is_some(), "items[].{key}");
     }
+    let w = items.iter().find(|i| i["name"] == "GaN wafers").unwrap();
+    assert_eq!(w["firm_hhi"], json!(10_000.0));
+    assert_eq!(w["top_organisation"], "Fab");
+    assert_eq!(w["top_organisation_share"], json!(1.0));
+    assert_eq!(w["single_firm"], json!(true));
+    assert_eq!(w["country_basis"], "firms by headquarters");
+    assert_eq!(ga["firm_hhi"], Value::Null, "no firm figures for gallium");
+    assert_eq!(ga["unattributed_share"], json!(0.0));
     assert_eq!(ga["top_country"], "CN");
     assert!((ga["hhi"].as_f64().unwrap() - (93.8f64.powi(2) + 6.2f64.powi(2))).abs() < 0.01);
     let techs = json["technologies"].as_array().unwrap();
@@ -296,7 +340,8 @@ fn analyse_command_json_contract_and_scenario() {
         (t["exposure"]["CN"].as_f64().unwrap() - 0.469).abs() < 1e-6,
         "{t}"
     );
-    assert_eq!(t["chokepoints"], json!([wafers]));
+    // The wafers, and Fab: the one firm that makes all of them.
+    assert_eq!(t["chokepoints"], json!([wafers, fab]));
     assert!((json["scenario"][tech.as_str()].as_f64().unwrap() - 0.469).abs() < 1e-6);
     // --technology narrows; errors are clear.
     let one: Value = serde_json::from_str(&env.ok(&[

@@ -845,7 +845,7 @@ fn import_dialog_reads_previews_and_imports_a_dataset() {
     harness.run_steps(3);
     harness.get_by_label("Items").click();
     harness.run_steps(3);
-    harness.get_by_label("Gallium: Primary production");
+    harness.get_by_label("Gallium (processing)");
     let session = harness.state().session().unwrap();
     assert_eq!(session.list(Kind::Item).unwrap().len(), 2);
 }

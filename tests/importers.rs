@@ -28,7 +28,7 @@ fn read(format: SourceFormat, path: &Path, year: Option<i64>) -> sources::Parsed
         path,
         &ReadOptions {
             year,
-            progress: None,
+            ..ReadOptions::default()
         },
     )
     .unwrap()
@@ -168,7 +168,7 @@ fn eto_releases_update_the_same_records_and_keep_the_old_shares_as_history() {
     );
     let items = session.list(Kind::Item).unwrap();
     let orgs = session.list(Kind::Organisation).unwrap();
-    assert_eq!(items.len(), 5);
+    assert_eq!(items.len(), 7, "five inputs and two whole stages");
     assert_eq!(
         orgs.len(),
         3,
@@ -226,7 +226,7 @@ fn eto_releases_update_the_same_records_and_keep_the_old_shares_as_history() {
         .unwrap();
     assert_eq!(report.import.new, 2, "SMEE and its link: {report:?}");
     assert!(report.import.changed >= 5, "{report:?}");
-    assert_eq!(session.list(Kind::Item).unwrap().len(), 5);
+    assert_eq!(session.list(Kind::Item).unwrap().len(), 7);
     assert_eq!(session.list(Kind::Organisation).unwrap().len(), 4);
     assert_eq!(session.list(Kind::Link).unwrap().len(), count_2021 + 1);
     let asml_link = session.get(Kind::Link, asml_link_id).unwrap();
@@ -299,10 +299,18 @@ fn usgs_world_tables_map_names_and_report_what_could_not_be_mapped() {
     let items = session.list(Kind::Item).unwrap();
     assert_eq!(items.len(), 1, "the same item in both releases");
     let gallium = &items[0];
-    assert_eq!(gallium.text("name"), Some("Gallium: Primary production"));
+    // The CRM study's item for gallium processing: one item for both sources.
+    assert_eq!(gallium.text("name"), Some("Gallium (processing)"));
+    assert_eq!(
+        gallium.meta.id,
+        observatory::sources::crm::stage_id("Gallium", 'P')
+    );
     let links = session.list(Kind::Link).unwrap();
     let from = links_from(&links, gallium);
-    let china = from.iter().find(|l| l.text("to_id") == Some("CN")).unwrap();
+    let china = from
+        .iter()
+        .find(|l| l.text("to_id") == Some("CN") && l.fields.get("year") == Some(&Value::from(2023)))
+        .unwrap();
     // 540,000 of a world total of 550,000 kg in 2023 (estimated).
     assert_eq!(
         share(china),
@@ -323,13 +331,14 @@ fn usgs_world_tables_map_names_and_report_what_could_not_be_mapped() {
             .any(|l| ["US", "KR"].contains(&l.text("to_id").unwrap())),
         "no link for zero or withheld production"
     );
-    // The 2023 release's figure is history of the same link.
-    let history = session
-        .store()
-        .field_history(Kind::Link, china.meta.id, "year")
-        .unwrap();
-    assert_eq!(history.len(), 2);
-    assert_eq!(history[0].2, Value::from(2022));
+    // The 2023 release's figure (data year 2022) stays beside it, as its own link: the
+    // analysis takes the latest data year, or the one asked for with --year.
+    assert!(
+        from.iter()
+            .any(|l| l.text("to_id") == Some("CN")
+                && l.fields.get("year") == Some(&Value::from(2022))),
+        "the 2022 figure is kept"
+    );
     // --year picks the other column.
     let parsed = read(
         SourceFormat::Usgs,
@@ -404,7 +413,7 @@ fn a_bad_row_rejects_the_whole_import_unless_skipped() {
             "Nikon,P2,Photolithography tools,N2,28,",
             "Nikon,P2,Photolithography tools,N2,twenty,",
         )
-        .replace("Taiwan,P6,", "Taiwan,P99,");
+        .replace("Taiwan,P6,", "Nobody Inc,P99,");
     std::fs::write(dir.join("provision.csv"), broken).unwrap();
     let mut session = Session::create(&env.path("bad.observatory"), env.identity()).unwrap();
     let before = counts(&session);
@@ -476,7 +485,7 @@ fn cli_import_formats_exit_codes_and_dry_run() {
     assert!(out.contains("imported: 4 new"), "{out}");
     assert!(
         env.ok(&["list", f, "item"])
-            .contains("Gallium: Primary production")
+            .contains("Gallium (processing)")
     );
     // A malformed table: exit 11, the line named, the file untouched.
     let bad = env.path("mcs2024-tin_world.csv");
@@ -557,23 +566,18 @@ fn the_demo_observatory_is_built_from_the_public_data_and_examples() {
         .filter(|l| l.text("to_id") == Some(magnets.meta.id.to_string().as_str()))
         .count();
     assert!(into_magnets >= 2);
-    // USGS history: the 2024 release updated the 2023 one.
+    // USGS data years: the 2023 release's figures (2022) beside the 2024 release's (2023).
     let rare_earths = items
         .iter()
         .find(|i| i.text("name").is_some_and(|n| n.starts_with("Rare earths")))
         .unwrap();
-    let link = links_from(&links, rare_earths)
+    let mut years: Vec<i64> = links_from(&links, rare_earths)
         .into_iter()
-        .find(|l| l.text("to_id") == Some("CN"))
-        .unwrap();
-    assert_eq!(
-        session
-            .store()
-            .field_history(Kind::Link, link.meta.id, "year")
-            .unwrap()
-            .len(),
-        2
-    );
+        .filter(|l| l.text("to_id") == Some("CN"))
+        .filter_map(|l| l.fields.get("year").and_then(Value::as_i64))
+        .collect();
+    years.sort_unstable();
+    assert_eq!(years, vec![2022, 2023]);
     // Report cycles for the timeline.
     let events = session.list(Kind::Event).unwrap();
     assert_eq!(

@@ -19,6 +19,7 @@ mod importers;
 mod interop;
 mod members;
 mod no_plaintext;
+mod real_data;
 mod report;
 mod save_crash;
 mod store_roundtrip;

@@ -6,9 +6,14 @@
 //! - what it `requires` (links from a technology) and what is `input-to` it (links from the
 //!   input to the node): its **inputs**;
 //! - where it is made: `produced-in` links to countries and `supplied-by` links to
-//!   organisations, with their shares (the latest year only, as for concentration; totals over
-//!   1 scaled to 1, so that exposures stay shares): its **supply**;
-//! - an organisation depends on its headquarters country (share 1).
+//!   organisations, with their shares: its **supply**. As for concentration (see [`super`]),
+//!   one set of figures per node: the country figures where there are any (firm figures for
+//!   the same node would count the same supply twice), else the firm figures; one source, its
+//!   latest data year; totals over 1 scaled to 1, so that exposures stay shares. Regional
+//!   aggregates and the unattributed rest are no nodes: they are supply not traced to a
+//!   country;
+//! - an organisation depends on its country (share 1): its one recorded production site, else
+//!   its headquarters.
 //!
 //! `is-a` links are classification, not supply, and are not followed. Nodes are ordered by id
 //! and every list by the id it points to, so results do not depend on the order records were
@@ -26,7 +31,9 @@
 //! country, or a node with no recorded inputs or supply): losing one cuts the technology off
 //! from every source. Computed once for the whole graph as the post-dominators of each node
 //! (dominators, Cooper-Harvey-Kennedy, on the reversed graph rooted at a virtual sink that
-//! every source feeds), listed nearest first.
+//! every source feeds), listed nearest first. One organisation that makes all of a chokepoint
+//! item (its firm figures name that firm alone, with no unattributed rest) is listed after the
+//! item: a firm-level chokepoint, even when its country is an ally.
 //!
 //! # Supply risk (per technology, 0-10)
 //! In the spirit of the EU raw-materials method (`SR = HHI_WGI × (1 − EoL_RIR) × SI`): each node
@@ -77,11 +84,96 @@ pub struct GraphBuilder {
     nodes: BTreeMap<String, NodeIn>,
     /// (node, input, substitution factor)
     inputs: Vec<(String, String, f64)>,
-    /// (node, supplier, share, year)
-    supply: Vec<(String, String, f64, Option<i64>)>,
-    /// organisation -> country
-    home: Vec<(String, String)>,
+    supply: Vec<SupplyIn>,
+    /// organisation -> (country, from a production site rather than the headquarters)
+    home: Vec<(String, String, bool)>,
     governance: BTreeMap<String, f64>,
+    /// Figures of later data years are left out (`--year`).
+    year_limit: Option<i64>,
+}
+
+/// One supply figure as added.
+#[derive(Debug, Clone)]
+struct SupplyIn {
+    node: String,
+    supplier: String,
+    share: f64,
+    year: Option<i64>,
+    source: String,
+    /// A firm-level figure whose supplier is not an organisation (the unattributed rest of
+    /// the firm rows: "Various companies").
+    firm_rest: bool,
+}
+
+/// (firm figures, source, data year)
+type SupplyKey = (bool, String, Option<i64>);
+
+/// Who a share goes to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Target {
+    /// A country or organisation node.
+    Node(u32),
+    /// A regional aggregate (its code).
+    Region(String),
+    /// The unattributed rest.
+    Unattributed,
+}
+
+/// The figures of one source for one node at its latest data year: shares summed per target.
+#[derive(Debug, Clone)]
+pub(crate) struct Figures {
+    source: String,
+    year: Option<i64>,
+    shares: Vec<(Target, f64)>,
+}
+
+impl Figures {
+    fn total(&self) -> f64 {
+        self.shares.iter().fold(0.0, |a, (_, s)| a + s)
+    }
+
+    /// The shares of country and organisation nodes, times `scale`.
+    fn nodes(&self, scale: f64) -> Vec<(u32, f64)> {
+        self.shares
+            .iter()
+            .filter_map(|(t, s)| match t {
+                Target::Node(b) => Some((*b, s * scale)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Recorded shares add up to more than rounding allows: they are scaled to 1.
+    fn scale(&self) -> f64 {
+        let total = self.total();
+        if total > 1.0 + super::ROUNDING_TOLERANCE {
+            1.0 / total
+        } else {
+            1.0
+        }
+    }
+}
+
+/// A node's supply figures: by country (country rows) and by firm (organisation rows), each
+/// per source; `chosen` is the index of the one the metrics use (see the module docs).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NodeFigures {
+    country: Vec<Figures>,
+    firm: Vec<Figures>,
+    country_chosen: Option<usize>,
+    firm_chosen: Option<usize>,
+}
+
+/// Picks the figures to use: the latest data year, then the highest total recorded (the most
+/// complete), then the source id (so the choice is deterministic).
+fn choose(figures: &[Figures]) -> Option<usize> {
+    (0..figures.len()).max_by(|&a, &b| {
+        let (fa, fb) = (&figures[a], &figures[b]);
+        fa.year
+            .cmp(&fb.year)
+            .then(fa.total().total_cmp(&fb.total()))
+            .then_with(|| fb.source.cmp(&fa.source))
+    })
 }
 
 impl GraphBuilder {
@@ -110,16 +202,62 @@ impl GraphBuilder {
             .push((node.to_owned(), input.to_owned(), factor.clamp(0.0, 1.0)));
     }
 
-    /// `node` is made by `supplier` (an organisation or a country code) for `share` of it.
+    /// `node` is made by `supplier` (an organisation, a country or region code, or
+    /// [`country::UNATTRIBUTED`]) for `share` of it.
     pub fn supply(&mut self, node: &str, supplier: &str, share: f64, year: Option<i64>) {
-        self.supply
-            .push((node.to_owned(), supplier.to_owned(), share, year));
+        self.supply_from(node, supplier, share, year, "");
+    }
+
+    /// [`Self::supply`] with the source the figure comes from (a source record id; figures of
+    /// different sources are never added together).
+    pub fn supply_from(
+        &mut self,
+        node: &str,
+        supplier: &str,
+        share: f64,
+        year: Option<i64>,
+        source: &str,
+    ) {
+        self.supply.push(SupplyIn {
+            node: node.to_owned(),
+            supplier: supplier.to_owned(),
+            share,
+            year,
+            source: source.to_owned(),
+            firm_rest: false,
+        });
+    }
+
+    /// The unattributed rest of a node's firm-level figures ("Various companies").
+    pub fn firm_rest(&mut self, node: &str, share: f64, year: Option<i64>, source: &str) {
+        self.supply.push(SupplyIn {
+            node: node.to_owned(),
+            supplier: country::UNATTRIBUTED.to_owned(),
+            share,
+            year,
+            source: source.to_owned(),
+            firm_rest: true,
+        });
     }
 
     /// An organisation's headquarters country.
     pub fn home(&mut self, organisation: &str, country: &str) {
         self.home
-            .push((organisation.to_owned(), country.to_owned()));
+            .push((organisation.to_owned(), country.to_owned(), false));
+    }
+
+    /// An organisation's production site, when it records exactly one: it takes the place of
+    /// the headquarters for the organisation's country.
+    pub fn site(&mut self, organisation: &str, country: &str) {
+        self.home
+            .push((organisation.to_owned(), country.to_owned(), true));
+    }
+
+    /// Leaves out figures of data years after `year` (the latest year at or before it counts).
+    #[must_use]
+    pub fn at_year(mut self, year: Option<i64>) -> Self {
+        self.year_limit = year;
+        self
     }
 
     /// A country's governance risk, 0 (best) - 1 (worst).
@@ -148,10 +286,23 @@ impl GraphBuilder {
                 if let Some(rate) = r.fields.get("recycling_rate").and_then(Value::as_f64) {
                     b.recycling(&id, rate);
                 }
-                if kind == NodeKind::Organisation
-                    && let Some(home) = r.text("hq_country").and_then(country::normalise)
-                {
-                    b.home(&id, &home);
+                if kind == NodeKind::Organisation {
+                    let sites: Vec<String> = r
+                        .fields
+                        .get("production_countries")
+                        .and_then(Value::as_array)
+                        .map(|list| {
+                            list.iter()
+                                .filter_map(Value::as_str)
+                                .filter_map(country::normalise)
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    if let [site] = sites.as_slice() {
+                        b.site(&id, site);
+                    } else if let Some(home) = r.text("hq_country").and_then(country::normalise) {
+                        b.home(&id, &home);
+                    }
                 }
             }
         }
@@ -170,13 +321,24 @@ impl GraphBuilder {
             };
             let share = link.fields.get("share").and_then(Value::as_f64);
             let year = link.fields.get("year").and_then(Value::as_i64);
+            let source = link
+                .fields
+                .get("source_ids")
+                .and_then(Value::as_array)
+                .and_then(|s| s.first())
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             match link.text("link_kind") {
                 Some("requires") => b.input(from, to, factor),
                 Some("input-to") => b.input(to, from, factor),
-                Some("produced-in" | "supplied-by") => {
+                Some(kind @ ("produced-in" | "supplied-by")) => {
                     if let Some(share) = share {
-                        let to = country::normalise(to).unwrap_or_else(|| to.to_owned());
-                        b.supply(from, &to, share, year);
+                        let to = country::supply_code(to).unwrap_or_else(|| to.to_owned());
+                        if kind == "supplied-by" && to == country::UNATTRIBUTED {
+                            b.firm_rest(from, share, year, source);
+                        } else {
+                            b.supply_from(from, &to, share, year, source);
+                        }
                     }
                 }
                 _ => {}
@@ -204,10 +366,10 @@ impl GraphBuilder {
                 );
             }
         };
-        for (_, supplier, _, _) in &self.supply {
-            add_country(&mut nodes, supplier);
+        for row in &self.supply {
+            add_country(&mut nodes, &row.supplier);
         }
-        for (_, home) in &self.home {
+        for (_, home, _) in &self.home {
             add_country(&mut nodes, home);
         }
         let ids: Vec<String> = nodes.keys().cloned().collect();
@@ -225,41 +387,94 @@ impl GraphBuilder {
                 inputs[a as usize].push((b, *factor));
             }
         }
-        // Supply: the latest year of each node only; shares of one supplier added.
-        let mut raw: Vec<Vec<(u32, f64, Option<i64>)>> = vec![Vec::new(); n];
-        for (node, supplier, share, year) in &self.supply {
-            if let (Some(&a), Some(&b)) = (index.get(node), index.get(supplier))
-                && a != b
+        // Supply: per node, basis (country or firm rows) and source, the latest data year
+        // (at or before the year limit); shares of one target added.
+        let mut raw: Vec<BTreeMap<SupplyKey, BTreeMap<Target, f64>>> = vec![BTreeMap::new(); n];
+        for row in &self.supply {
+            if row
+                .year
+                .is_some_and(|y| self.year_limit.is_some_and(|limit| y > limit))
             {
-                raw[a as usize].push((b, *share, *year));
+                continue;
             }
+            let Some(&a) = index.get(&row.node) else {
+                continue;
+            };
+            let (target, firm) = if row.firm_rest {
+                (Target::Unattributed, true)
+            } else if row.supplier == country::UNATTRIBUTED {
+                (Target::Unattributed, false)
+            } else if let Some(r) = country::region(&row.supplier) {
+                (Target::Region(r.code.to_owned()), false)
+            } else if let Some(&b) = index.get(&row.supplier) {
+                if a == b {
+                    continue;
+                }
+                {
+                    let is_org =
+                        nodes.get(&ids[b as usize]).map(|v| v.kind) == Some(NodeKind::Organisation);
+                    (Target::Node(b), is_org)
+                }
+            } else {
+                continue;
+            };
+            *raw[a as usize]
+                .entry((firm, row.source.clone(), row.year))
+                .or_default()
+                .entry(target)
+                .or_default() += row.share;
         }
-        let mut years: Vec<Option<i64>> = vec![None; n];
-        let mut published: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n];
-        let mut supply: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n];
-        for (i, mut rows) in raw.into_iter().enumerate() {
-            // Summed in a fixed order, so the result does not depend on insertion order.
-            rows.sort_by(|a, b| a.0.cmp(&b.0).then(a.2.cmp(&b.2)).then(a.1.total_cmp(&b.1)));
-            let latest = rows.iter().filter_map(|r| r.2).max();
-            let mut by: BTreeMap<u32, f64> = BTreeMap::new();
-            for (s, share, year) in rows {
-                if latest.is_none() || year == latest {
-                    *by.entry(s).or_default() += share;
+        let mut figures: Vec<NodeFigures> = vec![NodeFigures::default(); n];
+        for (i, by_key) in raw.into_iter().enumerate() {
+            // The latest year of each (basis, source); undated figures only where none is dated.
+            let mut latest: BTreeMap<(bool, String), Option<i64>> = BTreeMap::new();
+            for (firm, source, year) in by_key.keys() {
+                let slot = latest.entry((*firm, source.clone())).or_insert(*year);
+                if *year > *slot {
+                    *slot = *year;
                 }
             }
-            let total = by.values().fold(0.0, |a, b| a + b);
-            // Exposure is a share of the node's supply: any total over 1 (even rounding) is
-            // scaled to 1 for it; concentration uses the shares as published.
-            let scale = if total > 1.0 { 1.0 / total } else { 1.0 };
-            let kept: Vec<(u32, f64)> = by.into_iter().filter(|(_, s)| *s > 0.0).collect();
-            supply[i] = kept.iter().map(|&(s, share)| (s, share * scale)).collect();
-            published[i] = kept;
-            years[i] = latest;
+            for ((firm, source, year), shares) in by_key {
+                if latest.get(&(firm, source.clone())) != Some(&year) {
+                    continue;
+                }
+                let f = Figures {
+                    source,
+                    year,
+                    shares: shares.into_iter().filter(|(_, s)| *s > 0.0).collect(),
+                };
+                if f.shares.is_empty() {
+                    continue;
+                }
+                if firm {
+                    figures[i].firm.push(f);
+                } else {
+                    figures[i].country.push(f);
+                }
+            }
+            figures[i].country_chosen = choose(&figures[i].country);
+            figures[i].firm_chosen = choose(&figures[i].firm);
+        }
+        // The graph's supply edges: the country figures where there are any (firms would count
+        // the same supply twice), else the firm figures; scaled to 1 when over it, so that
+        // exposures stay shares. Regions and the unattributed rest are no nodes.
+        let mut supply: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n];
+        for (i, f) in figures.iter().enumerate() {
+            let chosen = f
+                .country_chosen
+                .map(|c| &f.country[c])
+                .or_else(|| f.firm_chosen.map(|c| &f.firm[c]));
+            if let Some(fig) = chosen {
+                let total = fig.total();
+                supply[i] = fig.nodes(if total > 1.0 { 1.0 / total } else { 1.0 });
+            }
         }
         let mut home: Vec<Option<u32>> = vec![None; n];
-        for (org, c) in &self.home {
+        let mut home_is_site = vec![false; n];
+        for (org, c, site) in &self.home {
             if let (Some(&a), Some(&b)) = (index.get(org), index.get(c)) {
                 home[a as usize] = Some(b);
+                home_is_site[a as usize] = *site;
             }
         }
         for list in &mut inputs {
@@ -291,9 +506,9 @@ impl GraphBuilder {
             index,
             inputs,
             supply,
-            published,
-            years,
+            figures,
             home,
+            home_is_site,
             countries,
             governance,
             computed: std::sync::OnceLock::new(),
@@ -311,11 +526,11 @@ pub struct SupplyGraph {
     index: HashMap<String, u32>,
     inputs: Vec<Vec<(u32, f64)>>,
     supply: Vec<Vec<(u32, f64)>>,
-    /// Supply shares as recorded (latest year, per supplier), for concentration.
-    published: Vec<Vec<(u32, f64)>>,
-    /// The year of each node's supply figures.
-    years: Vec<Option<i64>>,
+    /// Supply figures as recorded (per basis and source, latest year), for concentration.
+    figures: Vec<NodeFigures>,
     home: Vec<Option<u32>>,
+    /// The organisation's country is its one production site, not its headquarters.
+    home_is_site: Vec<bool>,
     /// Country nodes, in order; a country's column in exposure vectors is its position here.
     countries: Vec<u32>,
     governance: Vec<f64>,
@@ -336,6 +551,19 @@ type Part = (u32, f64, f64);
 
 /// A sparse distribution over countries: (column, share), sorted by column.
 type Exposure = Vec<(u32, f64)>;
+
+/// Country concentration of one set of figures.
+struct CountryView {
+    shares: BTreeMap<String, f64>,
+    hhi: f64,
+    eu_share: f64,
+    top_country: String,
+    top_share: f64,
+    single_source: bool,
+    unattributed: f64,
+    region: f64,
+    basis: &'static str,
+}
 
 /// Metrics of one technology.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -732,56 +960,182 @@ impl SupplyGraph {
         worst
     }
 
+    /// Country concentration of one set of figures; `firms`: the figures are firm rows,
+    /// counted for each firm's country.
+    fn country_view(&self, fig: &Figures, firms: bool) -> CountryView {
+        let scale = fig.scale();
+        let mut by_country: BTreeMap<&str, f64> = BTreeMap::new();
+        let mut regions: BTreeMap<&str, f64> = BTreeMap::new();
+        let mut rest = 0.0;
+        let (mut by_hq, mut by_site) = (false, false);
+        for (target, share) in &fig.shares {
+            let share = share * scale;
+            match target {
+                Target::Node(b) => {
+                    let b = *b as usize;
+                    let c = match self.kinds[b] {
+                        NodeKind::Country => Some(b),
+                        NodeKind::Organisation => {
+                            let home = self.home[b].map(|h| h as usize);
+                            if home.is_some() {
+                                if self.home_is_site[b] {
+                                    by_site = true;
+                                } else {
+                                    by_hq = true;
+                                }
+                            }
+                            home
+                        }
+                        _ => None,
+                    };
+                    match c {
+                        Some(c) => *by_country.entry(self.ids[c].as_str()).or_default() += share,
+                        None => rest += share,
+                    }
+                }
+                Target::Region(code) => *regions.entry(code.as_str()).or_default() += share,
+                Target::Unattributed => rest += share,
+            }
+        }
+        let hhi = by_country
+            .values()
+            .chain(regions.values())
+            .map(|s| (s * 100.0).powi(2))
+            .fold(0.0, |a: f64, b| a + b)
+            .min(10_000.0);
+        // fold from +0.0: an empty float sum is -0.0, which prints as "-0.0 %".
+        let eu_share = by_country
+            .iter()
+            .filter(|(c, _)| country::is_eu(c))
+            .fold(0.0, |total, (_, s)| total + s);
+        let (top_country, top_share) = by_country
+            .iter()
+            .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(a.0)))
+            .map_or((String::new(), 0.0), |(c, s)| ((*c).to_owned(), *s));
+        let basis = match (firms, by_hq, by_site) {
+            (false, _, _) => "country rows",
+            (true, true, true) => "firms by headquarters and production site",
+            (true, false, true) => "firms by production site",
+            (true, _, false) => "firms by headquarters",
+        };
+        let shares = by_country
+            .iter()
+            .chain(regions.iter())
+            .map(|(c, s)| ((*c).to_owned(), *s))
+            .collect();
+        CountryView {
+            shares,
+            hhi,
+            eu_share,
+            top_country,
+            top_share,
+            single_source: by_country.len() == 1 && regions.is_empty() && rest <= 1e-9,
+            unattributed: rest,
+            region: regions.values().fold(0.0, |a, b| a + b),
+            basis,
+        }
+    }
+
+    /// The one organisation that supplies all of a node (no other firm, no unattributed
+    /// rest), from its chosen firm figures.
+    fn single_firm(&self, node: usize) -> Option<u32> {
+        let f = &self.figures[node];
+        let fig = &f.firm[f.firm_chosen?];
+        match fig.shares.as_slice() {
+            [(Target::Node(org), _)] => Some(*org),
+            _ => None,
+        }
+    }
+
     /// Concentration of the supply of every item with recorded shares (see the
     /// [`super`] module docs), highest HHI first, then by name and id.
     #[must_use]
     pub fn item_metrics(&self) -> Vec<super::ItemConcentration> {
         let mut out: Vec<super::ItemConcentration> = (0..self.ids.len())
-            .filter(|&i| self.kinds[i] == NodeKind::Item && !self.published[i].is_empty())
+            .filter(|&i| self.kinds[i] == NodeKind::Item)
             .filter_map(|i| {
-                let mut by_country: BTreeMap<&str, f64> = BTreeMap::new();
-                for &(s, share) in &self.published[i] {
-                    let c = match self.kinds[s as usize] {
-                        NodeKind::Country => Some(s),
-                        NodeKind::Organisation => self.home[s as usize],
-                        _ => None,
-                    };
-                    if let Some(c) = c {
-                        *by_country.entry(self.ids[c as usize].as_str()).or_default() += share;
-                    }
-                }
-                let total = by_country.values().fold(0.0, |a, b| a + b);
-                if total <= 0.0 {
-                    return None;
-                }
-                let scale = if total > 1.0 + super::ROUNDING_TOLERANCE {
-                    1.0 / total
+                let f = &self.figures[i];
+                // Country figures where the source has them, else the firms' countries.
+                let (list, firms) = if f.country.is_empty() {
+                    (&f.firm, true)
                 } else {
-                    1.0
+                    (&f.country, false)
                 };
-                let hhi = by_country
-                    .values()
-                    .map(|s| (s * scale * 100.0).powi(2))
-                    .fold(0.0, |a: f64, b| a + b)
-                    .min(10_000.0);
-                // fold from +0.0: an empty float sum is -0.0, which prints as "-0.0 %".
-                let eu_share = by_country
+                let chosen = if firms {
+                    f.firm_chosen
+                } else {
+                    f.country_chosen
+                }?;
+                let views: Vec<(usize, CountryView)> = list
                     .iter()
-                    .filter(|(c, _)| country::is_eu(c))
-                    .fold(0.0, |total, (_, s)| total + s * scale);
-                let (top_country, top_share) = by_country
+                    .enumerate()
+                    .map(|(k, fig)| (k, self.country_view(fig, firms)))
+                    .collect();
+                let view = views.iter().find(|(k, _)| *k == chosen).map(|(_, v)| v)?;
+                let sources: Vec<super::SourceFigure> = views
                     .iter()
-                    .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(a.0)))
-                    .map(|(c, s)| ((*c).to_owned(), s * scale))?;
+                    .map(|(k, v)| super::SourceFigure {
+                        source: list[*k].source.clone(),
+                        year: list[*k].year,
+                        hhi: v.hhi,
+                        top_country: v.top_country.clone(),
+                        top_share: v.top_share,
+                        chosen: *k == chosen,
+                    })
+                    .collect();
+                let source_spread = (sources.len() > 1).then(|| {
+                    let (lo, hi) = sources.iter().fold((f64::MAX, f64::MIN), |(lo, hi), s| {
+                        (lo.min(s.hhi), hi.max(s.hhi))
+                    });
+                    hi - lo
+                });
+                // Firm concentration, over organisations.
+                let firm = f.firm_chosen.map(|c| &f.firm[c]);
+                let mut firm_hhi = None;
+                let mut top_organisation = None;
+                let mut top_organisation_share = None;
+                let mut firm_year = None;
+                if let Some(fig) = firm {
+                    let orgs = fig.nodes(fig.scale());
+                    if !orgs.is_empty() {
+                        firm_hhi = Some(
+                            orgs.iter()
+                                .map(|(_, s)| (s * 100.0).powi(2))
+                                .fold(0.0, |a: f64, b| a + b)
+                                .min(10_000.0),
+                        );
+                        if let Some((org, share)) = orgs.iter().max_by(|a, b| {
+                            a.1.total_cmp(&b.1).then_with(|| {
+                                self.names[b.0 as usize].cmp(&self.names[a.0 as usize])
+                            })
+                        }) {
+                            top_organisation = Some(self.names[*org as usize].clone());
+                            top_organisation_share = Some(*share);
+                        }
+                    }
+                    firm_year = fig.year;
+                }
                 Some(super::ItemConcentration {
                     id: Uuid::parse_str(&self.ids[i]).unwrap_or_default(),
                     name: self.names[i].clone(),
-                    hhi,
-                    eu_share,
-                    top_country,
-                    top_share,
-                    single_source: by_country.len() == 1,
-                    year: self.years[i],
+                    hhi: view.hhi,
+                    eu_share: view.eu_share,
+                    top_country: view.top_country.clone(),
+                    top_share: view.top_share,
+                    single_source: view.single_source,
+                    year: list[chosen].year,
+                    country_basis: view.basis.to_owned(),
+                    country_shares: view.shares.clone(),
+                    unattributed_share: view.unattributed,
+                    region_share: view.region,
+                    firm_hhi,
+                    top_organisation,
+                    top_organisation_share,
+                    single_firm: self.single_firm(i).is_some(),
+                    firm_year,
+                    source: list[chosen].source.clone(),
+                    sources,
+                    source_spread,
                 })
             })
             .collect();
@@ -834,6 +1188,14 @@ impl SupplyGraph {
                         NodeKind::Item | NodeKind::Organisation
                     ) {
                         chokepoints.push(self.ids[d as usize].clone());
+                    }
+                    // One firm that makes all of a chokepoint item is a chokepoint too, even
+                    // where the country figures name several countries or an ally.
+                    if self.kinds[d as usize] == NodeKind::Item
+                        && let Some(org) = self.single_firm(d as usize)
+                        && seen.insert(org)
+                    {
+                        chokepoints.push(self.ids[org as usize].clone());
                     }
                     at = idom[d as usize];
                 }
@@ -1002,7 +1364,11 @@ mod tests {
             t.chokepoints.is_empty(),
             "A and B are alternatives to a source"
         );
-        assert_eq!(metrics(&graph, "T2").chokepoints, vec!["B".to_owned()]);
+        // B, and O: the one firm that makes all of B (a firm-level chokepoint).
+        assert_eq!(
+            metrics(&graph, "T2").chokepoints,
+            vec!["B".to_owned(), "O".to_owned()]
+        );
         assert_eq!(
             metrics(&graph, "T3").chokepoints,
             vec!["D".to_owned(), "O".to_owned()]

@@ -2,16 +2,40 @@
 //! take records and return sorted results.
 //!
 //! # Concentration of supply (per item)
-//! The supply of an item is read from its links: `produced-in` links from the item to a
-//! country, and `supplied-by` links from the item to an organisation, counted for the
-//! organisation's headquarters country. Where links carry years, only the latest year is used
-//! (older figures are history). Shares of the same country are added. Published shares are
-//! rounded, so totals up to 1.02 are taken as published (China's 93.8 % of gallium processing
-//! in the CRM study, whose shares add up to 100.1 %, stays 93.8 %); totals above that are
-//! scaled to 1; totals below 1 leave the rest unknown, left out.
-//! - Herfindahl-Hirschman index: `HHI = Σ (100 · share_c)²`, 0-10,000 (10,000 = one country).
+//! The supply of an item is read from its links that carry a share: `produced-in` links to a
+//! country (or a regional aggregate, or the unattributed rest `ZZ`), and `supplied-by` links
+//! to an organisation (or `ZZ`, the unattributed rest of the firms). These are two **bases**
+//! that describe the same supply and are never added together:
+//! - **country figures**: the `produced-in` links;
+//! - **firm figures**: the `supplied-by` links.
+//!
+//! Within a basis, figures of different sources (the link's first `source_ids` entry) are
+//! never added either. For each source, only its latest data year counts (at or before the
+//! `--year` asked for; undated figures only where the source has no dated one). The analysis
+//! uses one source per basis: the latest data year, then the one whose shares add up to most
+//! (the most complete), then the source id; every source's figures are reported side by side
+//! (`sources`), with the spread of their HHIs (`source_spread`).
+//!
+//! **Country concentration** uses the country figures where the item has any; otherwise the
+//! firm figures, each firm counted for its country: its one recorded production site, else its
+//! headquarters (`country_basis` says which). Published shares are rounded, so totals up to
+//! 1.02 are taken as published (China's 93.8 % of gallium processing in the CRM study, whose
+//! shares add up to 100.1 %, stays 93.8 %); totals above that are scaled to 1; totals below 1
+//! leave the rest unknown, left out. Shares are never rescaled to hide an unattributed rest.
+//! - Herfindahl-Hirschman index: `HHI = Σ (100 · share_c)²`, 0-10,000 (10,000 = one country),
+//!   over countries and regional aggregates (a region counts as one supplier, so concentration
+//!   is never understated); the unattributed rest and firms without a known country add
+//!   nothing (`unattributed_share`).
 //! - EU share: the sum of the shares of EU Member States.
-//! - Single source: one country only.
+//! - Single source: one country only, with no region and no unattributed rest.
+//!
+//! **Firm concentration** uses the firm figures alone: `firm_hhi = Σ (100 · share_o)²` over
+//! organisations, the top organisation and its share; `single_firm`: one organisation with
+//! no unattributed rest.
+//!
+//! Worked example (ETO, wafer bonding and aligning tools): country rows AUT 47.9 %, JPN 25.6 %,
+//! DEU 20.9 %, TWN 4.5 %, USA 0.8 % and "Various" 0.3 % give `HHI = 47.9² + 25.6² + 20.9² +
+//! 4.5² + 0.8² = 3,407` and `unattributed_share = 0.003`; the firm rows give `firm_hhi`.
 //!
 //! Technology metrics (look-through exposure, chokepoints, supply risk) and cut-off scenarios
 //! are computed on the supply graph: see [`graph`].
@@ -45,6 +69,51 @@ pub struct ItemConcentration {
     pub single_source: bool,
     /// Year of the figures, when recorded.
     pub year: Option<i64>,
+    /// What the country figures rest on: `country rows` (the source's own figures by
+    /// country), or `firms by headquarters` / `firms by production site` / `firms by
+    /// headquarters and production site` (firm figures counted for each firm's country).
+    pub country_basis: String,
+    /// The shares used, by country (alpha-2) and region code, 0-1 (the unattributed rest is
+    /// `unattributed_share`).
+    pub country_shares: BTreeMap<String, f64>,
+    /// The unattributed rest ("Various", "Other countries"), 0-1: in the total, never a
+    /// country.
+    pub unattributed_share: f64,
+    /// Shares of regional aggregates ("Europe"), 0-1.
+    pub region_share: f64,
+    /// Herfindahl-Hirschman index over organisations (firm figures), 0-10,000.
+    pub firm_hhi: Option<f64>,
+    /// The organisation with the largest share of the firm figures.
+    pub top_organisation: Option<String>,
+    /// Its share, 0-1.
+    pub top_organisation_share: Option<f64>,
+    /// One organisation makes all of it (no other firm, no unattributed rest).
+    pub single_firm: bool,
+    /// Year of the firm figures.
+    pub firm_year: Option<i64>,
+    /// The source record whose figures are used (empty: figures recorded without a source).
+    pub source: String,
+    /// The figures of every source, side by side.
+    pub sources: Vec<SourceFigure>,
+    /// The spread between sources: the highest HHI minus the lowest (None with one source).
+    pub source_spread: Option<f64>,
+}
+
+/// One source's figures for an item.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SourceFigure {
+    /// Source record id (empty: recorded without a source).
+    pub source: String,
+    /// Data year.
+    pub year: Option<i64>,
+    /// Country HHI from this source alone.
+    pub hhi: f64,
+    /// Its top country.
+    pub top_country: String,
+    /// That country's share, 0-1.
+    pub top_share: f64,
+    /// The analysis uses this source.
+    pub chosen: bool,
 }
 
 /// How far recorded shares may add up over 1 and still be read as rounding (2 points).
@@ -58,7 +127,19 @@ pub fn concentration(
     organisations: &[Record],
     links: &[Record],
 ) -> Vec<ItemConcentration> {
+    concentration_at(items, organisations, links, None)
+}
+
+/// [`concentration`] from the figures of a data year (the latest year at or before it).
+#[must_use]
+pub fn concentration_at(
+    items: &[Record],
+    organisations: &[Record],
+    links: &[Record],
+    year: Option<i64>,
+) -> Vec<ItemConcentration> {
     GraphBuilder::from_records(&[], items, organisations, links)
+        .at_year(year)
         .build()
         .item_metrics()
 }

@@ -26,6 +26,10 @@ pub struct AnalyseArgs {
     /// The register as it stood at the end of this day (UTC), replayed from the change log.
     #[arg(long, value_name = "YYYY-MM-DD")]
     as_of: Option<String>,
+    /// Compute every metric from the figures of this data year (the latest year at or before
+    /// it for each item and source); beside `--as-of`, which replays what was recorded.
+    #[arg(long, value_name = "YYYY", value_parser = clap::value_parser!(i64).range(1900..=2200))]
+    year: Option<i64>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: OutputFormat,
@@ -62,7 +66,7 @@ pub(super) fn analyse(cli: &Cli, args: &AnalyseArgs) -> anyhow::Result<ExitCode>
     let session = open(cli, &args.file, OpenMode::ReadOnly)?;
     let records = session.supply_records_at(cutoff)?;
     let highest = records.highest();
-    let graph = records.graph();
+    let graph = records.graph_at(args.year);
     if let Some(id) = &technology
         && !records
             .technologies
@@ -102,6 +106,9 @@ pub(super) fn analyse(cli: &Cli, args: &AnalyseArgs) -> anyhow::Result<ExitCode>
             if let Some(date) = &args.as_of {
                 body.insert("as_of".into(), json!(date));
             }
+            if let Some(year) = args.year {
+                body.insert("year".into(), json!(year));
+            }
             body.insert(
                 "items".into(),
                 json!(
@@ -112,6 +119,21 @@ pub(super) fn analyse(cli: &Cli, args: &AnalyseArgs) -> anyhow::Result<ExitCode>
                             "eu_share": round(c.eu_share), "top_country": c.top_country,
                             "top_share": round(c.top_share), "single_source": c.single_source,
                             "year": c.year,
+                            "country_basis": c.country_basis,
+                            "unattributed_share": round(c.unattributed_share),
+                            "region_share": round(c.region_share),
+                            "firm_hhi": c.firm_hhi.map(round),
+                            "top_organisation": c.top_organisation,
+                            "top_organisation_share": c.top_organisation_share.map(round),
+                            "single_firm": c.single_firm,
+                            "firm_year": c.firm_year,
+                            "source": c.source,
+                            "sources": c.sources.iter().map(|s| json!({
+                                "source": s.source, "year": s.year, "hhi": round(s.hhi),
+                                "top_country": s.top_country, "top_share": round(s.top_share),
+                                "chosen": s.chosen,
+                            })).collect::<Vec<_>>(),
+                            "source_spread": c.source_spread.map(round),
                         }))
                         .collect::<Vec<_>>()
                 ),
@@ -163,23 +185,44 @@ pub(super) fn analyse(cli: &Cli, args: &AnalyseArgs) -> anyhow::Result<ExitCode>
             if let Some(date) = &args.as_of {
                 outln!("As recorded at the end of {date}");
             }
-            outln!("Items by concentration of supply (HHI 0-10,000)");
+            if let Some(year) = args.year {
+                outln!("Figures of data year {year} (or the latest before it)");
+            }
             outln!(
-                "{:>6}  {:<8} {:>7}  {:>8}  {:<6}  name",
+                "Items by concentration of supply (HHI 0-10,000; firms: HHI over organisations)"
+            );
+            outln!(
+                "{:>6}  {:<8} {:>7}  {:>8}  {:>7}  {:<6}  {:>6}  {:<24}  name",
                 "HHI",
                 "top",
                 "share",
                 "EU",
-                "single"
+                "unattr",
+                "single",
+                "firms",
+                "top firm"
             );
             for c in &concentration {
+                let firm = match (&c.top_organisation, c.top_organisation_share) {
+                    (Some(name), Some(share)) => format!("{name} {:.1}%", share * 100.0),
+                    _ => String::new(),
+                };
+                let single = match (c.single_source, c.single_firm) {
+                    (true, true) => "yes+1f",
+                    (true, false) => "yes",
+                    (false, true) => "1 firm",
+                    (false, false) => "",
+                };
                 outln!(
-                    "{:>6.0}  {:<8} {:>6.1}%  {:>7.1}%  {:<6}  {}",
+                    "{:>6.0}  {:<8} {:>6.1}%  {:>7.1}%  {:>6.1}%  {:<6}  {:>6}  {:<24}  {}",
                     c.hhi,
                     c.top_country,
                     c.top_share * 100.0,
                     c.eu_share * 100.0,
-                    if c.single_source { "yes" } else { "" },
+                    c.unattributed_share * 100.0,
+                    single,
+                    c.firm_hhi.map_or_else(String::new, |h| format!("{h:.0}")),
+                    firm,
                     c.name
                 );
             }

@@ -58,6 +58,11 @@ pub struct ImportArgs {
     /// it, any bad row rejects the whole import.
     #[arg(long)]
     skip_bad_rows: bool,
+    /// A country code or name of the data that is not ISO 3166, read as an ISO alpha-2 code
+    /// (`MAL=MY`); repeatable. It extends the built-in alias table (see `import --help` and
+    /// the crate docs), and the import report lists every mapping used.
+    #[arg(long, value_name = "CODE=CC", value_parser = parse_country_alias)]
+    country_alias: Vec<(String, String)>,
 }
 
 /// Arguments of `export`.
@@ -79,9 +84,9 @@ pub struct ExportArgs {
 pub(super) fn import(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let format = match args.format {
         ImportFormat::Json => {
-            if args.year.is_some() || args.skip_bad_rows {
+            if args.year.is_some() || args.skip_bad_rows || !args.country_alias.is_empty() {
                 return Err(UsageError(
-                    "--year and --skip-bad-rows apply to --format eto, crm and usgs".into(),
+                    "--year, --skip-bad-rows and --country-alias apply to --format eto, crm and usgs".into(),
                 )
                 .into());
             }
@@ -98,6 +103,7 @@ pub(super) fn import(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let options = ReadOptions {
         year: args.year,
         progress: None,
+        country_aliases: args.country_alias.clone(),
     };
     let parsed = crate::sources::read(format, &args.data, &options)
         .map_err(|e| InputError(e.to_string()))?;
@@ -133,6 +139,19 @@ pub(super) fn import(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
         outln!("note: {note}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn parse_country_alias(text: &str) -> Result<(String, String), String> {
+    let (alias, code) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?}: expected CODE=CC, such as MAL=MY"))?;
+    let code = crate::model::country::normalise(code)
+        .ok_or_else(|| format!("{code:?} is not an ISO 3166 alpha-2 country code"))?;
+    let alias = alias.trim();
+    if alias.is_empty() {
+        return Err(format!("{text:?}: the code before = is empty"));
+    }
+    Ok((alias.to_owned(), code))
 }
 
 fn import_document(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {

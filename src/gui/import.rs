@@ -127,6 +127,7 @@ impl ImportDialog {
                 let options = ReadOptions {
                     year,
                     progress: Some(&counter),
+                    ..ReadOptions::default()
                 };
                 let result = sources::read(format, &path, &options).map_err(|e| e.to_string());
                 let _ = tx.send(result);

@@ -85,6 +85,109 @@ pub fn normalise(code: &str) -> Option<String> {
     COUNTRIES.contains_key(&canonical).then_some(canonical)
 }
 
+/// The code of the *unattributed* share of a supply: residual rows of a dataset ("Various",
+/// "Various countries", "Various companies", "Other countries"). ISO 3166 leaves `ZZ` to
+/// users (it is commonly "unknown"). It counts in an item's total and is never a country: it
+/// has no concentration, no exposure and is never a single source.
+pub const UNATTRIBUTED: &str = "ZZ";
+
+/// A regional aggregate that a dataset reports instead of countries ("Europe", "EUR",
+/// "Asia-Pacific"). Its code is from the ISO 3166 user-assigned range `XA`-`XZ` (`XK`, used for
+/// Kosovo, excepted). A region is never a country: it counts in the total and in the
+/// concentration as one supplier (so concentration is never understated), it is never the top
+/// country or a single source, and it has no exposure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Region {
+    /// Its code (`XE`).
+    pub code: &'static str,
+    /// Its name.
+    pub name: &'static str,
+    /// The names and codes datasets give it, lower case.
+    pub aliases: &'static [&'static str],
+}
+
+/// The regions (documented in the crate's import docs; see [`Region`]).
+pub const REGIONS: &[Region] = &[
+    Region {
+        code: "XE",
+        name: "Europe (region)",
+        aliases: &["europe", "eur", "european region", "rest of europe"],
+    },
+    Region {
+        code: "XP",
+        name: "Asia-Pacific (region)",
+        aliases: &[
+            "asia-pacific",
+            "asia pacific",
+            "apac",
+            "rest of asia-pacific",
+        ],
+    },
+    Region {
+        code: "XA",
+        name: "Asia (region)",
+        aliases: &["asia", "rest of asia"],
+    },
+    Region {
+        code: "XN",
+        name: "North America (region)",
+        aliases: &["north america", "nam"],
+    },
+    Region {
+        code: "XL",
+        name: "Latin America (region)",
+        aliases: &[
+            "latin america",
+            "south america",
+            "central and south america",
+            "lam",
+        ],
+    },
+    Region {
+        code: "XF",
+        name: "Africa (region)",
+        aliases: &["africa", "rest of africa"],
+    },
+    Region {
+        code: "XM",
+        name: "Middle East (region)",
+        aliases: &["middle east", "mena"],
+    },
+    Region {
+        code: "XO",
+        name: "Oceania (region)",
+        aliases: &["oceania"],
+    },
+];
+
+/// The region with this code.
+#[must_use]
+pub fn region(code: &str) -> Option<&'static Region> {
+    let upper = code.trim().to_uppercase();
+    REGIONS.iter().find(|r| r.code == upper)
+}
+
+/// The region a dataset names (`Europe`, `EUR`).
+#[must_use]
+pub fn region_named(name: &str) -> Option<&'static Region> {
+    let lower = name.trim().to_lowercase();
+    REGIONS.iter().find(|r| r.aliases.contains(&lower.as_str()))
+}
+
+/// A supply target that is not a record: a country (canonical alpha-2), a region code, or
+/// [`UNATTRIBUTED`].
+#[must_use]
+pub fn supply_code(code: &str) -> Option<String> {
+    let upper = code.trim().to_uppercase();
+    if upper == UNATTRIBUTED {
+        return Some(upper);
+    }
+    if let Some(r) = region(&upper) {
+        return Some(r.code.to_owned());
+    }
+    normalise(&upper)
+}
+
 /// Whether `code` is an EU Member State.
 #[must_use]
 pub fn is_eu(code: &str) -> bool {
@@ -105,5 +208,13 @@ mod tests {
         assert_eq!(by_alpha3("chn").map(|c| c.code.as_str()), Some("CN"));
         assert!(is_eu("FR") && !is_eu("CN") && !is_eu("XX"));
         assert!(by_code("TW").is_some_and(|c| c.name == "Taiwan"));
+        // Regions and the unattributed rest are no countries, and no country uses their codes.
+        for r in REGIONS {
+            assert!(by_code(r.code).is_none(), "{} is a country", r.code);
+        }
+        assert!(by_code(UNATTRIBUTED).is_none());
+        assert_eq!(supply_code("xe").as_deref(), Some("XE"));
+        assert_eq!(supply_code("zz").as_deref(), Some("ZZ"));
+        assert_eq!(region_named("EUR").map(|r| r.code), Some("XE"));
     }
 }

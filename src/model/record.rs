@@ -453,10 +453,10 @@ fn node_id(field: &Field, text: &str) -> Result<String, FieldError> {
     if let Ok(id) = Uuid::parse_str(t) {
         return Ok(id.to_string());
     }
-    country::normalise(t).ok_or_else(|| {
+    country::supply_code(t).ok_or_else(|| {
         invalid(
             field,
-            format!("{text:?} is neither a record id nor a country code"),
+            format!("{text:?} is neither a record id nor a country or region code"),
         )
     })
 }

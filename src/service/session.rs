@@ -814,6 +814,12 @@ impl SupplyRecords {
     /// The supply graph of these records, with the governance scores.
     #[must_use]
     pub fn graph(&self) -> crate::analysis::SupplyGraph {
+        self.graph_at(None)
+    }
+
+    /// The supply graph from the figures of a data year (the latest at or before it).
+    #[must_use]
+    pub fn graph_at(&self, year: Option<i64>) -> crate::analysis::SupplyGraph {
         let mut builder = crate::analysis::GraphBuilder::from_records(
             &self.technologies,
             &self.items,
@@ -823,7 +829,7 @@ impl SupplyRecords {
         for (code, score) in &self.governance {
             builder.governance(code, score / 10.0);
         }
-        builder.build()
+        builder.at_year(year).build()
     }
 }
 

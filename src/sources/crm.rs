@@ -62,6 +62,17 @@ pub fn material_id(name: &str) -> uuid::Uuid {
     stable_id(FORMAT, &format!("material/{}", material_key(name)))
 }
 
+/// The stable id of a material's item at a stage of the study (`E` extraction, `P`
+/// processing): the key `material/{name}/stage/{E|P}`. The USGS reader uses it for the same
+/// material (see [`super::usgs::MATERIALS`]).
+#[must_use]
+pub fn stage_id(name: &str, stage: char) -> uuid::Uuid {
+    stable_id(
+        FORMAT,
+        &format!("material/{}/stage/{stage}", material_key(name)),
+    )
+}
+
 fn stage_name(code: &str) -> Option<&'static str> {
     match code.trim().to_uppercase().as_str() {
         "E" => Some("extraction"),

@@ -5,13 +5,37 @@
 //! |---|---|---|
 //! | `inputs.csv` (required) | `input_id`, `input_name`, `type`, `stage_name`, `stage_id`, `description`, `year` | one item per input; `type` gives the item kind (material, tool -> equipment, process, design resource -> software, ultimate output -> component) |
 //! | `providers.csv` (required) | `provider_id`, `provider_name`, `alias`, `provider_type` (`country` or `organization`), `country` (ISO 3166-1 alpha-3) | organisations (headquarters country from `country`); country providers are the country itself |
-//! | `provision.csv` (required) | `provider_id`, `provided_id`, `share_provided` (percent: `61` or `61%`), `year`, `negligible_market_share`, `source` | a link from the input to the provider: `supplied-by` (organisation) or `produced-in` (country), with the share and year |
+//! | `provision.csv` (required) | `provider_id`, `provided_id`, `provider_name`, `share_provided` (percent: `61` or `61%`), `year`, `negligible_market_share` (or `negligible_share`), `source` | a link from the input (or stage) to the provider: `supplied-by` (organisation) or `produced-in` (country or region), with the share and year |
 //! | `sequence.csv` | `input_id`, `goes_into_id`, `is_type_of_id` | `input-to` and `is-a` links between inputs |
 //! | `stages.csv` | `stage_id`, `stage_name` | the stage name of inputs that give only `stage_id` |
 //!
 //! Older releases order columns differently, write shares with `%`, lack `year` (then
-//! `--year` applies), and add `negligible_market_share` (true/1/yes: the link is kept without
-//! a share and says so). Stable-id keys: `input/{input_id}`, `provider/{provider_id}`,
+//! `--year` applies), and add `negligible_market_share` (true/1/yes/negligible: the link is
+//! kept without a share and says so).
+//!
+//! # The published releases as they are
+//! - **Aliases.** A provider listed once per alias (the same `provider_id` on several rows)
+//!   is one organisation; every alias, and any other name it is given, joins its `aliases`.
+//! - **Whole stages.** `stages.csv` stages become items too (kind process, key
+//!   `stage/{stage_id}`), and provision rows whose `provided_id` is a stage (design,
+//!   fabrication, ATP market shares by country) give their shares.
+//! - **Residual providers** ("Various", "Various countries", "Various companies", "Other",
+//!   "Rest of world"; see [`super::is_residual`]) are the *unattributed* rest: a link to `ZZ`,
+//!   `produced-in` for a country-type provider, `supplied-by` for a firm-type one ("Various
+//!   companies"). It counts in the item's total and is never a country or a single source
+//!   (see [`crate::analysis`]).
+//! - **Regional aggregates** ("Europe", "EUR", "Asia-Pacific") stay regions: a link to the
+//!   region's code (`XE`, `XP`: [`crate::model::country::REGIONS`]), never a country.
+//! - **Non-ISO codes** ("MAL" for Malaysia) are read through the alias table
+//!   [`super::COUNTRY_CODE_ALIASES`], which `import --country-alias CODE=CC` extends.
+//! - A provider missing from `providers.csv` is read from its `provider_name` in
+//!   `provision.csv` when that names a country, a region or the rest.
+//! - The same provider and input twice in a year is one link (the first share is kept; a
+//!   different second share is noted).
+//!
+//! The import's notes list every mapping used. Only a row that cannot be read at all (no id,
+//! an unknown provider that is no country, an input that is neither an input nor a stage, a
+//! share or year that is not one) is a problem row. Stable-id keys: `input/{input_id}`, `provider/{provider_id}`,
 //! `provision/{provider_id}/{provided_id}`, `sequence/{input-to|is-a}/{from}/{to}`,
 //! `source/dataset`. A newer release therefore updates the same items and links; the older
 //! shares stay in the change log as history.
@@ -21,11 +45,13 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
+use serde_json::Map;
+
 use super::{
-    Files, Parsed, ReadOptions, RowProblem, SourceError, SourceFormat, Table, country_code,
-    parse_percent, record, share_value, source_record, stable_id,
+    Files, Parsed, ReadOptions, RowProblem, SourceError, SourceFormat, Table, is_residual,
+    parse_percent, record, resolve_country, share_value, source_record, stable_id,
 };
-use crate::model::Kind;
+use crate::model::{Kind, country};
 
 const FORMAT: SourceFormat = SourceFormat::Eto;
 const EXPECTED: &str = "inputs.csv, providers.csv, provision.csv, sequence.csv, stages.csv";
@@ -72,17 +98,44 @@ pub fn read_files(files: &Files<'_>, options: &ReadOptions<'_>) -> Result<Parsed
         .transpose()?
         .unwrap_or_default();
     let known_inputs = read_inputs(&inputs, &stage_names, &cites, &mut out)?;
-    let providers = read_providers(&providers, &cites, &mut out)?;
+    // Whole stages (design, fabrication, ATP) are items too: provision rows give their shares.
+    for (id, name) in &stage_names {
+        if known_inputs.contains(id) {
+            continue;
+        }
+        let mut item = record(Kind::Item, stable_id(FORMAT, &format!("stage/{id}")));
+        item.insert("name".into(), json!(name));
+        item.insert("item_kind".into(), json!("process"));
+        item.insert("stage".into(), json!(name));
+        item.insert(
+            "description".into(),
+            json!(format!(
+                "The whole {name} stage of the supply chain (ETO stage {id})."
+            )),
+        );
+        item.insert("source_ids".into(), cites.clone());
+        out.push(format!("stages.csv {id}"), item);
+    }
+    let mut mapped = BTreeSet::new();
+    let providers = read_providers(&providers, options, &cites, &mut mapped, &mut out)?;
+    let provided = Provided {
+        inputs: &known_inputs,
+        stages: &stage_names,
+    };
     read_provision(
         &provision,
-        &known_inputs,
+        &provided,
         &providers,
-        options.year,
+        options,
         &cites,
+        &mut mapped,
         &mut out,
     )?;
     if let Some(sequence) = sequence {
         read_sequence(&sequence, &known_inputs, &mut out)?;
+    }
+    for m in mapped {
+        out.notes.push(format!("mapped: {m}"));
     }
     Ok(out)
 }
@@ -166,14 +219,64 @@ fn read_inputs(
 }
 
 /// What a provider id stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Provider {
+    /// A country (alpha-2).
     Country(String),
+    /// An organisation (its record id).
     Organisation(String),
+    /// A regional aggregate (its region code, see [`country::REGIONS`]).
+    Region(String),
+    /// The unattributed rest: of the country rows, or (`firm`) of the firm rows.
+    Rest { firm: bool },
 }
 
+/// What a provider's name or code says it is, when it is not an organisation.
+fn place_provider(
+    name: &str,
+    code: &str,
+    firm_type: bool,
+    options: &ReadOptions<'_>,
+    mapped: &mut BTreeSet<String>,
+) -> Option<Provider> {
+    if is_residual(name) {
+        let lower = name.to_lowercase();
+        let firm = firm_type || lower.contains("compan") || lower.contains("firm");
+        return Some(Provider::Rest { firm });
+    }
+    if firm_type {
+        return None;
+    }
+    for text in [code, name] {
+        if text.is_empty() {
+            continue;
+        }
+        if let Some(r) = country::region_named(text) {
+            mapped.insert(format!(
+                "{text} is a regional aggregate: kept as the region {} ({}), never a country",
+                r.code, r.name
+            ));
+            return Some(Provider::Region(r.code.to_owned()));
+        }
+        if let Some((code, via)) = resolve_country(text, options) {
+            if let Some(via) = via {
+                mapped.insert(via);
+            }
+            return Some(Provider::Country(code));
+        }
+    }
+    None
+}
+
+/// Organisations being read: (record, origin), by provider id.
+type Organisations = BTreeMap<String, (Map<String, Value>, String)>;
+
+#[allow(clippy::too_many_lines)]
 fn read_providers(
     table: &Table,
+    options: &ReadOptions<'_>,
     cites: &Value,
+    mapped: &mut BTreeSet<String>,
     out: &mut Parsed,
 ) -> Result<BTreeMap<String, Provider>, SourceError> {
     let id_col = table.require("provider_id")?;
@@ -182,6 +285,8 @@ fn read_providers(
     let country_col = table.column("country");
     let alias_col = table.column("alias");
     let mut providers = BTreeMap::new();
+    let mut organisations: Organisations = BTreeMap::new();
+    let mut merged_aliases = 0usize;
     for (line, row) in table.rows() {
         out.rows += 1;
         let id = row.get(Some(id_col));
@@ -190,71 +295,104 @@ fn read_providers(
             problem(out, table, line, "no provider_id or provider_name".into());
             continue;
         }
-        if providers.contains_key(id) {
+        let aliases: Vec<String> = row
+            .get(alias_col)
+            .split([';', '|'])
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(str::to_owned)
+            .collect();
+        // The same provider once per alias: the aliases (and any other name) join the first.
+        if let Some(known) = providers.get(id) {
+            if let (Provider::Organisation(_), Some((org, _))) = (known, organisations.get_mut(id))
+            {
+                let first = org
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                let list = org
+                    .entry("aliases")
+                    .or_insert_with(|| Value::Array(Vec::new()));
+                if let Value::Array(list) = list {
+                    for alias in aliases.iter().map(String::as_str).chain([name]) {
+                        if alias != first && !list.iter().any(|v| v.as_str() == Some(alias)) {
+                            list.push(json!(alias));
+                        }
+                    }
+                }
+                merged_aliases += 1;
+            }
+            continue;
+        }
+        let kind = row.get(Some(type_col)).to_lowercase();
+        let firm_type = matches!(
+            kind.as_str(),
+            "organization" | "organisation" | "company" | "firm"
+        );
+        if !firm_type && kind != "country" && !is_residual(name) {
             problem(
                 out,
                 table,
                 line,
-                format!("provider_id {id:?} appears twice"),
+                format!("provider_type {kind:?}: expected country or organization"),
             );
             continue;
         }
         let country_text = row.get(country_col);
-        let country = if country_text.is_empty() {
+        if let Some(place) = place_provider(name, country_text, firm_type, options, mapped) {
+            providers.insert(id.to_owned(), place);
+            continue;
+        }
+        if !firm_type {
+            problem(
+                out,
+                table,
+                line,
+                format!(
+                    "country provider {name:?} is not an ISO 3166 code, a country name, a region or a code of the alias table (add one with --country-alias {name}=CC)"
+                ),
+            );
+            continue;
+        }
+        // An organisation; its country is its headquarters.
+        let hq = if country_text.is_empty() {
             None
-        } else {
-            let Some(code) = country_code(country_text) else {
-                problem(
-                    out,
-                    table,
-                    line,
-                    format!("country {country_text:?} is not an ISO 3166 code or country name"),
-                );
-                continue;
-            };
+        } else if let Some((code, via)) = resolve_country(country_text, options) {
+            if let Some(via) = via {
+                mapped.insert(via);
+            }
             Some(code)
+        } else {
+            // The firm is kept; only its country is unknown (its shares are then
+            // unattributed in country concentration).
+            out.notes.push(format!(
+                "{} line {line}: country {country_text:?} of {name} is not an ISO 3166 code or country name; {name} is imported without a country (add --country-alias {country_text}=CC)",
+                table.file
+            ));
+            None
         };
-        let provider = match row.get(Some(type_col)).to_lowercase().as_str() {
-            "country" => {
-                let Some(code) = country.or_else(|| country_code(name)) else {
-                    problem(
-                        out,
-                        table,
-                        line,
-                        format!("country provider {name:?} has no known ISO code"),
-                    );
-                    continue;
-                };
-                Provider::Country(code)
-            }
-            "organization" | "organisation" | "company" => {
-                let org_id = stable_id(FORMAT, &format!("provider/{id}"));
-                let mut org = record(Kind::Organisation, org_id);
-                org.insert("name".into(), json!(name));
-                org.insert("organisation_kind".into(), json!("supplier"));
-                let aliases: Vec<&str> = row
-                    .get(alias_col)
-                    .split([';', '|'])
-                    .map(str::trim)
-                    .filter(|a| !a.is_empty() && *a != name)
-                    .collect();
-                org.insert("aliases".into(), json!(aliases));
-                org.insert("hq_country".into(), json!(country));
-                org.insert("source_ids".into(), cites.clone());
-                out.push(format!("{} line {line}", table.file), org);
-                Provider::Organisation(org_id.to_string())
-            }
-            other => {
-                problem(
-                    out,
-                    table,
-                    line,
-                    format!("provider_type {other:?}: expected country or organization"),
-                );
-                continue;
-            }
-        };
-        providers.insert(id.to_owned(), provider);
+        let org_id = stable_id(FORMAT, &format!("provider/{id}"));
+        let mut org = record(Kind::Organisation, org_id);
+        org.insert("name".into(), json!(name));
+        org.insert("organisation_kind".into(), json!("supplier"));
+        let own: Vec<&String> = aliases.iter().filter(|a| *a != name).collect();
+        org.insert("aliases".into(), json!(own));
+        org.insert("hq_country".into(), json!(hq));
+        org.insert("source_ids".into(), cites.clone());
+        organisations.insert(id.to_owned(), (org, format!("{} line {line}", table.file)));
+        providers.insert(id.to_owned(), Provider::Organisation(org_id.to_string()));
+    }
+    if merged_aliases > 0 {
+        out.notes.push(format!(
+            "{merged_aliases} row(s) of {} repeat a provider_id with another alias: merged into that organisation's aliases",
+            table.file
+        ));
+    }
+    let mut by_origin: Vec<(Map<String, Value>, String)> = organisations.into_values().collect();
+    by_origin.sort_by(|a, b| a.1.cmp(&b.1));
+    for (org, origin) in by_origin {
+        out.push(origin, org);
     }
     Ok(providers)
 }
@@ -262,57 +400,90 @@ fn read_providers(
 fn truthy(text: &str) -> bool {
     matches!(
         text.to_lowercase().as_str(),
-        "true" | "1" | "yes" | "y" | "t"
+        "true" | "1" | "yes" | "y" | "t" | "negligible"
     )
 }
 
+/// What a provision row can point at: an input, or a whole stage.
+struct Provided<'a> {
+    inputs: &'a BTreeSet<String>,
+    stages: &'a BTreeMap<String, String>,
+}
+
+impl Provided<'_> {
+    /// The item key of a provided id.
+    fn key(&self, id: &str) -> Option<String> {
+        if self.inputs.contains(id) {
+            Some(format!("input/{id}"))
+        } else if self.stages.contains_key(id) {
+            Some(format!("stage/{id}"))
+        } else {
+            None
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments, clippy::too_many_lines)]
 fn read_provision(
     table: &Table,
-    inputs: &BTreeSet<String>,
+    provided: &Provided<'_>,
     providers: &BTreeMap<String, Provider>,
-    default_year: Option<i64>,
+    options: &ReadOptions<'_>,
     cites: &Value,
+    mapped: &mut BTreeSet<String>,
     out: &mut Parsed,
 ) -> Result<(), SourceError> {
     let provider_col = table.require("provider_id")?;
     let input_col = table.require("provided_id")?;
+    let provider_name_col = table.column("provider_name");
     let share_col = table.column("share_provided");
     let year_col = table.column("year");
-    let negligible_col = table.column("negligible_market_share");
+    let negligible_col = table
+        .column("negligible_market_share")
+        .or_else(|| table.column("negligible_share"));
     let source_col = table.column("source");
-    let mut seen = BTreeSet::new();
+    let mut seen: BTreeMap<(String, String, Option<i64>), (String, u64)> = BTreeMap::new();
+    let mut pairs: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut repeated = 0usize;
+    let mut by_name = 0usize;
     for (line, row) in table.rows() {
         out.rows += 1;
         let provider_id = row.get(Some(provider_col));
         let input_id = row.get(Some(input_col));
-        let Some(provider) = providers.get(provider_id) else {
+        // A provider missing from providers.csv: read from its name where that says what it
+        // is (a country, a region, the rest).
+        let from_name;
+        let who = if let Some(known) = providers.get(provider_id) {
+            known
+        } else {
+            let name = row.get(provider_name_col);
+            if let Some(place) = place_provider(name, "", false, options, mapped) {
+                by_name += 1;
+                from_name = place;
+                &from_name
+            } else {
+                problem(
+                    out,
+                    table,
+                    line,
+                    format!(
+                        "provider_id {provider_id:?} is not in providers.csv, and its name {name:?} is no country, region or residual"
+                    ),
+                );
+                continue;
+            }
+        };
+        let Some(item_key) = provided.key(input_id) else {
             problem(
                 out,
                 table,
                 line,
-                format!("provider_id {provider_id:?} is not in providers.csv"),
+                format!("provided_id {input_id:?} is neither in inputs.csv nor in stages.csv"),
             );
             continue;
         };
-        if !inputs.contains(input_id) {
-            problem(
-                out,
-                table,
-                line,
-                format!("provided_id {input_id:?} is not in inputs.csv"),
-            );
-            continue;
-        }
-        if !seen.insert((provider_id, input_id)) {
-            problem(
-                out,
-                table,
-                line,
-                format!("{provider_id} provides {input_id} twice"),
-            );
-            continue;
-        }
-        let share = match parse_percent(row.get(share_col)) {
+        let share_text = row.get(share_col);
+        let share = match parse_percent(share_text) {
             Ok(share) => share,
             Err(e) => {
                 problem(out, table, line, format!("share_provided: {e}"));
@@ -320,7 +491,7 @@ fn read_provision(
             }
         };
         let year = match row.get(year_col) {
-            "" => default_year,
+            "" => options.year,
             text => match text.parse::<f64>() {
                 // Years sometimes come as "2021.0" from spreadsheet exports.
                 #[allow(clippy::cast_possible_truncation)]
@@ -331,28 +502,57 @@ fn read_provision(
                 }
             },
         };
+        let (kind, to, key) = match who {
+            Provider::Country(code) | Provider::Region(code) => {
+                ("produced-in", code.clone(), provider_id.to_owned())
+            }
+            Provider::Organisation(id) => ("supplied-by", id.clone(), provider_id.to_owned()),
+            Provider::Rest { firm } => (
+                if *firm { "supplied-by" } else { "produced-in" },
+                country::UNATTRIBUTED.to_owned(),
+                provider_id.to_owned(),
+            ),
+        };
+        // The same provider and input again (a provider listed once per alias): one link.
+        let seen_key = (key.clone(), input_id.to_owned(), year);
+        if let Some((first_share, first_line)) = seen.get(&seen_key) {
+            repeated += 1;
+            if first_share != share_text {
+                out.notes.push(format!(
+                    "{} line {line}: {provider_id} provides {input_id} again with share {share_text:?}; line {first_line}'s {first_share:?} is kept",
+                    table.file
+                ));
+            }
+            continue;
+        }
+        seen.insert(seen_key, (share_text.to_owned(), line));
         let mut notes = Vec::new();
-        let negligible = truthy(row.get(negligible_col));
-        if negligible {
+        if truthy(row.get(negligible_col)) {
             notes.push("negligible market share".to_owned());
         }
         if share.is_some_and(|s| s.below) {
-            notes.push(format!("share reported as {}", row.get(share_col)));
+            notes.push(format!("share reported as {share_text}"));
+        }
+        if matches!(who, Provider::Rest { .. }) {
+            notes.push(format!(
+                "unattributed rest ({})",
+                row.get(provider_name_col)
+            ));
         }
         if !row.get(source_col).is_empty() {
             notes.push(format!("source: {}", row.get(source_col)));
         }
-        let (kind, to) = match provider {
-            Provider::Country(code) => ("produced-in", code.clone()),
-            Provider::Organisation(id) => ("supplied-by", id.clone()),
+        // One key per provider and input; further years of the same pair in one file get
+        // their own (the plain key is the one later releases update).
+        let link_key = if pairs.insert((key.clone(), input_id.to_owned())) {
+            format!("provision/{key}/{input_id}")
+        } else {
+            format!("provision/{key}/{input_id}/{}", year.unwrap_or_default())
         };
-        let mut link = record(
-            Kind::Link,
-            stable_id(FORMAT, &format!("provision/{provider_id}/{input_id}")),
-        );
+        let mut link = record(Kind::Link, stable_id(FORMAT, &link_key));
         link.insert(
             "from_id".into(),
-            json!(stable_id(FORMAT, &format!("input/{input_id}")).to_string()),
+            json!(stable_id(FORMAT, &item_key).to_string()),
         );
         link.insert("to_id".into(), json!(to));
         link.insert("link_kind".into(), json!(kind));
@@ -364,6 +564,18 @@ fn read_provision(
         link.insert("notes".into(), json!(notes.join("; ")));
         link.insert("source_ids".into(), cites.clone());
         out.push(format!("{} line {line}", table.file), link);
+    }
+    if repeated > 0 {
+        out.notes.push(format!(
+            "{repeated} row(s) of {} repeat a provider and input already read: one link each",
+            table.file
+        ));
+    }
+    if by_name > 0 {
+        out.notes.push(format!(
+            "{by_name} row(s) of {} name a provider missing from providers.csv: read from its name (a country, region or the unattributed rest)",
+            table.file
+        ));
     }
     Ok(())
 }

@@ -94,6 +94,90 @@ pub struct ReadOptions<'a> {
     pub year: Option<i64>,
     /// Counts bytes read, for a progress bar (compare with [`input_size`]).
     pub progress: Option<&'a AtomicUsize>,
+    /// Country codes or names of the user's own, beside [`COUNTRY_CODE_ALIASES`]: (as the
+    /// dataset writes it, ISO 3166 alpha-2 code). They are looked up first.
+    pub country_aliases: Vec<(String, String)>,
+}
+
+/// Non-ISO country codes that datasets use (IOC-style and others), read as ISO 3166 alpha-2.
+/// Only codes that name one country without doubt are here; the user adds more with
+/// `import --country-alias CODE=CC`. Every use is listed in the import's notes.
+pub const COUNTRY_CODE_ALIASES: &[(&str, &str)] = &[
+    ("MAL", "MY"),
+    ("GER", "DE"),
+    ("NED", "NL"),
+    ("SUI", "CH"),
+    ("DEN", "DK"),
+    ("POR", "PT"),
+    ("GRE", "GR"),
+    ("CRO", "HR"),
+    ("BUL", "BG"),
+    ("SLO", "SI"),
+    ("LAT", "LV"),
+    ("UAE", "AE"),
+    ("KSA", "SA"),
+    ("RSA", "ZA"),
+    ("INA", "ID"),
+    ("PHI", "PH"),
+    ("VIE", "VN"),
+    ("TPE", "TW"),
+];
+
+/// A country as a dataset names it, read through the user's aliases, the ISO names and codes,
+/// then [`COUNTRY_CODE_ALIASES`]: its alpha-2 code, and how it was mapped when it was not an
+/// ISO code or name (for the import's notes).
+#[must_use]
+pub fn resolve_country(text: &str, options: &ReadOptions<'_>) -> Option<(String, Option<String>)> {
+    let t = text.trim();
+    if let Some((_, code)) = options
+        .country_aliases
+        .iter()
+        .find(|(alias, _)| alias.eq_ignore_ascii_case(t))
+    {
+        let code = country::normalise(code)?;
+        let via = format!("{t} read as {code} (your --country-alias)");
+        return Some((code, Some(via)));
+    }
+    if let Some(code) = country_code(t) {
+        return Some((code, None));
+    }
+    let upper = t.to_uppercase();
+    COUNTRY_CODE_ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == upper)
+        .and_then(|(_, code)| {
+            let c = country::by_code(code)?;
+            Some((
+                c.code.clone(),
+                Some(format!(
+                    "{t} read as {} ({}): built-in alias table",
+                    c.code, c.name
+                )),
+            ))
+        })
+}
+
+/// Providers that stand for the rest of a supply rather than for anyone ("Various",
+/// "Various countries", "Other"): their shares are the unattributed rest.
+#[must_use]
+pub fn is_residual(name: &str) -> bool {
+    matches!(
+        key_text(name).as_str(),
+        "various"
+            | "various countries"
+            | "various companies"
+            | "various firms"
+            | "other"
+            | "others"
+            | "other countries"
+            | "other companies"
+            | "other firms"
+            | "rest of world"
+            | "rest of the world"
+            | "row"
+            | "unknown"
+            | "n/a"
+    )
 }
 
 /// A row that could not be used.

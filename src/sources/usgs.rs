@@ -219,12 +219,76 @@ fn type_key(text: &str) -> String {
         "t",
         "kt",
     ];
+    /// Misspellings of the releases, read as the word meant.
+    const TYPOS: &[(&str, &str)] = &[
+        ("eqivalent", "equivalent"),
+        ("mne", "mine"),
+        ("grosss", "gross"),
+        ("puice", "pumice"),
+    ];
     text.to_lowercase()
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty() && !UNITS.contains(w))
+        .map(|w| {
+            TYPOS
+                .iter()
+                .find(|(t, _)| *t == w)
+                .map_or(w, |(_, right)| right)
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+/// USGS commodities that are materials of the EU CRM study: (commodity code, the study's
+/// material name, the study's stage for a table's plain "production": `E` extraction or `P`
+/// processing). The only item of a stage of such a table is the study's item of that material
+/// and stage (`Gallium (processing)`), so both sources' figures sit side by side on one item;
+/// mine production is `E`, refinery, smelter and plant production `P`. Edit this table (or
+/// merge two records with `observatory merge`) to match more.
+pub const MATERIALS: &[(&str, &str, char)] = &[
+    ("alumi", "Aluminium", 'P'),
+    ("antim", "Antimony", 'E'),
+    ("arsen", "Arsenic", 'P'),
+    ("barit", "Baryte", 'E'),
+    ("beryl", "Beryllium", 'E'),
+    ("bismu", "Bismuth", 'P'),
+    ("boron", "Boron", 'E'),
+    ("cadmi", "Cadmium", 'P'),
+    ("chrom", "Chromium", 'E'),
+    ("cobal", "Cobalt", 'E'),
+    ("coppe", "Copper", 'E'),
+    ("diato", "Diatomite", 'E'),
+    ("felds", "Feldspar", 'E'),
+    ("feore", "Iron ore", 'E'),
+    ("fluor", "Fluorspar", 'E'),
+    ("galli", "Gallium", 'P'),
+    ("germa", "Germanium", 'P'),
+    ("gold", "Gold", 'E'),
+    ("graph", "Natural graphite", 'E'),
+    ("gypsu", "Gypsum", 'E'),
+    ("heliu", "Helium", 'P'),
+    ("indiu", "Indium", 'P'),
+    ("lead", "Lead", 'E'),
+    ("lithi", "Lithium", 'E'),
+    ("manga", "Manganese", 'E'),
+    ("mgmet", "Magnesium", 'P'),
+    ("molyb", "Molybdenum", 'E'),
+    ("nicke", "Nickel", 'E'),
+    ("niobi", "Niobium", 'E'),
+    ("perli", "Perlite", 'E'),
+    ("potas", "Potash", 'E'),
+    ("rheni", "Rhenium", 'P'),
+    ("selen", "Selenium", 'P'),
+    ("silve", "Silver", 'E'),
+    ("stron", "Strontium", 'E'),
+    ("talc", "Talc", 'E'),
+    ("tanta", "Tantalum", 'E'),
+    ("tellu", "Tellurium", 'P'),
+    ("tin", "Tin", 'E'),
+    ("tungs", "Tungsten", 'E'),
+    ("vanad", "Vanadium", 'E'),
+    ("zinc", "Zinc", 'E'),
+];
 
 /// A production column: (index, unit, year, estimated).
 #[derive(Debug, Clone)]
@@ -308,6 +372,8 @@ struct Group {
     countries: BTreeMap<String, (f64, Option<f64>, u64)>,
     other: f64,
     total: Option<f64>,
+    /// A `World total` row was there (with or without a figure).
+    has_total_row: bool,
 }
 
 #[allow(clippy::too_many_lines)]
@@ -446,6 +512,7 @@ fn read_table(
             .1;
         match place(name) {
             Place::Total => {
+                group.has_total_row = true;
                 if group.total.is_none() {
                     group.total = value;
                 }
@@ -472,43 +539,115 @@ fn read_table(
 
     let unit = &chosen.unit;
     let fmt = |v: f64| format_amount(v);
+    let year_note = format!(
+        "{}{}",
+        chosen.year,
+        if chosen.estimated { " (estimated)" } else { "" }
+    );
+    // A total row worded unlike its rows ("World mine production: Palladium" for "Mine
+    // production: Palladium"): the total of the group whose words it has, less "world",
+    // "total" and "rounded".
+    let bare = |key: &str| {
+        key.split(' ')
+            .filter(|w| !matches!(*w, "world" | "total" | "rounded"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let orphans: Vec<(String, Option<f64>)> = groups
+        .iter()
+        .filter(|(_, (_, g))| g.countries.is_empty() && g.has_total_row)
+        .map(|(k, (_, g))| (k.clone(), g.total))
+        .collect();
+    for (orphan, total) in orphans {
+        let target = groups
+            .iter()
+            .find(|(k, (_, g))| {
+                !g.countries.is_empty() && !g.has_total_row && bare(k) == bare(&orphan)
+            })
+            .map(|(k, _)| k.clone());
+        if let Some(target) = target {
+            if let Some((_, g)) = groups.get_mut(&target) {
+                g.total = total;
+                g.has_total_row = true;
+            }
+            groups.remove(&orphan);
+        }
+    }
+    // A total row whose Type matches no country row ("boron total all types", "XX") is the
+    // table's own total; its figure may be missing ("XX": not applicable).
+    let table_totals: Vec<Option<f64>> = groups
+        .values()
+        .filter(|(_, g)| g.countries.is_empty() && g.has_total_row)
+        .map(|(_, g)| g.total)
+        .collect();
+    let table_total = match table_totals.as_slice() {
+        [Some(total)] if *total > 0.0 => Some(*total),
+        _ => None,
+    };
+    let anchored = |g: &Group| g.total.is_some_and(|t| t > 0.0);
+    let unanchored = groups
+        .values()
+        .filter(|(_, g)| !g.countries.is_empty() && !anchored(g))
+        .count();
+    // Several forms with no total of their own and none for the table: the countries report
+    // what they produce in forms that cannot be added up (boron: crude ore, ulexite, refined
+    // borates, boric oxide equivalent). No shares: one item with the quantities.
+    let not_comparable = unanchored >= 2 && table_total.is_none();
+    let mapping = MATERIALS.iter().find(|(c, _, _)| *c == code);
+    let mut per_stage: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for (type_text, g) in groups.values() {
+        if g.countries.is_empty() || (not_comparable && !anchored(g)) {
+            continue;
+        }
+        *per_stage
+            .entry(resolved_stage(stage_of(type_text), mapping))
+            .or_default() += 1;
+    }
+    if not_comparable {
+        *per_stage
+            .entry(resolved_stage("production", mapping))
+            .or_default() += 1;
+    }
+    let mut forms: Vec<Form> = Vec::new();
     for (key, (type_text, group)) in groups {
+        if group.countries.is_empty() {
+            continue;
+        }
+        if not_comparable && !anchored(&group) {
+            forms.push((key, type_text, group.countries, group.first_line));
+            continue;
+        }
         let sum: f64 = group.countries.values().fold(group.other, |a, v| a + v.0);
         // The world total, unless the rows add up to clearly more (a total of one part only).
-        let denominator = match group.total {
+        let denominator = match group.total.or(table_total) {
             Some(total) if total > 0.0 && total >= sum * 0.95 => total,
             _ => sum,
         };
-        let lower = type_text.to_lowercase();
-        let stage = if lower.contains("mine") || lower.contains("extract") {
-            "extraction"
-        } else if lower.contains("refin") || lower.contains("smelt") || lower.contains("processing")
-        {
-            "processing"
-        } else {
-            "production"
-        };
-        let name = if lower.starts_with(&commodity.to_lowercase()) {
-            type_text.clone()
-        } else {
-            format!("{commodity}: {type_text}")
-        };
-        let item_id = stable_id(FORMAT, &format!("item/{code}/{key}"));
+        let stage = stage_of(&type_text);
+        let unique = per_stage.get(resolved_stage(stage, mapping)) == Some(&1);
+        let (item_id, part, name, crm_stage) = item_identity(
+            &code,
+            &commodity,
+            mapping,
+            unique.then_some(stage),
+            &key,
+            &type_text,
+        );
         let mut item = record(Kind::Item, item_id);
         item.insert("name".into(), json!(name));
         item.insert("item_kind".into(), json!("material"));
-        item.insert("stage".into(), json!(stage));
-        item.insert(
-            "description".into(),
-            json!(format!(
-                "Production by country from the USGS Mineral Commodity Summaries ({release}, {}); unit {unit}; world total {} in {}{}.",
-                table.file,
-                group.total.map_or_else(|| "not given".to_owned(), fmt),
-                chosen.year,
-                if chosen.estimated { " (estimated)" } else { "" },
-            )),
-        );
-        item.insert("source_ids".into(), cites.clone());
+        item.insert("stage".into(), json!(crm_stage.unwrap_or(stage)));
+        if crm_stage.is_none() {
+            item.insert(
+                "description".into(),
+                json!(format!(
+                    "Production by country from the USGS Mineral Commodity Summaries ({release}, {}); {type_text}; unit {unit}; world total {} in {year_note}.",
+                    table.file,
+                    group.total.or(table_total).map_or_else(|| "not given".to_owned(), fmt),
+                )),
+            );
+            item.insert("source_ids".into(), cites.clone());
+        }
         out.push(format!("{} line {}", table.file, group.first_line), item);
         for (country, (value, before, line)) in group.countries {
             if value <= 0.0 {
@@ -516,17 +655,18 @@ fn read_table(
             }
             let share = (denominator > 0.0).then(|| (value / denominator).min(1.0));
             let mut notes = format!(
-                "USGS {release}: {} {unit} in {}{}",
-                fmt(value),
-                chosen.year,
-                if chosen.estimated { " (estimated)" } else { "" }
+                "USGS {release}: {} {unit} in {year_note}; {type_text}",
+                fmt(value)
             );
             if let (Some(b), Some(p)) = (before, &previous) {
                 let _ = write!(notes, "; {} {unit} in {}", fmt(b), p.year);
             }
             let mut link = record(
                 Kind::Link,
-                stable_id(FORMAT, &format!("link/{code}/{key}/{country}")),
+                stable_id(
+                    FORMAT,
+                    &format!("link/{code}/{part}/{country}/{}", chosen.year),
+                ),
             );
             link.insert("from_id".into(), json!(item_id.to_string()));
             link.insert("to_id".into(), json!(country));
@@ -538,8 +678,177 @@ fn read_table(
             out.push(format!("{} line {line}", table.file), link);
         }
     }
+    if !forms.is_empty() {
+        let unique = per_stage.get(resolved_stage("production", mapping)) == Some(&1);
+        let (item_id, _, name, crm_stage) = item_identity(
+            &code,
+            &commodity,
+            mapping,
+            unique.then_some("production"),
+            "not comparable",
+            "forms not comparable",
+        );
+        let form_list: Vec<&str> = forms.iter().map(|(_, t, _, _)| t.as_str()).collect();
+        let first_line = forms.iter().map(|f| f.3).min().unwrap_or(1);
+        let mut item = record(Kind::Item, item_id);
+        item.insert("name".into(), json!(name));
+        item.insert("item_kind".into(), json!("material"));
+        item.insert("stage".into(), json!(crm_stage.unwrap_or("production")));
+        if crm_stage.is_none() {
+            item.insert(
+                "description".into(),
+                json!(format!(
+                    "Production by country from the USGS Mineral Commodity Summaries ({release}, {}), in forms that are not comparable ({}) and with no world total: quantities only, no shares.",
+                    table.file,
+                    form_list.join("; ")
+                )),
+            );
+            item.insert("source_ids".into(), cites.clone());
+        }
+        out.push(format!("{} line {first_line}", table.file), item);
+        out.notes.push(format!(
+            "{}: {commodity} is reported in forms that are not comparable ({}) with no world total: quantities kept, no shares, no concentration",
+            table.file,
+            form_list.join("; ")
+        ));
+        for (form, type_text, countries, _) in forms {
+            for (country, (value, _, line)) in countries {
+                if value <= 0.0 {
+                    continue;
+                }
+                let mut link = record(
+                    Kind::Link,
+                    stable_id(
+                        FORMAT,
+                        &format!(
+                            "link/{code}/not-comparable/{form}/{country}/{}",
+                            chosen.year
+                        ),
+                    ),
+                );
+                link.insert("from_id".into(), json!(item_id.to_string()));
+                link.insert("to_id".into(), json!(country));
+                link.insert("link_kind".into(), json!("produced-in"));
+                link.insert("share".into(), Value::Null);
+                link.insert("year".into(), json!(chosen.year));
+                link.insert(
+                    "notes".into(),
+                    json!(format!(
+                        "USGS {release}: {} {unit} of {type_text} in {year_note}; not comparable with the other countries' forms (no world total): no share",
+                        fmt(value)
+                    )),
+                );
+                link.insert("source_ids".into(), cites.clone());
+                out.push(format!("{} line {line}", table.file), link);
+            }
+        }
+    }
     Ok(())
 }
+
+/// A stage as the CRM study's stages count it, for a commodity of [`MATERIALS`] (plain
+/// "production" is the study stage the table gives); other commodities keep theirs.
+fn resolved_stage(stage: &'static str, mapping: Option<&(&str, &str, char)>) -> &'static str {
+    match (stage, mapping) {
+        ("production", Some((_, _, 'E'))) => "extraction",
+        ("production", Some(_)) => "processing",
+        _ => stage,
+    }
+}
+
+/// The stage a `Type` describes.
+fn stage_of(type_text: &str) -> &'static str {
+    let lower = type_text.to_lowercase();
+    if lower.contains("mine") || lower.contains("mne ") || lower.contains("extract") {
+        "extraction"
+    } else if ["refin", "smelt", "processing", "plant"]
+        .iter()
+        .any(|w| lower.contains(w))
+    {
+        "processing"
+    } else {
+        "production"
+    }
+}
+
+/// The id, key part and name of an item. The only item of its stage in a table is keyed by
+/// the stage (so a later release that words the type differently updates it), and, for a
+/// commodity of [`MATERIALS`], is the CRM study's item of that material and stage; otherwise
+/// by the type's words.
+fn item_identity(
+    code: &str,
+    commodity: &str,
+    mapping: Option<&(&str, &str, char)>,
+    unique_stage: Option<&str>,
+    key: &str,
+    type_text: &str,
+) -> (uuid::Uuid, String, String, Option<&'static str>) {
+    if let Some(stage) = unique_stage {
+        if let Some((_, material, production)) = mapping {
+            let crm_stage = match stage {
+                "extraction" => 'E',
+                "processing" => 'P',
+                _ => *production,
+            };
+            let id = super::crm::stage_id(material, crm_stage);
+            let stage_name = if crm_stage == 'E' {
+                "extraction"
+            } else {
+                "processing"
+            };
+            return (
+                id,
+                stage.to_owned(),
+                format!("{material} ({stage_name})"),
+                Some(stage_name),
+            );
+        }
+        let name = if stage == "production" && type_text == "forms not comparable" {
+            format!("{commodity}: production (forms not comparable)")
+        } else if type_text
+            .to_lowercase()
+            .starts_with(&commodity.to_lowercase())
+        {
+            type_text.to_owned()
+        } else {
+            format!("{commodity}: {type_text}")
+        };
+        let part = if type_text == "forms not comparable" {
+            "not-comparable".to_owned()
+        } else {
+            stage.to_owned()
+        };
+        return (
+            stable_id(FORMAT, &format!("item/{code}/{part}")),
+            part,
+            name,
+            None,
+        );
+    }
+    let key = type_key(key);
+    let name = if type_text
+        .to_lowercase()
+        .starts_with(&commodity.to_lowercase())
+    {
+        type_text.to_owned()
+    } else {
+        format!("{commodity}: {type_text}")
+    };
+    (
+        stable_id(FORMAT, &format!("item/{code}/{key}")),
+        key,
+        name,
+        None,
+    )
+}
+
+/// One form of a table that is not comparable: (type key, type text, country figures, line).
+type Form = (
+    String,
+    String,
+    BTreeMap<String, (f64, Option<f64>, u64)>,
+    u64,
+);
 
 /// `1234567.0` -> `1,234,567`; fractions kept to three digits.
 fn format_amount(value: f64) -> String {
