@@ -587,3 +587,152 @@ fn analyse_by_data_year_and_changes_between_data_years() {
     );
     env.fails(&["changes", f, "--from-year", "2022"], 2);
 }
+
+fn add_record(session: &mut Session, kind: Kind, fields: Value) -> uuid::Uuid {
+    let input = RecordInput {
+        fields: serde_json::from_value(fields).unwrap(),
+        ..RecordInput::default()
+    };
+    session.add(kind, None, &input).unwrap()
+}
+
+#[test]
+fn merging_two_records_moves_references_and_replicates_through_a_bundle() {
+    use crate::bundles::{content, introduce, replica_in, send};
+    use observatory::model::Classification;
+    use observatory::service::bundle::ExportScope;
+    let env = Env::new();
+    let mut a = replica_in(&env, "alpha", "FR", Classification::Secret);
+    let mut b = replica_in(&env, "bravo", "DE", Classification::Secret);
+    introduce(&mut [&mut a, &mut b]);
+    let s = &mut a.session;
+    let keep = add_record(
+        s,
+        Kind::Item,
+        json!({"name": "Gallium (processing)", "item_kind": "material"}),
+    );
+    let other = add_record(
+        s,
+        Kind::Item,
+        json!({"name": "Gallium: Primary production", "item_kind": "material",
+               "description": "USGS world table"}),
+    );
+    let radar = add_record(s, Kind::Technology, json!({"name": "GaN radar"}));
+    let id = |u: uuid::Uuid| u.to_string();
+    // The same figure on both (it would count twice), and one only the other has.
+    for (from, to, share) in [(keep, "CN", 0.9), (other, "CN", 0.9), (other, "JP", 0.05)] {
+        add_record(
+            s,
+            Kind::Link,
+            json!({"from_id": id(from), "to_id": to, "link_kind": "produced-in",
+                   "share": share, "year": 2023}),
+        );
+    }
+    add_record(
+        s,
+        Kind::Link,
+        json!({"from_id": id(radar), "to_id": id(other), "link_kind": "requires"}),
+    );
+    let assessment = add_record(
+        s,
+        Kind::Assessment,
+        json!({"subject_id": id(other), "date": "2026-01-15", "criticality": 8.0}),
+    );
+    // The first bundle: bravo has both records.
+    let first = send(&mut a, &b, &ExportScope::Everything);
+    b.session.import_bundle(&first, false).unwrap();
+
+    let report = a.session.merge(Kind::Item, keep, other).unwrap();
+    assert_eq!(report.references, 4, "{report:?}");
+    assert_eq!(report.dropped, 1, "the duplicate CN figure");
+    // Refused: itself, another kind, a deleted record.
+    assert!(a.session.merge(Kind::Item, keep, keep).is_err());
+    assert!(a.session.merge(Kind::Item, keep, other).is_err());
+    let check = |s: &Session| {
+        assert!(
+            s.get(Kind::Item, other).is_err() || s.get(Kind::Item, other).unwrap().meta.deleted
+        );
+        let kept = s.get(Kind::Item, keep).unwrap();
+        assert_eq!(kept.text("description"), Some("USGS world table"));
+        let subject = s.get(Kind::Assessment, assessment).unwrap();
+        assert_eq!(subject.text("subject_id"), Some(id(keep).as_str()));
+        let links = s.list(Kind::Link).unwrap();
+        assert!(
+            links
+                .iter()
+                .all(|l| l.text("from_id") != Some(id(other).as_str())
+                    && l.text("to_id") != Some(id(other).as_str())),
+            "nothing refers to the merged record"
+        );
+        let m = metrics(s);
+        let ga: Vec<&ItemConcentration> =
+            m.iter().filter(|c| c.name.starts_with("Gallium")).collect();
+        assert_eq!(ga.len(), 1);
+        // CN 90 % once, JP 5 %: 8,100 + 25.
+        assert!((ga[0].hhi - 8125.0).abs() < 1e-6, "{}", ga[0].hhi);
+        let graph = s.supply_records_at(None).unwrap().graph();
+        let t = graph.technology_metrics(Some(&id(radar))).pop().unwrap();
+        assert!((t.exposure["CN"] - 0.9).abs() < 1e-9);
+    };
+    check(&a.session);
+    // The merge replicates: bravo ends where alpha is.
+    let second = send(&mut a, &b, &ExportScope::SinceLast);
+    b.session.import_bundle(&second, false).unwrap();
+    check(&b.session);
+    assert_eq!(content(&a.session), content(&b.session));
+    // Audited.
+    assert!(a.session.verify().unwrap().is_ok());
+}
+
+#[test]
+fn the_merge_command_joins_a_firm_known_under_two_names() {
+    let env = Env::new();
+    let file = env.init("m.observatory");
+    let f = file.to_str().unwrap();
+    let add = |args: &[&str]| {
+        let mut all = vec!["add", f];
+        all.extend_from_slice(args);
+        env.ok(&all).trim().to_owned()
+    };
+    let keep = add(&["organisation", "--name", "ASML", "--hq-country", "NL"]);
+    let other = add(&["organisation", "--name", "ASML Holding N.V."]);
+    let item = add(&["item", "--name", "EUV scanners", "--item-kind", "equipment"]);
+    add(&[
+        "link",
+        "--from-id",
+        &item,
+        "--to-id",
+        &other,
+        "--link-kind",
+        "supplied-by",
+        "--share",
+        "1",
+    ]);
+    let out: Value = serde_json::from_str(&env.ok(&[
+        "merge",
+        f,
+        "organisation",
+        &keep,
+        &other,
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(out["references"], 1);
+    let orgs = env.ok(&["list", f, "organisation", "--format", "json"]);
+    assert!(!orgs.contains(&other), "{orgs}");
+    assert!(
+        orgs.contains("ASML Holding N.V."),
+        "the other name is an alias: {orgs}"
+    );
+    let analysis: Value =
+        serde_json::from_str(&env.ok(&["analyse", f, "--format", "json"])).unwrap();
+    assert_eq!(analysis["items"][0]["top_organisation"], "ASML");
+    assert_eq!(
+        analysis["items"][0]["top_country"], "NL",
+        "the kept firm's country"
+    );
+    // Unknown ids and a record merged into itself are refused.
+    env.fails(&["merge", f, "organisation", &keep, &keep], 11);
+    env.fails(&["merge", f, "organisation", &keep, &other], 12);
+}

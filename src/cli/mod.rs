@@ -114,6 +114,9 @@ pub enum Command {
     Edit(records::EditArgs),
     /// Delete a record (it stays as a tombstone so the deletion replicates).
     Delete(records::DeleteArgs),
+    /// Merge two records of one kind: references move to the kept one, the other is deleted
+    /// (audited; replicates through bundles).
+    Merge(records::MergeArgs),
     /// Import records from a JSON record document (all or nothing).
     Import(transfer::ImportArgs),
     /// Export all records as plaintext JSON or CSV (needs --unencrypted-output).
@@ -190,6 +193,7 @@ fn run(cli: &Cli, command: &Command) -> anyhow::Result<ExitCode> {
         Command::Add(args) => records::add(cli, args),
         Command::Edit(args) => records::edit(cli, args),
         Command::Delete(args) => records::delete(cli, args),
+        Command::Merge(args) => records::merge(cli, args),
         Command::Import(args) => transfer::import(cli, args),
         Command::Export(args) => transfer::export(cli, args),
         Command::Analyse(args) => analyse::analyse(cli, args),

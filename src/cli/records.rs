@@ -89,6 +89,23 @@ pub struct DeleteArgs {
     id: Uuid,
 }
 
+/// Arguments of `merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The observatory file.
+    file: PathBuf,
+    /// Kind of both records.
+    #[arg(value_parser = kind_arg)]
+    kind: Kind,
+    /// Id of the record to keep.
+    keep: Uuid,
+    /// Id of the record merged into it (deleted afterwards).
+    other: Uuid,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: super::OutputFormat,
+}
+
 fn input(kind: Kind, values: &ValueArgs, clear: &[String]) -> anyhow::Result<RecordInput> {
     let field_err = |source| ServiceError::Field { kind, source };
     let mut input = RecordInput {
@@ -204,6 +221,30 @@ pub(super) fn edit(cli: &Cli, args: &EditArgs) -> anyhow::Result<ExitCode> {
         session.save()?;
     }
     outln!("{changed} value(s) changed");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn merge(cli: &Cli, args: &MergeArgs) -> anyhow::Result<ExitCode> {
+    let mut session = open(cli, &args.file, OpenMode::ReadWrite)?;
+    let report = session.merge(args.kind, args.keep, args.other)?;
+    session.save()?;
+    match args.format {
+        super::OutputFormat::Json => outln!("{}", serde_json::to_string_pretty(&report)?),
+        super::OutputFormat::Table => {
+            outln!(
+                "merged {} into {}: {} record(s) now refer to it, {} duplicate figure(s) or self-link(s) deleted{}",
+                report.other,
+                report.keep,
+                report.references,
+                report.dropped,
+                if report.raised {
+                    "; raised to the merged record's level"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -66,6 +66,21 @@ impl Record {
         self.fields.get(name).and_then(Value::as_str)
     }
 
+    /// A text-list field (empty when absent).
+    #[must_use]
+    pub fn texts(&self, name: &str) -> Vec<String> {
+        self.fields
+            .get(name)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// The label shown in lists: the name or title.
     #[must_use]
     pub fn label(&self) -> String {

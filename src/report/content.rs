@@ -515,17 +515,19 @@ fn dependencies_section(session: &Session, register: &Register) -> Section {
         blocks.push(Block::Paragraph(
             Classification::Unclassified,
             format!(
-                "The {} items with the most concentrated supply, by Herfindahl-Hirschman index (0-10,000; 2,500 and above is highly concentrated).",
+                "The {} items with the most concentrated supply, by Herfindahl-Hirschman index over countries (0-10,000; 2,500 and above is highly concentrated). Firm figures are shown beside, never added to the country figures; \"Rest\" is the share the source attributes to no one (\"various\").",
                 items.len().min(20)
             ),
         ));
         blocks.push(Block::Table {
             columns: vec![
-                ("Item".into(), 4.0),
-                ("HHI".into(), 1.0),
-                ("Top supplier".into(), 2.6),
-                ("EU share".into(), 1.1),
-                ("Year".into(), 0.9),
+                ("Item".into(), 3.4),
+                ("HHI".into(), 0.8),
+                ("Top country".into(), 2.2),
+                ("Top firm".into(), 2.2),
+                ("EU share".into(), 0.9),
+                ("Rest".into(), 0.8),
+                ("Year".into(), 0.7),
             ],
             rows: items
                 .iter()
@@ -535,12 +537,21 @@ fn dependencies_section(session: &Session, register: &Register) -> Section {
                     cells: vec![
                         c.name.clone(),
                         format!("{:.0}", c.hhi),
-                        format!(
-                            "{} {:.0} %",
-                            country_name(&c.top_country),
-                            c.top_share * 100.0
-                        ),
+                        if c.top_country.is_empty() {
+                            "–".into()
+                        } else {
+                            format!(
+                                "{} {:.0} %",
+                                country_name(&c.top_country),
+                                c.top_share * 100.0
+                            )
+                        },
+                        match (&c.top_organisation, c.top_organisation_share) {
+                            (Some(name), Some(share)) => format!("{name} {:.0} %", share * 100.0),
+                            _ => "–".into(),
+                        },
                         format!("{:.0} %", c.eu_share * 100.0),
+                        format!("{:.0} %", c.unattributed_share * 100.0),
                         c.year.map_or_else(|| "–".into(), |y| y.to_string()),
                     ],
                 })
@@ -548,13 +559,26 @@ fn dependencies_section(session: &Session, register: &Register) -> Section {
         });
         let single: Vec<Row> = items
             .iter()
-            .filter(|c| c.single_source)
+            .filter(|c| c.single_source || c.single_firm)
             .map(|c| Row {
                 level: figures_level(&c.id.to_string()),
                 cells: vec![
                     c.name.clone(),
-                    country_name(&c.top_country),
-                    format!("{:.0} %", c.top_share * 100.0),
+                    if c.single_source {
+                        country_name(&c.top_country)
+                    } else {
+                        "several".into()
+                    },
+                    if c.single_firm {
+                        c.top_organisation.clone().unwrap_or_default()
+                    } else {
+                        "–".into()
+                    },
+                    if c.single_source {
+                        format!("{:.0} %", c.top_share * 100.0)
+                    } else {
+                        "–".into()
+                    },
                 ],
             })
             .collect();
@@ -567,9 +591,10 @@ fn dependencies_section(session: &Session, register: &Register) -> Section {
         } else {
             blocks.push(Block::Table {
                 columns: vec![
-                    ("Item".into(), 4.0),
-                    ("Only source".into(), 3.0),
-                    ("Share".into(), 1.0),
+                    ("Item".into(), 3.6),
+                    ("Only country".into(), 2.4),
+                    ("Only firm".into(), 2.4),
+                    ("Share".into(), 0.8),
                 ],
                 rows: single,
             });
@@ -988,7 +1013,9 @@ fn changes_section(
 fn method_section(ceiling: Option<Classification>, omitted: usize) -> Section {
     let u = Classification::Unclassified;
     let mut blocks = vec![
-        Block::Paragraph(u, "Concentration. The Herfindahl-Hirschman index of an item's supply is the sum of the squared shares (in per cent) of the countries or suppliers it comes from: 10,000 for a single source; 2,500 and above counts as highly concentrated. Shares come from the supply links of the register, with their data year.".into()),
+        Block::Paragraph(u, "Concentration. The Herfindahl-Hirschman index of an item's supply is the sum of the squared shares (in per cent) of the countries it comes from: 10,000 for a single source; 2,500 and above counts as highly concentrated. Shares come from the supply links of the register, with their data year: for each source its latest data year, and one source per item (the latest data year, then the most complete); figures of different sources are shown side by side in the register, never added.".into()),
+        Block::Paragraph(u, "Countries and firms. Where a source gives shares by country, country concentration uses those alone; only where it gives none are firm shares counted for each firm's country (its one recorded production site, else its headquarters). Firm concentration is the same index over organisations. A share the source attributes to no one (\"various countries\", \"various companies\") counts in the total and adds nothing to the index; it is never a country and never a single source. A regional aggregate (\"Europe\") counts as one supplier, so concentration is never understated, and is never a country. A single source is one country with nothing beside it; a single firm is one organisation with nothing beside it, and such a firm is a chokepoint of every technology that depends on its item alone.".into()),
+        Block::Paragraph(u, "Comparable quantities only. Where a table's countries report different forms (crude ore, refined borates, oxide equivalent) with no world total, no shares are computed: the quantities are kept with their units and forms, with no index and no single source. Where a world total exists, shares are against it.".into()),
         Block::Paragraph(u, "Exposure. The look-through exposure of a technology to a country follows the supply graph from the technology through the components and materials it needs (each part counting equally) to the countries their supply comes from, weighted by the recorded shares; a technology's exposures sum to at most 100 %.".into()),
         Block::Paragraph(u, "Supply risk. For each item with recorded supply: HHI/10,000, weighted by the governance scores of the supplying countries where recorded (EU raw-materials method), times one minus the end-of-life recycling rate, times a substitutability factor; a technology takes the highest value on its paths (weakest link), on a 0-10 scale. Chokepoints are the items and suppliers on every path from a technology to a source (post-dominators).".into()),
         Block::Paragraph(u, "Assessments. TRL (1-9), criticality and supply risk (0-10), the EU's position, gaps and root causes are expert judgements recorded as dated assessments; the latest one per technology is shown.".into()),

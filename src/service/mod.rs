@@ -23,5 +23,5 @@ pub use error::ServiceError;
 pub use export::{EXPORT_FORMAT_TAG, ExportDocument};
 pub use import::{ImportDocument, ImportReport};
 pub use members::MemberAdded;
-pub use session::{Info, RecordInput, Session, SupplyRecords, VerifyReport, Viewing};
+pub use session::{Info, MergeReport, RecordInput, Session, SupplyRecords, VerifyReport, Viewing};
 pub use sources::SourceReport;

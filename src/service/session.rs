@@ -51,6 +51,22 @@ impl std::fmt::Debug for Session {
     }
 }
 
+/// What a merge did.
+#[derive(Debug, Clone, Serialize)]
+pub struct MergeReport {
+    /// The record kept.
+    pub keep: String,
+    /// The record merged into it (now deleted).
+    pub other: String,
+    /// Records whose references moved to the kept record.
+    pub references: usize,
+    /// Links deleted instead of moved: a figure the kept record already had, or a link to
+    /// itself.
+    pub dropped: usize,
+    /// The kept record was raised to the other's level.
+    pub raised: bool,
+}
+
 /// Summary of an observatory (`observatory info`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Info {
@@ -476,6 +492,212 @@ impl Session {
             "only the originator of {} may {what} (Decision 2013/488/EU): its originator is {who}; a raise or a narrowing is always allowed",
             current.label()
         )))
+    }
+
+    /// Merges `other` into `keep` (two records of one kind that stand for the same thing: one
+    /// material from two datasets, a firm under two names). Everything that refers to `other`
+    /// refers to `keep` afterwards; `keep` takes `other`'s values for the fields it lacks and,
+    /// where the kind has aliases, `other`'s name and aliases; its level becomes the higher
+    /// of the two and its releasability the narrower (merged content never shows below its
+    /// level); `other` is deleted (a tombstone). A supply figure that `keep` already has (the
+    /// same target, kind, year and source) is not moved but deleted, so no share counts
+    /// twice; a link that would join `keep` to itself is deleted. All of it is ordinary,
+    /// signed changes in one transaction, audited as `merge`, and replicates through bundles.
+    pub fn merge(
+        &mut self,
+        kind: Kind,
+        keep: Uuid,
+        other: Uuid,
+    ) -> Result<MergeReport, ServiceError> {
+        self.check_writable()?;
+        if keep == other {
+            return Err(ServiceError::Invalid(
+                "a record cannot be merged into itself: give two different ids".into(),
+            ));
+        }
+        let kept = self.get(kind, keep)?;
+        let gone = self.get(kind, other)?;
+        let (keep_text, other_text) = (keep.to_string(), other.to_string());
+        // The narrower releasability: [] is the whole group.
+        let releasable = match (
+            kept.meta.releasable_to.is_empty(),
+            gone.meta.releasable_to.is_empty(),
+        ) {
+            (true, _) => gone.meta.releasable_to.clone(),
+            (false, true) => kept.meta.releasable_to.clone(),
+            (false, false) => kept
+                .meta
+                .releasable_to
+                .iter()
+                .filter(|c| gone.meta.releasable_to.contains(c))
+                .cloned()
+                .collect(),
+        };
+        if releasable.is_empty()
+            && !(kept.meta.releasable_to.is_empty() && gone.meta.releasable_to.is_empty())
+        {
+            return Err(ServiceError::Invalid(format!(
+                "{} and {} are releasable to no Member State in common ({} / {}): merged, the record could be released to nobody; narrow one first",
+                kept.label(),
+                gone.label(),
+                kept.meta.releasable_to.join(", "),
+                gone.meta.releasable_to.join(", "),
+            )));
+        }
+        // The changes to `keep` itself.
+        let mut own = Vec::new();
+        let level = kept.meta.classification.max(gone.meta.classification);
+        if level != kept.meta.classification {
+            own.push(RecordChange::Classification(level));
+        }
+        if releasable != kept.meta.releasable_to {
+            own.push(RecordChange::ReleasableTo(releasable));
+        }
+        for field in kind.fields() {
+            if field.name == "name" || field.name == "aliases" {
+                continue;
+            }
+            if let Some(value) = gone.fields.get(field.name)
+                && !kept.fields.contains_key(field.name)
+            {
+                own.push(RecordChange::Field(field.name, Some(value.clone())));
+            }
+        }
+        if kind.fields().iter().any(|f| f.name == "aliases") {
+            let mut aliases = kept.texts("aliases");
+            let kept_name = kept.text("name").unwrap_or_default().to_owned();
+            let more = gone
+                .text("name")
+                .into_iter()
+                .map(str::to_owned)
+                .chain(gone.texts("aliases"));
+            let before = aliases.len();
+            for alias in more {
+                if alias != kept_name && !aliases.contains(&alias) {
+                    aliases.push(alias);
+                }
+            }
+            if aliases.len() > before {
+                own.push(RecordChange::Field("aliases", Some(Value::from(aliases))));
+            }
+        }
+        // Everything that refers to `other`.
+        let mut moves: Vec<(Kind, Uuid, Vec<RecordChange>)> = Vec::new();
+        let mut dropped = 0usize;
+        let mut references = 0usize;
+        let links = self.list(Kind::Link)?;
+        let figure = |l: &Record, from: &str| {
+            (
+                from.to_owned(),
+                l.text("to_id").unwrap_or_default().to_owned(),
+                l.text("link_kind").unwrap_or_default().to_owned(),
+                l.fields.get("year").map(Value::to_string),
+                l.fields.get("source_ids").map(Value::to_string),
+            )
+        };
+        let kept_figures: std::collections::BTreeSet<_> = links
+            .iter()
+            .filter(|l| l.text("from_id") == Some(keep_text.as_str()))
+            .filter(|l| l.fields.contains_key("share"))
+            .map(|l| figure(l, &keep_text))
+            .collect();
+        for k in Kind::ALL {
+            for record in self.list(k)? {
+                if record.meta.id == other {
+                    continue;
+                }
+                let mut changes = Vec::new();
+                for field in k.fields() {
+                    let Some(value) = record.fields.get(field.name) else {
+                        continue;
+                    };
+                    match (&field.ty, value) {
+                        (FieldType::Ref(_) | FieldType::Node, Value::String(text))
+                            if *text == other_text =>
+                        {
+                            changes.push(RecordChange::Field(
+                                field.name,
+                                Some(Value::from(keep_text.clone())),
+                            ));
+                        }
+                        (FieldType::RefList(_), Value::Array(list))
+                            if list.iter().any(|v| v.as_str() == Some(other_text.as_str())) =>
+                        {
+                            let mut list_now: Vec<Value> = Vec::new();
+                            for v in list {
+                                let v = if v.as_str() == Some(other_text.as_str()) {
+                                    Value::from(keep_text.clone())
+                                } else {
+                                    v.clone()
+                                };
+                                if !list_now.contains(&v) {
+                                    list_now.push(v);
+                                }
+                            }
+                            changes
+                                .push(RecordChange::Field(field.name, Some(Value::from(list_now))));
+                        }
+                        _ => {}
+                    }
+                }
+                if changes.is_empty() {
+                    continue;
+                }
+                references += 1;
+                if k == Kind::Link {
+                    let field_now = |name: &str| {
+                        changes
+                            .iter()
+                            .find_map(|c| match c {
+                                RecordChange::Field(n, Some(Value::String(v))) if *n == name => {
+                                    Some(v.clone())
+                                }
+                                _ => None,
+                            })
+                            .or_else(|| record.text(name).map(str::to_owned))
+                            .unwrap_or_default()
+                    };
+                    let (from, to) = (field_now("from_id"), field_now("to_id"));
+                    let self_link = from == to;
+                    let twice = from == keep_text
+                        && record.fields.contains_key("share")
+                        && kept_figures.contains(&figure(&record, &from));
+                    if self_link || twice {
+                        dropped += 1;
+                        moves.push((k, record.meta.id, vec![RecordChange::Deleted(true)]));
+                        continue;
+                    }
+                }
+                moves.push((k, record.meta.id, changes));
+            }
+        }
+        let report = MergeReport {
+            keep: kept.label(),
+            other: gone.label(),
+            references,
+            dropped,
+            raised: level != kept.meta.classification,
+        };
+        self.store.write(&self.author, |w| {
+            if !own.is_empty() {
+                w.update(kind, keep, &own)?;
+            }
+            for (k, id, changes) in &moves {
+                w.update(*k, *id, changes)?;
+            }
+            w.update(kind, other, &[RecordChange::Deleted(true)])?;
+            w.audit(
+                "merge",
+                Some((kind, keep)),
+                &serde_json::json!({
+                    "merged": other_text,
+                    "label": report.other,
+                    "references_moved": references,
+                    "figures_dropped": dropped,
+                }),
+            )
+        })?;
+        Ok(report)
     }
 
     /// Deletes a live record (leaves a tombstone).
