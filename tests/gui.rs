@@ -375,6 +375,119 @@ fn editor_shows_related_records_and_picks_references() {
 }
 
 #[test]
+fn the_editor_shows_figures_by_source_and_merges_a_duplicate() {
+    let env = Env::new();
+    let file = sample(&env, "merge.observatory");
+    {
+        let mut session = Session::open(
+            &file,
+            env.identity(),
+            observatory::store::OpenMode::ReadWrite,
+        )
+        .unwrap();
+        let input = RecordInput {
+            fields: serde_json::from_value(serde_json::json!({
+                "name": "Gallium metal", "item_kind": "material"}))
+            .unwrap(),
+            ..RecordInput::default()
+        };
+        let other = session.add(Kind::Item, None, &input).unwrap();
+        let link = RecordInput {
+            fields: serde_json::from_value(serde_json::json!({
+                "from_id": other.to_string(), "to_id": "JP", "link_kind": "produced-in",
+                "share": 0.03, "year": 2023}))
+            .unwrap(),
+            ..RecordInput::default()
+        };
+        session.add(Kind::Link, None, &link).unwrap();
+        session.save().unwrap();
+    }
+    let (mut harness, _clock) = harness(&env, &file);
+    unlock(&mut harness, PASSPHRASE);
+    harness.get_by_label("Items").click();
+    harness.run_steps(3);
+    harness.get_by_label("Gallium").click();
+    harness.run_steps(4);
+    harness.get_by_label("Supply figures by source (1)").click();
+    harness.run_steps(3);
+    harness.get_by_label("CN 93.8 %");
+    harness
+        .get_by_label("Merge a duplicate into this record")
+        .click();
+    harness.run_steps(3);
+    harness.get_by_label("Duplicate").click();
+    harness.run_steps(3);
+    // The table behind lists it too: the entry of the list that opened is the last.
+    harness
+        .get_all_by_label("Gallium metal")
+        .last()
+        .unwrap()
+        .click();
+    harness.run_steps(3);
+    harness.get_by_label("Merge into this record…").click();
+    harness.run_steps(3);
+    harness.get_by_label("Confirm merge").click();
+    harness.run_steps(4);
+    let message = harness.state().message().unwrap_or_default().to_owned();
+    assert!(
+        message.starts_with("Merged Gallium metal into Gallium: 1 record(s)"),
+        "{message}"
+    );
+    let session = harness.state().session().unwrap();
+    let items = session.list(Kind::Item).unwrap();
+    assert_eq!(items.len(), 1, "the duplicate is gone");
+    let links = session.list(Kind::Link).unwrap();
+    let id = items[0].meta.id.to_string();
+    assert_eq!(
+        links
+            .iter()
+            .filter(|l| l.text("from_id") == Some(id.as_str()))
+            .count(),
+        2,
+        "its JP figure moved to Gallium"
+    );
+}
+
+#[test]
+fn the_data_year_field_recomputes_the_dashboard_from_that_years_figures() {
+    let env = Env::new();
+    let file = sample(&env, "year.observatory");
+    {
+        let mut session = Session::open(
+            &file,
+            env.identity(),
+            observatory::store::OpenMode::ReadWrite,
+        )
+        .unwrap();
+        let gallium = session.list(Kind::Item).unwrap()[0].meta.id;
+        let link = RecordInput {
+            fields: serde_json::from_value(serde_json::json!({
+                "from_id": gallium.to_string(), "to_id": "CN", "link_kind": "produced-in",
+                "share": 0.5, "year": 2019}))
+            .unwrap(),
+            ..RecordInput::default()
+        };
+        session.add(Kind::Link, None, &link).unwrap();
+        session.save().unwrap();
+    }
+    let (mut harness, _clock) = harness(&env, &file);
+    unlock(&mut harness, PASSPHRASE);
+    harness.get_by_label("Dashboard").click();
+    harness.run_steps(3);
+    harness.get_by_label("CN 93.8 %");
+    type_into(&mut harness, "Data year", "2020");
+    harness.key_press(egui::Key::Enter);
+    harness.run_steps(4);
+    assert_eq!(harness.state().session().unwrap().data_year(), Some(2020));
+    harness.get_by_label("CN 50.0 %");
+    harness.get_by_label("2019");
+    harness.get_by_label("Latest").click();
+    harness.run_steps(4);
+    harness.get_by_label("CN 93.8 %");
+    assert_eq!(harness.state().session().unwrap().data_year(), None);
+}
+
+#[test]
 fn help_about_settings_and_a_shorter_idle_lock() {
     let env = Env::new();
     let file = new_file(&env, "h.observatory");

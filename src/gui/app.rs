@@ -187,6 +187,16 @@ pub enum Command {
     },
     /// Delete a record (after confirmation).
     Delete(Kind, Uuid),
+    /// Merge a record into another of its kind (after confirmation; see
+    /// [`Session::merge`]).
+    Merge {
+        /// Kind of both.
+        kind: Kind,
+        /// The record kept.
+        keep: Uuid,
+        /// The record merged into it and deleted.
+        other: Uuid,
+    },
     /// Undo the last applied edit.
     Undo,
     /// Apply again what was undone.
@@ -201,6 +211,8 @@ pub enum Command {
     Notify(String),
     /// Show the register as it stood at the end of a date (`YYYY-MM-DD`), or now.
     ViewAsOf(Option<String>),
+    /// Compute the figures of views from this data year (None: the latest).
+    DataYear(Option<i64>),
     /// What changed between the date viewed (or today) and this date.
     Compare(String),
     /// Freeze the register as an edition.
@@ -1210,6 +1222,26 @@ impl Unlocked {
                 }
                 Err(e) => self.message = Some(e.to_string()),
             },
+            Command::Merge { kind, keep, other } => match self.session.merge(kind, keep, other) {
+                Ok(report) => {
+                    // A merge is many changes: it is not undone step by step.
+                    self.undo.clear();
+                    self.redo.clear();
+                    self.editor = None;
+                    self.changed(now, kind);
+                    self.message = Some(format!(
+                        "Merged {} into {}: {} record(s) now refer to it, {} duplicate figure(s) deleted",
+                        report.other, report.keep, report.references, report.dropped
+                    ));
+                }
+                Err(e) => {
+                    if let Some(editor) = &mut self.editor {
+                        editor.show_error(&e);
+                    } else {
+                        self.message = Some(e.to_string());
+                    }
+                }
+            },
             Command::Undo | Command::Redo => {
                 let forward = matches!(command, Command::Redo);
                 let popped = if forward {
@@ -1272,6 +1304,18 @@ impl Unlocked {
                     }
                     Err(e) => self.message = Some(e.to_string()),
                 }
+            }
+            Command::DataYear(year) => {
+                self.session.set_data_year(year);
+                self.history.data_year = year.map(|y| y.to_string()).unwrap_or_default();
+                self.graph.layout = None;
+                self.refresh_view();
+                self.message = Some(match year {
+                    Some(y) => format!(
+                        "Figures of data year {y}: each item's latest figures at or before {y}"
+                    ),
+                    None => "The latest figures".into(),
+                });
             }
             Command::Compare(date) => self.compare(&date),
             Command::FreezeEdition { title, as_of } => {

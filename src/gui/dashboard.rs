@@ -112,7 +112,9 @@ impl Overview {
         // linked to a technology yet.
         let technologies = session.list(Kind::Technology).unwrap_or_default();
         let graph =
-            analysis::SupplyGraph::from_records(&technologies, &items, &organisations, &links);
+            analysis::GraphBuilder::from_records(&technologies, &items, &organisations, &links)
+                .at_year(session.data_year())
+                .build();
         let mut dependencies = graph.item_metrics();
         let needed = graph.needed_by();
         let (mut first, rest): (Vec<_>, Vec<_>) = dependencies
@@ -188,7 +190,9 @@ impl Unlocked {
                         ui.strong("Item");
                         ui.strong("HHI");
                         ui.strong("Top country");
+                        ui.strong("Top firm");
                         ui.strong("EU share");
+                        ui.strong("Year");
                         ui.end_row();
                     }
                     for d in &overview.dependencies {
@@ -196,8 +200,25 @@ impl Unlocked {
                             commands.push(Command::Edit(Kind::Item, Some(d.id)));
                         }
                         ui.label(format!("{:.0}", d.hhi));
-                        ui.label(format!("{} {:.1} %", d.top_country, d.top_share * 100.0));
+                        let top = if d.top_country.is_empty() {
+                            "–".to_owned()
+                        } else {
+                            format!("{} {:.1} %", d.top_country, d.top_share * 100.0)
+                        };
+                        if d.unattributed_share > 0.0 {
+                            ui.label(format!(
+                                "{top} (rest {:.1} %)",
+                                d.unattributed_share * 100.0
+                            ));
+                        } else {
+                            ui.label(top);
+                        }
+                        ui.label(match (&d.top_organisation, d.top_organisation_share) {
+                            (Some(name), Some(share)) => format!("{name} {:.1} %", share * 100.0),
+                            _ => "–".into(),
+                        });
                         ui.label(format!("{:.1} %", d.eu_share * 100.0));
+                        ui.label(d.year.map_or_else(|| "–".into(), |y| y.to_string()));
                         ui.end_row();
                     }
                 });

@@ -33,6 +33,50 @@ pub struct Editor {
     related: Vec<(Kind, Uuid, String)>,
     /// The register is shown as of a past date: the record can be read, not changed.
     read_only: Option<String>,
+    /// Other live records of the kind, for "Merge a duplicate into this record".
+    merge_candidates: Vec<(Uuid, String)>,
+    /// The record picked to merge in, and whether the merge is being confirmed.
+    merge_pick: Option<Uuid>,
+    merge_confirm: bool,
+    /// An item's supply figures by source, side by side: (source, year, HHI, top country
+    /// and share, used by the analysis).
+    figures: Vec<(String, String, String, String, bool)>,
+}
+
+/// An item's supply figures, one row per source (see [`crate::analysis`]).
+fn item_figures(session: &Session, id: Uuid) -> Vec<(String, String, String, String, bool)> {
+    let Ok(records) = session.supply_records_at(None) else {
+        return Vec::new();
+    };
+    let Some(item) = records
+        .graph()
+        .item_metrics()
+        .into_iter()
+        .find(|c| c.id == id)
+    else {
+        return Vec::new();
+    };
+    item.sources
+        .iter()
+        .map(|s| {
+            let source = if s.source.is_empty() {
+                "recorded by hand".to_owned()
+            } else {
+                session.describe(&s.source)
+            };
+            (
+                source,
+                s.year.map_or_else(|| "–".into(), |y| y.to_string()),
+                format!("{:.0}", s.hhi),
+                if s.top_country.is_empty() {
+                    "–".into()
+                } else {
+                    format!("{} {:.1} %", s.top_country, s.top_share * 100.0)
+                },
+                s.chosen,
+            )
+        })
+        .collect()
 }
 
 /// `dual_use` -> "Dual use".
@@ -194,6 +238,23 @@ impl Editor {
                 .into_iter()
                 .map(|r| (r.kind, r.meta.id, session.describe(&r.meta.id.to_string())))
                 .collect(),
+            merge_candidates: record
+                .map(|r| {
+                    session
+                        .list(kind)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter(|o| o.meta.id != r.meta.id && !o.meta.reference)
+                        .map(|o| (o.meta.id, o.label()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            merge_pick: None,
+            merge_confirm: false,
+            figures: record
+                .filter(|_| kind == Kind::Item)
+                .map(|r| item_figures(session, r.meta.id))
+                .unwrap_or_default(),
         }
     }
 
@@ -347,6 +408,35 @@ impl Editor {
                             });
                     });
                 }
+                if !self.figures.is_empty() {
+                    egui::CollapsingHeader::new(format!(
+                        "Supply figures by source ({})",
+                        self.figures.len()
+                    ))
+                    .default_open(self.figures.len() > 1)
+                    .show(ui, |ui| {
+                        egui::Grid::new("figures").striped(true).show(ui, |ui| {
+                            for head in ["Source", "Year", "HHI", "Top country", ""] {
+                                ui.strong(head);
+                            }
+                            ui.end_row();
+                            for (source, year, hhi, top, used) in &self.figures {
+                                ui.label(source);
+                                ui.label(year);
+                                ui.label(hhi);
+                                ui.label(top);
+                                ui.label(if *used { "used" } else { "" });
+                                ui.end_row();
+                            }
+                        });
+                    });
+                }
+                if let Some(id) = self.id
+                    && self.read_only.is_none()
+                    && !self.merge_candidates.is_empty()
+                {
+                    self.merge_ui(ui, id, commands);
+                }
                 if let Some(error) = &self.general_error {
                     ui.colored_label(theme::ERROR, error);
                 }
@@ -380,6 +470,58 @@ impl Editor {
                         *confirm_delete = Some((self.kind, id, self.label.clone()));
                     }
                 });
+            });
+    }
+
+    /// "Merge a duplicate into this record": pick one, confirm, merge.
+    fn merge_ui(&mut self, ui: &mut egui::Ui, keep: Uuid, commands: &mut Vec<Command>) {
+        egui::CollapsingHeader::new("Merge a duplicate into this record")
+            .default_open(false)
+            .show(ui, |ui| {
+                let picked = self
+                    .merge_pick
+                    .and_then(|id| self.merge_candidates.iter().find(|(c, _)| *c == id))
+                    .map_or_else(|| "choose a record…".to_owned(), |(_, l)| l.clone());
+                let l = ui.label("Duplicate");
+                egui::ComboBox::from_id_salt("merge-pick")
+                    .selected_text(picked)
+                    .width(360.0)
+                    .show_ui(ui, |ui| {
+                        for (id, label) in &self.merge_candidates {
+                            if ui
+                                .selectable_label(self.merge_pick == Some(*id), label)
+                                .clicked()
+                            {
+                                self.merge_pick = Some(*id);
+                                self.merge_confirm = false;
+                            }
+                        }
+                    })
+                    .response
+                    .labelled_by(l.id);
+                let Some(other) = self.merge_pick else { return };
+                if self.merge_confirm {
+                    ui.label(
+                        "Everything that refers to the duplicate will refer to this record; this \
+                         record takes its missing values, its name as an alias, the higher level and \
+                         the narrower releasability; the duplicate is deleted. The merge is \
+                         audited and reaches the other members with the next bundle.",
+                    );
+                    ui.horizontal(|ui| {
+                        if ui.button("Confirm merge").clicked() {
+                            commands.push(Command::Merge {
+                                kind: self.kind,
+                                keep,
+                                other,
+                            });
+                        }
+                        if ui.button("Keep both").clicked() {
+                            self.merge_confirm = false;
+                        }
+                    });
+                } else if ui.button("Merge into this record…").clicked() {
+                    self.merge_confirm = true;
+                }
             });
     }
 

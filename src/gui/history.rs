@@ -24,6 +24,8 @@ pub struct History {
     day: f64,
     /// The first day the register has history for, and today.
     range: Option<(f64, f64)>,
+    /// The data year typed (empty: the latest figures).
+    pub data_year: String,
     /// The second date of "Compare with".
     pub compare_with: String,
     /// The last comparison: title, report, highest level.
@@ -182,6 +184,37 @@ impl Unlocked {
                 .clicked()
             {
                 commands.push(Command::Compare(h.compare_with.trim().to_owned()));
+            }
+            ui.separator();
+            // Data year: which year's figures, beside "as of": what was recorded when.
+            let l = ui.label("Data year");
+            let field = ui
+                .add(
+                    egui::TextEdit::singleline(&mut h.data_year)
+                        .desired_width(48.0)
+                        .hint_text("latest"),
+                )
+                .labelled_by(l.id)
+                .on_hover_text(
+                    "Compute the figures from this data year (each item's latest figures at or before it); \
+                     \"As of\" is what the register recorded by a date",
+                );
+            if field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+                let text = h.data_year.trim().to_owned();
+                if text.is_empty() {
+                    commands.push(Command::DataYear(None));
+                } else if let Ok(year) = text.parse::<i64>()
+                    && (1900..=2200).contains(&year)
+                {
+                    commands.push(Command::DataYear(Some(year)));
+                } else {
+                    commands.push(Command::Notify(format!(
+                        "{text:?} is not a year (1900-2200): leave it empty for the latest figures"
+                    )));
+                }
+            }
+            if self.session.data_year().is_some() && ui.button("Latest").clicked() {
+                commands.push(Command::DataYear(None));
             }
             ui.separator();
             if ui

@@ -31,6 +31,8 @@ pub struct Session {
     identity: Identity,
     author: String,
     viewing: Option<Viewing>,
+    /// The data year the views compute their figures from (None: the latest figures).
+    data_year: Option<i64>,
 }
 
 /// The date the register is being viewed as of (read-only), see [`Session::view_as_of`].
@@ -142,6 +144,7 @@ impl Session {
             identity,
             author,
             viewing: None,
+            data_year: None,
         })
     }
 
@@ -220,6 +223,7 @@ impl Session {
             identity,
             author,
             viewing: None,
+            data_year: None,
         })
     }
 
@@ -241,6 +245,7 @@ impl Session {
             identity,
             author,
             viewing: None,
+            data_year: None,
         })
     }
 
@@ -957,6 +962,8 @@ pub struct SupplyRecords {
     pub links: Vec<Record>,
     /// Governance risk scores of countries (0-10, 10 = worst), where recorded.
     pub governance: BTreeMap<String, f64>,
+    /// The data year [`Self::graph`] computes from (see [`Session::set_data_year`]).
+    pub data_year: Option<i64>,
 }
 
 impl SupplyRecords {
@@ -991,6 +998,7 @@ impl Session {
             organisations: list(Kind::Organisation)?,
             links: list(Kind::Link)?,
             governance: self.store.governance()?,
+            data_year: self.data_year,
         })
     }
 
@@ -1006,7 +1014,21 @@ impl Session {
             organisations: self.list(Kind::Organisation)?,
             links: self.list(Kind::Link)?,
             governance: self.store.governance()?,
+            data_year: self.data_year,
         })
+    }
+
+    /// The data year the views compute their figures from: each item's latest figures at or
+    /// before it (None: the latest). Beside [`Self::view_as_of`], which replays what was
+    /// recorded at a date; both can be set at once.
+    pub fn set_data_year(&mut self, year: Option<i64>) {
+        self.data_year = year;
+    }
+
+    /// See [`Self::set_data_year`].
+    #[must_use]
+    pub fn data_year(&self) -> Option<i64> {
+        self.data_year
     }
 
     /// Records a country's governance risk score (0-10, EU raw-materials scale: scaled World
@@ -1036,7 +1058,7 @@ impl SupplyRecords {
     /// The supply graph of these records, with the governance scores.
     #[must_use]
     pub fn graph(&self) -> crate::analysis::SupplyGraph {
-        self.graph_at(None)
+        self.graph_at(self.data_year)
     }
 
     /// The supply graph from the figures of a data year (the latest at or before it).
