@@ -126,13 +126,19 @@ fn dependencies(
             }
             by.into_iter()
                 .filter(|(_, share)| *share > 0.0)
-                .map(|(s, _)| s)
-                .collect::<Vec<String>>()
+                .collect::<Vec<(String, f64)>>()
         };
         let (countries, firms) = (basis(false), basis(true));
-        if let [one] = firms.as_slice() {
+        // One firm that makes at least 98 % of it.
+        if let [(one, share)] = firms.as_slice()
+            && *share >= 0.98
+        {
             single_firm.insert(node.clone(), one.clone());
         }
+        let (countries, firms): (Vec<String>, Vec<String>) = (
+            countries.into_iter().map(|(s, _)| s).collect(),
+            firms.into_iter().map(|(s, _)| s).collect(),
+        );
         let used = if countries.is_empty() {
             firms
         } else {

@@ -1029,7 +1029,12 @@ impl SupplyGraph {
             eu_share,
             top_country,
             top_share,
-            single_source: by_country.len() == 1 && regions.is_empty() && rest <= 1e-9,
+            // One country, nothing beside it, and it makes (nearly) all of the item: one
+            // country at 2 % with the rest unrecorded is no single source.
+            single_source: by_country.len() == 1
+                && regions.is_empty()
+                && rest <= 1e-9
+                && top_share >= 1.0 - super::ROUNDING_TOLERANCE,
             unattributed: rest,
             region: regions.values().fold(0.0, |a, b| a + b),
             basis,
@@ -1037,12 +1042,16 @@ impl SupplyGraph {
     }
 
     /// The one organisation that supplies all of a node (no other firm, no unattributed
-    /// rest), from its chosen firm figures.
+    /// rest, at least 98 % recorded), from its chosen firm figures.
     fn single_firm(&self, node: usize) -> Option<u32> {
         let f = &self.figures[node];
         let fig = &f.firm[f.firm_chosen?];
         match fig.shares.as_slice() {
-            [(Target::Node(org), _)] => Some(*org),
+            [(Target::Node(org), share)]
+                if share * fig.scale() >= 1.0 - super::ROUNDING_TOLERANCE =>
+            {
+                Some(*org)
+            }
             _ => None,
         }
     }

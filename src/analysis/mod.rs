@@ -27,11 +27,12 @@
 //!   is never understated); the unattributed rest and firms without a known country add
 //!   nothing (`unattributed_share`).
 //! - EU share: the sum of the shares of EU Member States.
-//! - Single source: one country only, with no region and no unattributed rest.
+//! - Single source: one country only, with no region and no unattributed rest, that makes at
+//!   least 98 % of the item (one country at 2 % with the rest unrecorded is no single source).
 //!
 //! **Firm concentration** uses the firm figures alone: `firm_hhi = Σ (100 · share_o)²` over
 //! organisations, the top organisation and its share; `single_firm`: one organisation with
-//! no unattributed rest.
+//! no unattributed rest that makes at least 98 % of the item.
 //!
 //! Worked example (ETO, wafer bonding and aligning tools): country rows AUT 47.9 %, JPN 25.6 %,
 //! DEU 20.9 %, TWN 4.5 %, USA 0.8 % and "Various" 0.3 % give `HHI = 47.9² + 25.6² + 20.9² +
@@ -65,7 +66,7 @@ pub struct ItemConcentration {
     pub top_country: String,
     /// Its share, 0-1.
     pub top_share: f64,
-    /// Only one supplying country.
+    /// Only one supplying country, with nothing beside it, for at least 98 % of the item.
     pub single_source: bool,
     /// Year of the figures, when recorded.
     pub year: Option<i64>,
@@ -261,8 +262,18 @@ mod tests {
         assert!((result[0].top_share - 0.938).abs() < 1e-12);
         assert!((result[0].hhi - (93.8f64.powi(2) + 6.3f64.powi(2))).abs() < 1e-6);
         // 150 %: scaled to 1.
-        let result = concentration(&[item], &[], &[link(2, "CN", 1.0), link(3, "UA", 0.5)]);
+        let result = concentration(
+            std::slice::from_ref(&item),
+            &[],
+            &[link(2, "CN", 1.0), link(3, "UA", 0.5)],
+        );
         assert!((result[0].top_share - 2.0 / 3.0).abs() < 1e-12);
+        // One country with 2 % recorded and the rest unknown is no single source; at 98.5 %
+        // (rounding) it is.
+        let result = concentration(std::slice::from_ref(&item), &[], &[link(2, "US", 0.021)]);
+        assert!(!result[0].single_source);
+        let result = concentration(&[item], &[], &[link(2, "US", 0.985)]);
+        assert!(result[0].single_source);
     }
 
     #[test]

@@ -239,6 +239,28 @@ fn type_key(text: &str) -> String {
         .join(" ")
 }
 
+/// Types that a later release words differently, where a table has several types of one
+/// stage (so they cannot be keyed by the stage): (commodity code, the type's words as
+/// [`type_key`] gives them, the words of the same type in the other release). Edit this
+/// table to match more.
+pub const TYPE_ALIASES: &[(&str, &str, &str)] = &[
+    (
+        "timin",
+        "mine production ilmenite titanium dioxide tio2 content",
+        "mine production ilmenite",
+    ),
+    (
+        "timin",
+        "mine production rutile titanium dioxide tio2 content",
+        "mine production rutile",
+    ),
+    (
+        "simet",
+        "plant production silicon content of ferrosilicon production",
+        "plant production silicon content of ferrosilicon",
+    ),
+];
+
 /// USGS commodities that are materials of the EU CRM study: (commodity code, the study's
 /// material name, the study's stage for a table's plain "production": `E` extraction or `P`
 /// processing). The only item of a stage of such a table is the study's item of that material
@@ -275,7 +297,9 @@ pub const MATERIALS: &[(&str, &str, char)] = &[
     ("molyb", "Molybdenum", 'E'),
     ("nicke", "Nickel", 'E'),
     ("niobi", "Niobium", 'E'),
+    ("mgcomp", "Magnesite", 'E'),
     ("perli", "Perlite", 'E'),
+    ("phosp", "Phosphate rock", 'E'),
     ("potas", "Potash", 'E'),
     ("rheni", "Rhenium", 'P'),
     ("selen", "Selenium", 'P'),
@@ -826,6 +850,10 @@ fn item_identity(
         );
     }
     let key = type_key(key);
+    let key = TYPE_ALIASES
+        .iter()
+        .find(|(c, words, _)| *c == code && *words == key)
+        .map_or(key, |(_, _, same)| (*same).to_owned());
     let name = if type_text
         .to_lowercase()
         .starts_with(&commodity.to_lowercase())
