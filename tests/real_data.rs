@@ -560,6 +560,7 @@ fn analyse_by_data_year_and_changes_between_data_years() {
         .find(|c| c["name"] == "Gallium (processing)")
         .unwrap();
     assert_eq!(c["hhi_from"], old["hhi"]);
+    assert_eq!(c["same_source"], true, "both years from USGS: {c}");
     assert_eq!(c["hhi_to"], latest["hhi"]);
     let delta = latest["hhi"].as_f64().unwrap() - old["hhi"].as_f64().unwrap();
     assert!((c["hhi_change"].as_f64().unwrap() - delta).abs() < 1e-5);

@@ -148,6 +148,15 @@ fn year_changes(
             .map(|c| (c.id, c))
             .collect();
     let after = records.graph_at(Some(to_year)).item_metrics();
+    // Releases of one series (MCS 2023, MCS 2024) are one source for comparison: the same
+    // publisher.
+    let series = |id: &str| -> String {
+        uuid::Uuid::parse_str(id)
+            .ok()
+            .and_then(|u| session.get(crate::model::Kind::Source, u).ok())
+            .and_then(|r| r.text("publisher").map(str::to_owned))
+            .unwrap_or_else(|| id.to_owned())
+    };
     let mut shifts = Vec::new();
     let mut concentration = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
@@ -166,6 +175,10 @@ fn year_changes(
             "firm_hhi_to": now.firm_hhi.map(round),
             "unattributed_from": then.map(|t| round(t.unattributed_share)),
             "unattributed_to": round(now.unattributed_share),
+            // A change of source is no change of supply: said, so it is not read as one.
+            "source_from": then.map(|t| t.source.clone()),
+            "source_to": now.source,
+            "same_source": then.is_none_or(|t| series(&t.source) == series(&now.source)),
         }));
         let empty = std::collections::BTreeMap::new();
         let old = then.map_or(&empty, |t| &t.country_shares);
@@ -222,7 +235,7 @@ fn year_changes(
                     continue;
                 }
                 outln!(
-                    "  {}: {} ({}) -> {} ({})",
+                    "  {}: {} ({}) -> {} ({}){}",
                     c["name"].as_str().unwrap_or(""),
                     c["hhi_from"]
                         .as_f64()
@@ -232,6 +245,11 @@ fn year_changes(
                         .as_f64()
                         .map_or_else(|| "-".to_owned(), |h| format!("{h:.0}")),
                     c["year_to"],
+                    if c["same_source"] == json!(false) {
+                        "  [another source: not comparable as a change]"
+                    } else {
+                        ""
+                    },
                 );
             }
             outln!("Share shifts:");
