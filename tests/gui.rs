@@ -395,7 +395,7 @@ fn the_editor_shows_figures_by_source_and_merges_a_duplicate() {
         let link = RecordInput {
             fields: serde_json::from_value(serde_json::json!({
                 "from_id": other.to_string(), "to_id": "JP", "link_kind": "produced-in",
-                "share": 0.03, "year": 2023}))
+                "share": 0.03, "year": 2022}))
             .unwrap(),
             ..RecordInput::default()
         };
@@ -417,9 +417,9 @@ fn the_editor_shows_figures_by_source_and_merges_a_duplicate() {
     harness.run_steps(3);
     harness.get_by_label("Duplicate").click();
     harness.run_steps(3);
-    // The table behind lists it too: the entry of the list that opened is the last.
+    // Each entry carries its portion marking.
     harness
-        .get_all_by_label("Gallium metal")
+        .get_all_by_label("(U) Gallium metal")
         .last()
         .unwrap()
         .click();
@@ -946,7 +946,7 @@ fn import_dialog_reads_previews_and_imports_a_dataset() {
     harness.run_steps(1);
     harness.state_mut().wait_for_import();
     harness.run_steps(2);
-    harness.get_by_label("Importing would add 3 record(s), change 0 and leave 1 as they are.");
+    harness.get_by_label("Importing would add 4 record(s), change 0 and leave 1 as they are.");
     assert!(
         harness
             .query_all_by_label_contains("Atlantis")

@@ -475,14 +475,15 @@ fn cli_import_formats_exit_codes_and_dry_run() {
         "usgs",
         "--dry-run",
     ]);
-    assert!(out.contains("would import: 4 new"), "{out}");
+    // The item, China, Japan and the unattributed rest (other countries and "Atlantis").
+    assert!(out.contains("would import: 5 new"), "{out}");
     assert!(out.contains("Atlantis"), "{out}");
     assert!(
         !env.ok(&["list", f, "item"]).contains("Gallium"),
         "dry run wrote nothing"
     );
     let out = env.ok(&["import", f, usgs.to_str().unwrap(), "--format", "usgs"]);
-    assert!(out.contains("imported: 4 new"), "{out}");
+    assert!(out.contains("imported: 5 new"), "{out}");
     assert!(
         env.ok(&["list", f, "item"])
             .contains("Gallium (processing)")

@@ -176,6 +176,9 @@ fn an_eto_release_as_published_imports_whole_and_counts_each_share_once() {
         notes.contains("merged into that organisation's aliases"),
         "{notes}"
     );
+    // The unattributed rest and regions are valid link targets, not dangling references.
+    let verified = session.verify().unwrap();
+    assert!(verified.is_ok(), "{verified:?}");
 
     // Aliases merge into one organisation.
     let orgs = session.list(Kind::Organisation).unwrap();
@@ -645,7 +648,9 @@ fn merging_two_records_moves_references_and_replicates_through_a_bundle() {
 
     let report = a.session.merge(Kind::Item, keep, other).unwrap();
     assert_eq!(report.references, 4, "{report:?}");
-    assert_eq!(report.dropped, 1, "the duplicate CN figure");
+    // The other's figures of the same source and year are the same supply described twice:
+    // the kept side's stay, and the two sets never mix (no CN from one, JP from the other).
+    assert_eq!(report.dropped, 2, "the other's CN and JP figures");
     // Refused: itself, another kind, a deleted record.
     assert!(a.session.merge(Kind::Item, keep, keep).is_err());
     assert!(a.session.merge(Kind::Item, keep, other).is_err());
@@ -669,8 +674,8 @@ fn merging_two_records_moves_references_and_replicates_through_a_bundle() {
         let ga: Vec<&ItemConcentration> =
             m.iter().filter(|c| c.name.starts_with("Gallium")).collect();
         assert_eq!(ga.len(), 1);
-        // CN 90 % once, JP 5 %: 8,100 + 25.
-        assert!((ga[0].hhi - 8125.0).abs() < 1e-6, "{}", ga[0].hhi);
+        // CN 90 % once: 8,100.
+        assert!((ga[0].hhi - 8100.0).abs() < 1e-6, "{}", ga[0].hhi);
         let graph = s.supply_records_at(None).unwrap().graph();
         let t = graph.technology_metrics(Some(&id(radar))).pop().unwrap();
         assert!((t.exposure["CN"] - 0.9).abs() < 1e-9);
@@ -736,4 +741,84 @@ fn the_merge_command_joins_a_firm_known_under_two_names() {
     // Unknown ids and a record merged into itself are refused.
     env.fails(&["merge", f, "organisation", &keep, &keep], 11);
     env.fails(&["merge", f, "organisation", &keep, &other], 12);
+}
+
+#[test]
+fn hostile_listings_count_each_share_once_across_ids_years_and_releases() {
+    let env = Env::new();
+    let mut session = Session::create(&env.path("h.observatory"), env.identity()).unwrap();
+    let inputs = "input_id,input_name,type,stage_id\nN10,Bonders,tool_resource,S2\n";
+    // Japan under two provider ids; several years in one file, in two orders.
+    let providers = "provider_id,provider_name,provider_type,country\nP4,JPN,country,\nP9,Japan,country,\nP1,USA,country,\n";
+    let release_a = "provider_id,provided_id,share_provided,year\n\
+        P4,N10,60,2022\nP9,N10,60,2022\nP1,N10,40,2022\nP4,N10,55,2023\nP1,N10,45,2023\n";
+    let release_b = "provider_id,provided_id,share_provided,year\n\
+        P4,N10,55,2023\nP1,N10,45,2023\nP4,N10,60,2022\nP9,N10,60,2022\nP1,N10,40,2022\n";
+    for (name, provision) in [("a", release_a), ("b", release_b)] {
+        let dir = write_folder(
+            &env,
+            name,
+            &[
+                ("stages.csv", STAGES),
+                ("inputs.csv", inputs),
+                ("providers.csv", providers),
+                ("provision.csv", provision),
+            ],
+        );
+        let parsed = import(&mut session, SourceFormat::Eto, &dir);
+        assert!(
+            parsed.notes.iter().any(|n| n.contains("repeat")),
+            "{:?}",
+            parsed.notes
+        );
+    }
+    let records = session.supply_records_at(None).unwrap();
+    let at = |year| {
+        records
+            .graph_at(Some(year))
+            .item_metrics()
+            .into_iter()
+            .find(|c| c.name == "Bonders")
+            .unwrap()
+    };
+    assert!((at(2022).hhi - (60f64.powi(2) + 40f64.powi(2))).abs() < 0.01);
+    assert_eq!(at(2022).top_share, 0.6, "Japan once");
+    assert!((at(2023).hhi - (55f64.powi(2) + 45f64.powi(2))).abs() < 0.01);
+    let links = session.list(Kind::Link).unwrap();
+    let japan_2022 = links
+        .iter()
+        .filter(|l| {
+            l.text("to_id") == Some("JP") && l.fields.get("year") == Some(&Value::from(2022))
+        })
+        .count();
+    assert_eq!(japan_2022, 1, "{links:#?}");
+}
+
+#[test]
+fn a_folder_with_two_releases_of_a_table_imports_and_the_rest_is_unattributed() {
+    let env = Env::new();
+    let dir = env.path("usgs-both");
+    std::fs::create_dir_all(&dir).unwrap();
+    for release in ["mcs2023-galli_world.csv", "mcs2024-galli_world.csv"] {
+        std::fs::copy(fixture(&format!("usgs/{release}")), dir.join(release)).unwrap();
+    }
+    let mut session = Session::create(&env.path("u.observatory"), env.identity()).unwrap();
+    import(&mut session, SourceFormat::Usgs, &dir);
+    let m = metrics(&session);
+    let ga = item(&m, "Gallium (processing)");
+    assert_eq!(ga.year, Some(2023));
+    // Other countries 1,900 and the unmapped "Atlantis" 100 of a world total of 550,000 kg.
+    assert!(
+        (ga.unattributed_share - (2_000.0f64 / 550_000.0 * 1e6).round() / 1e6).abs() < 1e-9,
+        "{}",
+        ga.unattributed_share
+    );
+    assert!(!ga.single_source);
+    // --year 2022 reads the 2023 release's figures.
+    let then = session
+        .supply_records_at(None)
+        .unwrap()
+        .graph_at(Some(2022))
+        .item_metrics();
+    assert_eq!(item(&then, "Gallium (processing)").year, Some(2022));
 }

@@ -457,3 +457,41 @@ fn markdown_escapes_record_text_so_no_fake_marking_line_appears() {
         assert!(ok, "an unmarked line: {line}");
     }
 }
+
+/// A firm's name printed beside an item (top firm, only firm) is marked at the firm's level,
+/// not only the item's and the link's.
+#[test]
+fn a_row_naming_a_firm_is_marked_at_the_firms_level() {
+    let env = Env::new();
+    let mut session = Session::create(&env.path("firm.observatory"), env.identity()).unwrap();
+    let u = Classification::Unclassified;
+    let item = add(
+        &mut session,
+        Kind::Item,
+        u,
+        json!({"name": "Gyroscopes", "item_kind": "component"}),
+    );
+    let firm = add(
+        &mut session,
+        Kind::Organisation,
+        Classification::Confidential,
+        json!({"name": "Hidden Gyro Works", "hq_country": "FR"}),
+    );
+    add(
+        &mut session,
+        Kind::Link,
+        u,
+        json!({"from_id": item.to_string(), "to_id": firm.to_string(),
+               "link_kind": "supplied-by", "share": 1.0}),
+    );
+    let built = report::build(&session, &ReportSource::Now, None, None).unwrap();
+    let md = report::to_markdown(&built);
+    let rows: Vec<&str> = md
+        .lines()
+        .filter(|l| l.contains("Hidden Gyro Works"))
+        .collect();
+    assert!(!rows.is_empty(), "{md}");
+    for row in rows {
+        assert!(row.starts_with("| (C)"), "{row}");
+    }
+}

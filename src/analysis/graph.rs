@@ -31,7 +31,9 @@
 //! country, or a node with no recorded inputs or supply): losing one cuts the technology off
 //! from every source. Computed once for the whole graph as the post-dominators of each node
 //! (dominators, Cooper-Harvey-Kennedy, on the reversed graph rooted at a virtual sink that
-//! every source feeds), listed nearest first. One organisation that makes all of a chokepoint
+//! every source feeds), listed nearest first. A node whose supply also goes to a region or the
+//! unattributed rest reaches a source through them, so its listed suppliers are not on every
+//! path. One organisation that makes all of a chokepoint
 //! item (its firm figures name that firm alone, with no unattributed rest) is listed after the
 //! item: a firm-level chokepoint, even when its country is an ally.
 //!
@@ -459,6 +461,9 @@ impl GraphBuilder {
         // the same supply twice), else the firm figures; scaled to 1 when over it, so that
         // exposures stay shares. Regions and the unattributed rest are no nodes.
         let mut supply: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n];
+        // Supply that also goes to a region or the unattributed rest: a path to a source that
+        // passes none of the listed suppliers.
+        let mut open_supply = vec![false; n];
         for (i, f) in figures.iter().enumerate() {
             let chosen = f
                 .country_chosen
@@ -467,6 +472,10 @@ impl GraphBuilder {
             if let Some(fig) = chosen {
                 let total = fig.total();
                 supply[i] = fig.nodes(if total > 1.0 { 1.0 / total } else { 1.0 });
+                open_supply[i] = fig
+                    .shares
+                    .iter()
+                    .any(|(t, _)| !matches!(t, Target::Node(_)));
             }
         }
         let mut home: Vec<Option<u32>> = vec![None; n];
@@ -506,6 +515,7 @@ impl GraphBuilder {
             index,
             inputs,
             supply,
+            open_supply,
             figures,
             home,
             home_is_site,
@@ -526,6 +536,8 @@ pub struct SupplyGraph {
     index: HashMap<String, u32>,
     inputs: Vec<Vec<(u32, f64)>>,
     supply: Vec<Vec<(u32, f64)>>,
+    /// The supply also goes to a region or the unattributed rest (see `post_dominators`).
+    open_supply: Vec<bool>,
     /// Supply figures as recorded (per basis and source, latest year), for concentration.
     figures: Vec<NodeFigures>,
     home: Vec<Option<u32>>,
@@ -830,7 +842,9 @@ impl SupplyGraph {
         for (i, own) in depends_on.iter_mut().enumerate().take(n) {
             let node = u32::try_from(i).unwrap_or(UNDEFINED);
             let all = self.all_parts(i);
-            if all.is_empty() {
+            // No recorded dependency, or supply that also goes somewhere unnamed (a region,
+            // the unattributed rest): the node reaches a source without its listed suppliers.
+            if all.is_empty() || self.open_supply[i] {
                 dependents[n].push(node);
                 own.push(sink);
             }
@@ -1402,6 +1416,36 @@ mod tests {
         let order: Vec<&str> = scenario.iter().map(|i| i.id.as_str()).collect();
         assert_eq!(order, vec!["T", "T2"]);
         assert!((scenario[1].lost_share - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_partial_supplier_beside_an_unattributed_rest_is_no_chokepoint() {
+        let mut b = GraphBuilder::default();
+        b.node("T", NodeKind::Technology, "T");
+        b.node("P", NodeKind::Item, "P");
+        b.node("A", NodeKind::Organisation, "A");
+        b.home("A", "DE");
+        b.input("T", "P", 1.0);
+        // Firm A makes 5 %; "Various companies" the other 95 %.
+        b.supply("P", "A", 0.05, Some(2023));
+        b.firm_rest("P", 0.95, Some(2023), "");
+        let graph = b.clone().build();
+        assert_eq!(metrics(&graph, "T").chokepoints, vec!["P".to_owned()]);
+        // Without the rest, A is the only supplier recorded: on every path (not a single
+        // firm though: 5 % is not all of it).
+        let mut b2 = GraphBuilder::default();
+        b2.node("T", NodeKind::Technology, "T");
+        b2.node("P", NodeKind::Item, "P");
+        b2.node("A", NodeKind::Organisation, "A");
+        b2.home("A", "DE");
+        b2.input("T", "P", 1.0);
+        b2.supply("P", "A", 0.05, Some(2023));
+        let graph = b2.build();
+        assert_eq!(
+            metrics(&graph, "T").chokepoints,
+            vec!["P".to_owned(), "A".to_owned()]
+        );
+        assert!(!graph.item_metrics()[0].single_firm);
     }
 
     #[test]

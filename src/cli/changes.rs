@@ -22,7 +22,7 @@ pub struct ChangesArgs {
     #[arg(long, value_name = "YYYY-MM-DD", required_unless_present = "from_year", conflicts_with_all = ["from_year", "to_year"])]
     from: Option<String>,
     /// The later date.
-    #[arg(long, value_name = "YYYY-MM-DD", required_unless_present = "from_year")]
+    #[arg(long, value_name = "YYYY-MM-DD", required_unless_present = "from_year", conflicts_with_all = ["from_year", "to_year"])]
     to: Option<String>,
     /// The earlier data year: compare the figures of two data years (each item's latest
     /// figures at or before the year), as the register holds them now.
@@ -164,6 +164,7 @@ fn year_changes(
         seen.insert(now.id);
         let then = before.get(&now.id);
         let hhi_from = then.map(|t| t.hhi);
+        let same_source = then.is_none_or(|t| series(&t.source) == series(&now.source));
         concentration.push(json!({
             "id": now.id, "name": now.name,
             "year_from": then.and_then(|t| t.year), "year_to": now.year,
@@ -178,7 +179,7 @@ fn year_changes(
             // A change of source is no change of supply: said, so it is not read as one.
             "source_from": then.map(|t| t.source.clone()),
             "source_to": now.source,
-            "same_source": then.is_none_or(|t| series(&t.source) == series(&now.source)),
+            "same_source": same_source,
         }));
         let empty = std::collections::BTreeMap::new();
         let old = then.map_or(&empty, |t| &t.country_shares);
@@ -193,6 +194,7 @@ fn year_changes(
                 shifts.push(json!({
                     "item_id": now.id, "item": now.name, "country": code,
                     "from": round(a), "to": round(b), "shift": round(b - a),
+                    "same_source": same_source,
                 }));
             }
         }
@@ -260,11 +262,16 @@ fn year_changes(
                 .take(100)
             {
                 outln!(
-                    "  {} {}: {:.1}% -> {:.1}%",
+                    "  {} {}: {:.1}% -> {:.1}%{}",
                     s["item"].as_str().unwrap_or(""),
                     s["country"].as_str().unwrap_or(""),
                     s["from"].as_f64().unwrap_or(0.0) * 100.0,
                     s["to"].as_f64().unwrap_or(0.0) * 100.0,
+                    if s["same_source"] == json!(false) {
+                        "  [another source]"
+                    } else {
+                        ""
+                    },
                 );
             }
             outln!("{banner}");

@@ -93,6 +93,12 @@ pub(super) fn import(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
             return import_document(cli, args);
         }
         ImportFormat::Eto => SourceFormat::Eto,
+        ImportFormat::Crm | ImportFormat::Usgs if !args.country_alias.is_empty() => {
+            return Err(UsageError(
+                "--country-alias applies to --format eto (the CRM and USGS tables name countries, mapped by name)".into(),
+            )
+            .into());
+        }
         ImportFormat::Crm => SourceFormat::Crm,
         ImportFormat::Usgs => SourceFormat::Usgs,
     };

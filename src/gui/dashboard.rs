@@ -129,11 +129,21 @@ impl Overview {
         // The supply figures behind the top dependencies are on screen too.
         let shown: std::collections::BTreeSet<String> =
             dependencies.iter().map(|d| d.id.to_string()).collect();
+        // So are the organisations those figures name (top firm, a firm's country).
+        let mut named: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
         for record in items.iter().chain(&links) {
             let concerns = shown.contains(&record.meta.id.to_string())
                 || record.text("from_id").is_some_and(|f| shown.contains(f));
             if concerns {
                 level = level.max(record.meta.classification);
+                if let Some(to) = record.text("to_id") {
+                    named.insert(to.to_owned());
+                }
+            }
+        }
+        for org in &organisations {
+            if named.contains(&org.meta.id.to_string()) {
+                level = level.max(org.meta.classification);
             }
         }
         Overview {

@@ -33,14 +33,44 @@ pub struct Editor {
     related: Vec<(Kind, Uuid, String)>,
     /// The register is shown as of a past date: the record can be read, not changed.
     read_only: Option<String>,
-    /// Other live records of the kind, for "Merge a duplicate into this record".
-    merge_candidates: Vec<(Uuid, String)>,
+    /// Other live records of the kind, for "Merge a duplicate into this record": (id,
+    /// portion-marked label, level).
+    merge_candidates: Vec<(Uuid, String, Classification)>,
+    /// The merge section is open: its list is on screen (and its levels in the banner).
+    merge_open: bool,
+    /// The highest level of what the figures by source are drawn from.
+    figures_level: Classification,
     /// The record picked to merge in, and whether the merge is being confirmed.
     merge_pick: Option<Uuid>,
     merge_confirm: bool,
     /// An item's supply figures by source, side by side: (source, year, HHI, top country
     /// and share, used by the analysis).
     figures: Vec<(String, String, String, String, bool)>,
+}
+
+/// The highest level of an item's supply links, what they point to and the sources they
+/// cite: what the figures by source are drawn from.
+fn figures_level(session: &Session, id: Uuid) -> Classification {
+    let id = id.to_string();
+    let links = session.list(Kind::Link).unwrap_or_default();
+    let mut level = Classification::Unclassified;
+    for l in links
+        .iter()
+        .filter(|l| l.text("from_id") == Some(id.as_str()))
+    {
+        level = level.max(l.meta.classification);
+        let cited = l.texts("source_ids");
+        for other in l.text("to_id").into_iter().map(str::to_owned).chain(cited) {
+            if let Ok(u) = Uuid::parse_str(&other) {
+                for kind in [Kind::Organisation, Kind::Source] {
+                    if let Ok(r) = session.get(kind, u) {
+                        level = level.max(r.meta.classification);
+                    }
+                }
+            }
+        }
+    }
+    level
 }
 
 /// An item's supply figures, one row per source (see [`crate::analysis`]).
@@ -245,12 +275,28 @@ impl Editor {
                         .unwrap_or_default()
                         .into_iter()
                         .filter(|o| o.meta.id != r.meta.id && !o.meta.reference)
-                        .map(|o| (o.meta.id, o.label()))
+                        .map(|o| {
+                            (
+                                o.meta.id,
+                                format!(
+                                    "{} {}",
+                                    crate::report::portion(o.meta.classification),
+                                    o.label()
+                                ),
+                                o.meta.classification,
+                            )
+                        })
                         .collect()
                 })
                 .unwrap_or_default(),
             merge_pick: None,
             merge_confirm: false,
+            merge_open: false,
+            figures_level: record
+                .filter(|_| kind == Kind::Item)
+                .map_or(Classification::Unclassified, |r| {
+                    figures_level(session, r.meta.id)
+                }),
             figures: record
                 .filter(|_| kind == Kind::Item)
                 .map(|r| item_figures(session, r.meta.id))
@@ -260,7 +306,14 @@ impl Editor {
 
     /// The classification of the draft (what the banner must show while it is open).
     pub(super) fn level(&self) -> Classification {
-        self.classification
+        let mut level = self.classification;
+        if !self.figures.is_empty() {
+            level = level.max(self.figures_level);
+        }
+        if self.merge_open {
+            level = self.merge_candidates.iter().fold(level, |l, c| l.max(c.2));
+        }
+        level
     }
 
     /// Shows an error from the service next to its field, or above the form.
@@ -475,19 +528,19 @@ impl Editor {
 
     /// "Merge a duplicate into this record": pick one, confirm, merge.
     fn merge_ui(&mut self, ui: &mut egui::Ui, keep: Uuid, commands: &mut Vec<Command>) {
-        egui::CollapsingHeader::new("Merge a duplicate into this record")
+        let shown = egui::CollapsingHeader::new("Merge a duplicate into this record")
             .default_open(false)
             .show(ui, |ui| {
                 let picked = self
                     .merge_pick
-                    .and_then(|id| self.merge_candidates.iter().find(|(c, _)| *c == id))
-                    .map_or_else(|| "choose a record…".to_owned(), |(_, l)| l.clone());
+                    .and_then(|id| self.merge_candidates.iter().find(|(c, _, _)| *c == id))
+                    .map_or_else(|| "choose a record…".to_owned(), |(_, l, _)| l.clone());
                 let l = ui.label("Duplicate");
                 egui::ComboBox::from_id_salt("merge-pick")
                     .selected_text(picked)
                     .width(360.0)
                     .show_ui(ui, |ui| {
-                        for (id, label) in &self.merge_candidates {
+                        for (id, label, _) in &self.merge_candidates {
                             if ui
                                 .selectable_label(self.merge_pick == Some(*id), label)
                                 .clicked()
@@ -523,6 +576,7 @@ impl Editor {
                     self.merge_confirm = true;
                 }
             });
+        self.merge_open = shown.body_returned.is_some();
     }
 
     fn error_ui(&self, ui: &mut egui::Ui, name: &str) {

@@ -490,14 +490,18 @@ fn dependencies_section(session: &Session, register: &Register) -> Section {
         builder.governance(&code, score / 10.0);
     }
     let graph: SupplyGraph = builder.build();
-    // Level of an item's figures: the item and the supply links from it.
+    // Level of an item's figures: the item, the supply links from it, and what they point
+    // to (an organisation's name and country are printed beside the item).
     let mut link_level: BTreeMap<String, Classification> = BTreeMap::new();
     for l in register.of(Kind::Link) {
         if let Some(from) = l.text("from_id") {
+            let target = l
+                .text("to_id")
+                .map_or(Classification::Unclassified, |to| register.level_of(to));
             let e = link_level
                 .entry(from.to_owned())
                 .or_insert(Classification::Unclassified);
-            *e = (*e).max(l.meta.classification);
+            *e = (*e).max(l.meta.classification).max(target);
         }
     }
     let figures_level = |id: &str| {

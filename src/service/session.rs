@@ -53,6 +53,18 @@ impl std::fmt::Debug for Session {
     }
 }
 
+/// A text field of a record after `changes` (a changed value, else the record's own).
+fn changed_text(changes: &[RecordChange], record: &Record, name: &str) -> String {
+    changes
+        .iter()
+        .find_map(|c| match c {
+            RecordChange::Field(n, Some(Value::String(v))) if *n == name => Some(v.clone()),
+            _ => None,
+        })
+        .or_else(|| record.text(name).map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// What a merge did.
 #[derive(Debug, Clone, Serialize)]
 pub struct MergeReport {
@@ -384,6 +396,12 @@ impl Session {
                 _ => record.label(),
             };
         }
+        if id == country::UNATTRIBUTED {
+            return "the unattributed rest (ZZ)".into();
+        }
+        if let Some(r) = country::region(id) {
+            return format!("{} ({})", r.name, r.code);
+        }
         country::by_code(id).map_or_else(|| id.to_owned(), |c| format!("{} ({})", c.name, c.code))
     }
 
@@ -504,9 +522,11 @@ impl Session {
     /// refers to `keep` afterwards; `keep` takes `other`'s values for the fields it lacks and,
     /// where the kind has aliases, `other`'s name and aliases; its level becomes the higher
     /// of the two and its releasability the narrower (merged content never shows below its
-    /// level); `other` is deleted (a tombstone). A supply figure that `keep` already has (the
-    /// same target, kind, year and source) is not moved but deleted, so no share counts
-    /// twice; a link that would join `keep` to itself is deleted. All of it is ordinary,
+    /// level); `other` is deleted (a tombstone). Supply figures are compared as the analysis
+    /// groups them (item, country or firm figures, first source, data year): where a group
+    /// would hold figures that were there and figures that moved in, the moved ones are
+    /// deleted, all of them, so no share counts twice and the two sets never mix; a link that
+    /// would join `keep` to itself is deleted. Built-in reference records cannot be merged. All of it is ordinary,
     /// signed changes in one transaction, audited as `merge`, and replicates through bundles.
     pub fn merge(
         &mut self,
@@ -522,6 +542,11 @@ impl Session {
         }
         let kept = self.get(kind, keep)?;
         let gone = self.get(kind, other)?;
+        if kept.meta.reference || gone.meta.reference {
+            return Err(ServiceError::Invalid(
+                "built-in reference records cannot be merged".into(),
+            ));
+        }
         let (keep_text, other_text) = (keep.to_string(), other.to_string());
         // The narrower releasability: [] is the whole group.
         let releasable = match (
@@ -590,22 +615,6 @@ impl Session {
         let mut moves: Vec<(Kind, Uuid, Vec<RecordChange>)> = Vec::new();
         let mut dropped = 0usize;
         let mut references = 0usize;
-        let links = self.list(Kind::Link)?;
-        let figure = |l: &Record, from: &str| {
-            (
-                from.to_owned(),
-                l.text("to_id").unwrap_or_default().to_owned(),
-                l.text("link_kind").unwrap_or_default().to_owned(),
-                l.fields.get("year").map(Value::to_string),
-                l.fields.get("source_ids").map(Value::to_string),
-            )
-        };
-        let kept_figures: std::collections::BTreeSet<_> = links
-            .iter()
-            .filter(|l| l.text("from_id") == Some(keep_text.as_str()))
-            .filter(|l| l.fields.contains_key("share"))
-            .map(|l| figure(l, &keep_text))
-            .collect();
         for k in Kind::ALL {
             for record in self.list(k)? {
                 if record.meta.id == other {
@@ -650,30 +659,105 @@ impl Session {
                 }
                 references += 1;
                 if k == Kind::Link {
-                    let field_now = |name: &str| {
-                        changes
-                            .iter()
-                            .find_map(|c| match c {
-                                RecordChange::Field(n, Some(Value::String(v))) if *n == name => {
-                                    Some(v.clone())
-                                }
-                                _ => None,
-                            })
-                            .or_else(|| record.text(name).map(str::to_owned))
-                            .unwrap_or_default()
-                    };
-                    let (from, to) = (field_now("from_id"), field_now("to_id"));
-                    let self_link = from == to;
-                    let twice = from == keep_text
-                        && record.fields.contains_key("share")
-                        && kept_figures.contains(&figure(&record, &from));
-                    if self_link || twice {
+                    let (from, to) = (
+                        changed_text(&changes, &record, "from_id"),
+                        changed_text(&changes, &record, "to_id"),
+                    );
+                    if from == to {
                         dropped += 1;
                         moves.push((k, record.meta.id, vec![RecordChange::Deleted(true)]));
                         continue;
                     }
                 }
                 moves.push((k, record.meta.id, changes));
+            }
+        }
+        // Supply figures, as the analysis groups them (item, basis, first source, data
+        // year): where a group holds figures that were there and figures that moved in, the
+        // two records' figures of one source and year describe the same supply, and only the
+        // kept side's stay (the moved ones are deleted, all of them: no mix of the two sets).
+        let mut groups: BTreeMap<(String, bool, String, String), (bool, bool)> = BTreeMap::new();
+        let moved_links: BTreeMap<Uuid, &Vec<RecordChange>> = moves
+            .iter()
+            .filter(|(k, _, _)| *k == Kind::Link)
+            .map(|(_, id, c)| (*id, c))
+            .collect();
+        let links = self.list(Kind::Link)?;
+        let group_of = |l: &Record, changes: &[RecordChange]| {
+            let kind = l.text("link_kind").unwrap_or_default();
+            if !matches!(kind, "produced-in" | "supplied-by")
+                || l.fields.get("share").and_then(Value::as_f64).is_none()
+            {
+                return None;
+            }
+            let first_source = changes
+                .iter()
+                .find_map(|c| match c {
+                    RecordChange::Field("source_ids", Some(Value::Array(list))) => Some(
+                        list.first()
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_owned(),
+                    ),
+                    _ => None,
+                })
+                .unwrap_or_else(|| l.texts("source_ids").first().cloned().unwrap_or_default());
+            let to = changed_text(changes, l, "to_id");
+            // Firm figures: an organisation or the firms' rest; the rest are country figures.
+            let firm = kind == "supplied-by"
+                && (Uuid::parse_str(&to).is_ok() || to == country::UNATTRIBUTED);
+            Some((
+                changed_text(changes, l, "from_id"),
+                firm,
+                first_source,
+                l.fields
+                    .get("year")
+                    .map(Value::to_string)
+                    .unwrap_or_default(),
+            ))
+        };
+        let mut deletions = Vec::new();
+        for l in &links {
+            let changes = moved_links
+                .get(&l.meta.id)
+                .map_or(&[][..], |c| c.as_slice());
+            if changes
+                .iter()
+                .any(|c| matches!(c, RecordChange::Deleted(true)))
+            {
+                continue;
+            }
+            if let Some(key) = group_of(l, changes) {
+                let entry = groups.entry(key).or_default();
+                if changes.is_empty() {
+                    entry.0 = true;
+                } else {
+                    entry.1 = true;
+                }
+            }
+        }
+        for l in &links {
+            let Some(changes) = moved_links.get(&l.meta.id) else {
+                continue;
+            };
+            if changes
+                .iter()
+                .any(|c| matches!(c, RecordChange::Deleted(true)))
+            {
+                continue;
+            }
+            if let Some(key) = group_of(l, changes)
+                && groups
+                    .get(&key)
+                    .is_some_and(|(stayed, moved)| *stayed && *moved)
+            {
+                deletions.push(l.meta.id);
+            }
+        }
+        for (k, id, changes) in &mut moves {
+            if *k == Kind::Link && deletions.contains(id) {
+                dropped += 1;
+                *changes = vec![RecordChange::Deleted(true)];
             }
         }
         let report = MergeReport {
@@ -789,7 +873,8 @@ impl Session {
                     for id in ids {
                         let exists = match Uuid::parse_str(id) {
                             Ok(uuid) => self.store.find_kind(uuid)?.is_some(),
-                            Err(_) => country::by_code(id).is_some(),
+                            // A country, a region or the unattributed rest.
+                            Err(_) => country::supply_code(id).is_some(),
                         };
                         if !exists {
                             dangling

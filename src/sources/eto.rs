@@ -10,8 +10,8 @@
 //! | `stages.csv` | `stage_id`, `stage_name` | the stage name of inputs that give only `stage_id` |
 //!
 //! Older releases order columns differently, write shares with `%`, lack `year` (then
-//! `--year` applies), and add `negligible_market_share` (true/1/yes/negligible: the link is
-//! kept without a share and says so).
+//! `--year` applies), and add `negligible_market_share` (true/1/yes/negligible: the link's
+//! notes say so; the share, where one is given, is kept).
 //!
 //! # The published releases as they are
 //! - **Aliases.** A provider listed once per alias (the same `provider_id` on several rows)
@@ -30,8 +30,11 @@
 //!   [`super::COUNTRY_CODE_ALIASES`], which `import --country-alias CODE=CC` extends.
 //! - A provider missing from `providers.csv` is read from its `provider_name` in
 //!   `provision.csv` when that names a country, a region or the rest.
-//! - The same provider and input twice in a year is one link (the first share is kept; a
-//!   different second share is noted).
+//! - The same target (organisation, country, region or rest) and input twice in a year is
+//!   one link, whether listed once per alias or under two provider ids of one country (the
+//!   first share is kept; a different second share is noted). Link keys:
+//!   `provision/{provider_id}/{provided_id}` for the latest year of the pair in the file,
+//!   `provision/{provider_id}/{provided_id}/year/{year}` for earlier ones.
 //!
 //! The import's notes list every mapping used. Only a row that cannot be read at all (no id,
 //! an unknown provider that is no country, an input that is neither an input nor a stage, a
@@ -443,7 +446,34 @@ fn read_provision(
         .or_else(|| table.column("negligible_share"));
     let source_col = table.column("source");
     let mut seen: BTreeMap<(String, String, Option<i64>), (String, u64)> = BTreeMap::new();
-    let mut pairs: BTreeSet<(String, String)> = BTreeSet::new();
+    // The latest year of each provider and input in this file: it gets the plain key (the
+    // one later releases update); other years get keys of their own.
+    let year_of = |text: &str| -> Option<i64> {
+        match text {
+            "" => options.year,
+            t => t
+                .parse::<f64>()
+                .ok()
+                .filter(|y| y.fract() == 0.0 && (1900.0..=2200.0).contains(y))
+                .map(|y| {
+                    #[allow(clippy::cast_possible_truncation)]
+                    let y = y as i64;
+                    y
+                }),
+        }
+    };
+    let mut latest_of: BTreeMap<(String, String), Option<i64>> = BTreeMap::new();
+    for (_, row) in table.rows() {
+        let pair = (
+            row.get(Some(provider_col)).to_owned(),
+            row.get(Some(input_col)).to_owned(),
+        );
+        let year = year_of(row.get(year_col));
+        let slot = latest_of.entry(pair).or_insert(year);
+        if year > *slot {
+            *slot = year;
+        }
+    }
     let mut repeated = 0usize;
     let mut by_name = 0usize;
     for (line, row) in table.rows() {
@@ -502,24 +532,28 @@ fn read_provision(
                 }
             },
         };
-        let (kind, to, key) = match who {
-            Provider::Country(code) | Provider::Region(code) => {
-                ("produced-in", code.clone(), provider_id.to_owned())
-            }
-            Provider::Organisation(id) => ("supplied-by", id.clone(), provider_id.to_owned()),
+        let (kind, to) = match who {
+            Provider::Country(code) | Provider::Region(code) => ("produced-in", code.clone()),
+            Provider::Organisation(id) => ("supplied-by", id.clone()),
             Provider::Rest { firm } => (
                 if *firm { "supplied-by" } else { "produced-in" },
                 country::UNATTRIBUTED.to_owned(),
-                provider_id.to_owned(),
             ),
         };
-        // The same provider and input again (a provider listed once per alias): one link.
-        let seen_key = (key.clone(), input_id.to_owned(), year);
+        // A provider without an id is keyed by what it stands for.
+        let key = if provider_id.is_empty() {
+            format!("{kind}/{to}")
+        } else {
+            provider_id.to_owned()
+        };
+        // The same target and input again (a provider listed once per alias, or two provider
+        // ids for one country): one link, so no share counts twice.
+        let seen_key = (format!("{kind}/{to}"), input_id.to_owned(), year);
         if let Some((first_share, first_line)) = seen.get(&seen_key) {
             repeated += 1;
             if first_share != share_text {
                 out.notes.push(format!(
-                    "{} line {line}: {provider_id} provides {input_id} again with share {share_text:?}; line {first_line}'s {first_share:?} is kept",
+                    "{} line {line}: {provider_id} ({to}) provides {input_id} again with share {share_text:?}; line {first_line}'s {first_share:?} is kept",
                     table.file
                 ));
             }
@@ -544,10 +578,17 @@ fn read_provision(
         }
         // One key per provider and input; further years of the same pair in one file get
         // their own (the plain key is the one later releases update).
-        let link_key = if pairs.insert((key.clone(), input_id.to_owned())) {
+        let latest = latest_of
+            .get(&(provider_id.to_owned(), input_id.to_owned()))
+            .copied()
+            .flatten();
+        let link_key = if year == latest || latest.is_none() {
             format!("provision/{key}/{input_id}")
         } else {
-            format!("provision/{key}/{input_id}/{}", year.unwrap_or_default())
+            format!(
+                "provision/{key}/{input_id}/year/{}",
+                year.unwrap_or_default()
+            )
         };
         let mut link = record(Kind::Link, stable_id(FORMAT, &link_key));
         link.insert(

@@ -8,18 +8,29 @@
 //! (`Cap_{unit}_{year}`, abrasives), where capacity takes the place of production.
 //!
 //! Each distinct `Type` of a file becomes an item (kind material; stage extraction for mine
-//! production, processing for refinery or smelter production) and each country row a
+//! production, processing for refinery, smelter or plant production) and each country row a
 //! `produced-in` link with `share` = the country's production / the `World total` row (or the
 //! sum of the rows when there is no total) for the latest year in the file (or `--year`), with
 //! both years' figures and the unit in the link's notes. `Other countries` rows count towards
-//! the total but get no link. Country names carry USGS footnote letters and digits glued to
+//! the total as the unattributed rest (below). Country names carry USGS footnote letters and digits glued to
 //! them (`Japane`, `United States1`, `Other countries4`), qualifiers (`Brazil (beneficiated)`,
 //! `Turkey, refined borates`) and non-breaking spaces; names that cannot be mapped to ISO 3166
 //! are listed in the import's notes. `W` (withheld) and `NA` are no figure; thousands
 //! separators are read; trailing empty columns are ignored.
 //!
-//! Stable-id keys: `item/{commodity code}/{type words without units}`,
-//! `link/{commodity code}/{type words}/{country}`, `source/{release}`.
+//! A table whose countries report forms that cannot be added up (several types with no total
+//! of their own and no world total figure, boron) gives one item with links **without
+//! shares**, the quantity, unit and form in their notes. `Other countries` (and names that
+//! cannot be mapped) are the unattributed rest: a `produced-in` link to `ZZ` with its share.
+//!
+//! Stable-id keys: the only item of a stage in a table is `item/{commodity code}/{stage}`, or
+//! the CRM study's item of that material and stage for a commodity of [`MATERIALS`]; an item
+//! of a stage with several types is `item/{commodity code}/{type words without units}`
+//! ([`TYPE_ALIASES`] maps renamed types); forms that are not comparable are
+//! `item/{commodity code}/not-comparable`. Links are
+//! `link/{commodity code}/{stage or type words}/{country or ZZ}/{data year}` (not comparable:
+//! `link/{commodity code}/not-comparable/{type words}/{country}/{data year}`), so two releases
+//! keep their data years side by side; `source/{release}`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -31,7 +42,7 @@ use super::{
     Files, Parsed, ReadOptions, RowProblem, SourceError, SourceFormat, Table, country_code,
     parse_amount, record, share_value, source_record, stable_id,
 };
-use crate::model::Kind;
+use crate::model::{Kind, country};
 
 const FORMAT: SourceFormat = SourceFormat::Usgs;
 
@@ -178,6 +189,25 @@ pub fn read_files(
             &mut unmapped,
             &mut withheld,
         )?;
+    }
+    // Two releases of one table in a folder describe the same items (and, for a year both
+    // give, the same figures): the later file (by name: mcs2023 before mcs2024) wins.
+    let mut last: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, r) in out.records.iter().enumerate() {
+        if let Some(id) = r.get("id").and_then(Value::as_str) {
+            last.insert(id.to_owned(), i);
+        }
+    }
+    if last.len() < out.records.len() {
+        let keep: std::collections::BTreeSet<usize> = last.into_values().collect();
+        let records = std::mem::take(&mut out.records);
+        let origins = std::mem::take(&mut out.origins);
+        for (i, (r, o)) in records.into_iter().zip(origins).enumerate() {
+            if keep.contains(&i) {
+                out.records.push(r);
+                out.origins.push(o);
+            }
+        }
     }
     for (name, files) in unmapped {
         out.notes.push(format!(
@@ -700,6 +730,37 @@ fn read_table(
             link.insert("notes".into(), json!(notes));
             link.insert("source_ids".into(), cites.clone());
             out.push(format!("{} line {line}", table.file), link);
+        }
+        // "Other countries" (and names that could not be mapped): the unattributed rest.
+        if group.other > 0.0 && denominator > 0.0 {
+            let mut link = record(
+                Kind::Link,
+                stable_id(
+                    FORMAT,
+                    &format!(
+                        "link/{code}/{part}/{}/{}",
+                        country::UNATTRIBUTED,
+                        chosen.year
+                    ),
+                ),
+            );
+            link.insert("from_id".into(), json!(item_id.to_string()));
+            link.insert("to_id".into(), json!(country::UNATTRIBUTED));
+            link.insert("link_kind".into(), json!("produced-in"));
+            link.insert(
+                "share".into(),
+                share_value((group.other / denominator).min(1.0)),
+            );
+            link.insert("year".into(), json!(chosen.year));
+            link.insert(
+                "notes".into(),
+                json!(format!(
+                    "USGS {release}: {} {unit} in {year_note} from other countries (or names that could not be mapped): the unattributed rest; {type_text}",
+                    fmt(group.other)
+                )),
+            );
+            link.insert("source_ids".into(), cites.clone());
+            out.push(format!("{} line {}", table.file, group.first_line), link);
         }
     }
     if !forms.is_empty() {
