@@ -822,3 +822,61 @@ fn a_folder_with_two_releases_of_a_table_imports_and_the_rest_is_unattributed() 
         .item_metrics();
     assert_eq!(item(&then, "Gallium (processing)").year, Some(2022));
 }
+
+#[test]
+fn the_user_matches_a_usgs_commodity_to_a_crm_material() {
+    let env = Env::new();
+    let file = env.init("mat.observatory");
+    let f = file.to_str().unwrap();
+    let path = env.path("mcs2024-xeno_world.csv");
+    std::fs::write(
+        &path,
+        "Source,Country,Type,Prod_t_2022,Prod_t_est_2023\n\
+         MCS2024,Russia,Plant production,10,12\n\
+         MCS2024,Ukraine,Plant production,5,4\n\
+         MCS2024,World total (rounded),Plant production,20,20\n",
+    )
+    .unwrap();
+    let p = path.to_str().unwrap();
+    env.ok(&[
+        "import",
+        f,
+        p,
+        "--format",
+        "usgs",
+        "--material",
+        "xeno=Xenon:P",
+    ]);
+    let items = env.ok(&["list", f, "item"]);
+    assert!(items.contains("Xenon (processing)"), "{items}");
+    let id = observatory::sources::crm::stage_id("Xenon", 'P').to_string();
+    assert!(
+        env.ok(&["list", f, "item", "--format", "json"])
+            .contains(&id),
+        "the CRM study's id for xenon processing"
+    );
+    env.fails(
+        &[
+            "import",
+            f,
+            p,
+            "--format",
+            "usgs",
+            "--material",
+            "xeno=Xenon",
+        ],
+        2,
+    );
+    env.fails(
+        &[
+            "import",
+            f,
+            p,
+            "--format",
+            "eto",
+            "--material",
+            "xeno=Xenon:P",
+        ],
+        2,
+    );
+}

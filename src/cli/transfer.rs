@@ -63,6 +63,12 @@ pub struct ImportArgs {
     /// the crate docs), and the import report lists every mapping used.
     #[arg(long, value_name = "CODE=CC", value_parser = parse_country_alias)]
     country_alias: Vec<(String, String)>,
+    /// A USGS commodity (the code of its file name, `simet`) that is a material of the CRM
+    /// study, with the study's stage for the table's plain "production" (`E` or `P`):
+    /// `simet=Silicon metal:P`; repeatable. Its only item of a stage becomes the study's item,
+    /// so both sources' figures sit on one item (the built-in table: see the crate docs).
+    #[arg(long, value_name = "CODE=MATERIAL:E|P", value_parser = parse_material)]
+    material: Vec<(String, String, char)>,
 }
 
 /// Arguments of `export`.
@@ -84,21 +90,31 @@ pub struct ExportArgs {
 pub(super) fn import(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let format = match args.format {
         ImportFormat::Json => {
-            if args.year.is_some() || args.skip_bad_rows || !args.country_alias.is_empty() {
+            if args.year.is_some()
+                || args.skip_bad_rows
+                || !args.country_alias.is_empty()
+                || !args.material.is_empty()
+            {
                 return Err(UsageError(
-                    "--year, --skip-bad-rows and --country-alias apply to --format eto, crm and usgs".into(),
+                    "--year, --skip-bad-rows, --country-alias and --material apply to --format eto, crm and usgs".into(),
                 )
                 .into());
             }
             return import_document(cli, args);
         }
-        ImportFormat::Eto => SourceFormat::Eto,
+        ImportFormat::Eto | ImportFormat::Crm if !args.material.is_empty() => {
+            return Err(UsageError(
+                "--material applies to --format usgs (it matches a USGS commodity to a CRM material)".into(),
+            )
+            .into());
+        }
         ImportFormat::Crm | ImportFormat::Usgs if !args.country_alias.is_empty() => {
             return Err(UsageError(
                 "--country-alias applies to --format eto (the CRM and USGS tables name countries, mapped by name)".into(),
             )
             .into());
         }
+        ImportFormat::Eto => SourceFormat::Eto,
         ImportFormat::Crm => SourceFormat::Crm,
         ImportFormat::Usgs => SourceFormat::Usgs,
     };
@@ -110,6 +126,7 @@ pub(super) fn import(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
         year: args.year,
         progress: None,
         country_aliases: args.country_alias.clone(),
+        materials: args.material.clone(),
     };
     let parsed = crate::sources::read(format, &args.data, &options)
         .map_err(|e| InputError(e.to_string()))?;
@@ -145,6 +162,26 @@ pub(super) fn import(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
         outln!("note: {note}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn parse_material(text: &str) -> Result<(String, String, char), String> {
+    let bad = || {
+        format!(
+            "{text:?}: expected CODE=MATERIAL:E or CODE=MATERIAL:P, such as simet=Silicon metal:P"
+        )
+    };
+    let (code, rest) = text.split_once('=').ok_or_else(bad)?;
+    let (material, stage) = rest.rsplit_once(':').ok_or_else(bad)?;
+    let stage = match stage.trim().to_uppercase().as_str() {
+        "E" => 'E',
+        "P" => 'P',
+        _ => return Err(bad()),
+    };
+    let (code, material) = (code.trim().to_lowercase(), material.trim());
+    if code.is_empty() || material.is_empty() {
+        return Err(bad());
+    }
+    Ok((code, material.to_owned(), stage))
 }
 
 fn parse_country_alias(text: &str) -> Result<(String, String), String> {

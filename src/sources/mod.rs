@@ -97,6 +97,10 @@ pub struct ReadOptions<'a> {
     /// Country codes or names of the user's own, beside [`COUNTRY_CODE_ALIASES`]: (as the
     /// dataset writes it, ISO 3166 alpha-2 code). They are looked up first.
     pub country_aliases: Vec<(String, String)>,
+    /// USGS commodities matched to a material of the CRM study, beside
+    /// [`usgs::MATERIALS`]: (commodity code, the study's material name, `E` or `P` for a
+    /// table's plain "production"). They are looked up first.
+    pub materials: Vec<(String, String, char)>,
 }
 
 /// Non-ISO country codes that datasets use (IOC-style and others), read as ISO 3166 alpha-2.

@@ -648,7 +648,15 @@ fn read_table(
     // what they produce in forms that cannot be added up (boron: crude ore, ulexite, refined
     // borates, boric oxide equivalent). No shares: one item with the quantities.
     let not_comparable = unanchored >= 2 && table_total.is_none();
-    let mapping = MATERIALS.iter().find(|(c, _, _)| *c == code);
+    // The user's own matches (`import --material`) first, then the built-in table.
+    let own: Option<(&str, &str, char)> = options
+        .materials
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map(|(c, m, st)| (c.as_str(), m.as_str(), *st));
+    let built_in = MATERIALS.iter().find(|(c, _, _)| *c == code).copied();
+    let matched = own.or(built_in);
+    let mapping = matched.as_ref();
     let mut per_stage: BTreeMap<&'static str, usize> = BTreeMap::new();
     for (type_text, g) in groups.values() {
         if g.countries.is_empty() || (not_comparable && !anchored(g)) {
