@@ -888,6 +888,48 @@ fn text_copied_from_the_app_is_cleared_after_30_seconds_unless_replaced() {
 }
 
 #[test]
+fn the_import_dialog_takes_country_aliases_for_an_eto_release() {
+    let env = Env::new();
+    let file = new_file(&env, "alias.observatory");
+    let dir = env.path("eto-xyz");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, text) in [
+        ("stages.csv", "stage_id,stage_name\nS1,Fabrication\n"),
+        (
+            "inputs.csv",
+            "input_id,input_name,type,stage_id\nN1,Bonders,tool_resource,S1\n",
+        ),
+        (
+            "providers.csv",
+            "provider_id,provider_name,provider_type,country\nP1,XYZ,country,\nP2,MAL,country,\n",
+        ),
+        (
+            "provision.csv",
+            "provider_id,provided_id,share_provided,year\nP1,N1,70,2023\nP2,N1,30,2023\n",
+        ),
+    ] {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    let (mut harness, _clock) = harness(&env, &file);
+    unlock(&mut harness, PASSPHRASE);
+    harness.get_by_label("Import data…").click();
+    harness.run_steps(4);
+    harness
+        .get_by_label("ETO supply-chain dataset (folder of CSV files)")
+        .click();
+    harness.run_steps(2);
+    type_into(&mut harness, "Folder", dir.to_str().unwrap());
+    type_into(&mut harness, "Country aliases", "XYZ=KR");
+    harness.get_by_label("Read and preview").click();
+    harness.run_steps(1);
+    harness.state_mut().wait_for_import();
+    harness.run_steps(2);
+    harness.get_by_label("mapped: XYZ read as KR (your country alias)");
+    harness.get_by_label("mapped: MAL read as MY (Malaysia): built-in alias table");
+    assert!(harness.query_by_label_contains("cannot be read").is_none());
+}
+
+#[test]
 fn import_dialog_reads_previews_and_imports_a_dataset() {
     let env = Env::new();
     let file = new_file(&env, "i.observatory");

@@ -315,7 +315,7 @@ fn a_code_the_alias_table_lacks_is_extended_by_the_user() {
         "XYZ=KR",
     ]);
     assert!(
-        out.contains("mapped: XYZ read as KR (your --country-alias)"),
+        out.contains("mapped: XYZ read as KR (your country alias)"),
         "{out}"
     );
     env.fails(

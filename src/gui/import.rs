@@ -21,6 +21,8 @@ pub struct ImportDialog {
     pub(super) format: SourceFormat,
     pub(super) path: String,
     pub(super) year: String,
+    /// ETO: country codes the alias table lacks, `MAL=MY, XYZ=KR` (as `--country-alias`).
+    pub(super) country_aliases: String,
     pub(super) skip_bad_rows: bool,
     pub(super) stage: Stage,
 }
@@ -64,6 +66,7 @@ impl Default for ImportDialog {
             format: SourceFormat::Crm,
             path: String::new(),
             year: String::new(),
+            country_aliases: String::new(),
             skip_bad_rows: false,
             stage: Stage::Choose { error: None },
         }
@@ -93,6 +96,27 @@ impl ImportDialog {
         }
     }
 
+    /// The country aliases typed (`MAL=MY, XYZ=KR`), for ETO.
+    fn country_aliases(&self) -> Result<Vec<(String, String)>, String> {
+        if self.format != SourceFormat::Eto {
+            return Ok(Vec::new());
+        }
+        self.country_aliases
+            .split([',', ';'])
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| {
+                let (alias, code) = t
+                    .split_once('=')
+                    .ok_or_else(|| format!("country alias {t:?}: write CODE=CC, such as MAL=MY"))?;
+                let code = crate::model::country::normalise(code).ok_or_else(|| {
+                    format!("country alias {t:?}: {code:?} is not an ISO 3166 alpha-2 code")
+                })?;
+                Ok((alias.trim().to_owned(), code))
+            })
+            .collect()
+    }
+
     /// Starts reading on a background thread.
     pub(super) fn start(&mut self) {
         let path = self.source_path();
@@ -116,6 +140,13 @@ impl ImportDialog {
                 return;
             }
         };
+        let country_aliases = match self.country_aliases() {
+            Ok(aliases) => aliases,
+            Err(e) => {
+                self.stage = Stage::Choose { error: Some(e) };
+                return;
+            }
+        };
         let progress = Arc::new(AtomicUsize::new(0));
         let total = sources::input_size(&path);
         let (tx, rx) = channel();
@@ -127,6 +158,7 @@ impl ImportDialog {
                 let options = ReadOptions {
                     year,
                     progress: Some(&counter),
+                    country_aliases,
                     ..ReadOptions::default()
                 };
                 let result = sources::read(format, &path, &options).map_err(|e| e.to_string());
@@ -242,6 +274,18 @@ impl ImportDialog {
                             .labelled_by(label.id)
                             .on_hover_text("ETO: the year of releases without a year column. USGS: which year's production (default the latest). CRM: the study year (default 2023).");
                     });
+                    if self.format == SourceFormat::Eto {
+                        ui.horizontal(|ui| {
+                            let label = ui.label("Country aliases");
+                            ui.add(
+                                egui::TextEdit::singleline(&mut self.country_aliases)
+                                    .desired_width(200.0)
+                                    .hint_text("MAL=MY, XYZ=KR"),
+                            )
+                            .labelled_by(label.id)
+                            .on_hover_text("Codes the built-in alias table lacks, read as ISO 3166 alpha-2 codes (as import --country-alias); the preview lists every mapping used");
+                        });
+                    }
                     if let Some(error) = error {
                         ui.colored_label(theme::ERROR, error.as_str());
                     }

@@ -139,7 +139,7 @@ pub fn resolve_country(text: &str, options: &ReadOptions<'_>) -> Option<(String,
         .find(|(alias, _)| alias.eq_ignore_ascii_case(t))
     {
         let code = country::normalise(code)?;
-        let via = format!("{t} read as {code} (your --country-alias)");
+        let via = format!("{t} read as {code} (your country alias)");
         return Some((code, Some(via)));
     }
     if let Some(code) = country_code(t) {
