@@ -880,3 +880,46 @@ fn the_user_matches_a_usgs_commodity_to_a_crm_material() {
         2,
     );
 }
+
+#[test]
+fn an_import_after_a_merge_follows_it() {
+    let env = Env::new();
+    let mut session = Session::create(&env.path("after.observatory"), env.identity()).unwrap();
+    let table = |year_a: i64, year_b: i64, a: i64, b: i64| {
+        format!(
+            "Source,Country,Type,Prod_t_{year_a},Prod_t_est_{year_b}\n\
+             MCS{year_b},Russia,Plant production,{a},{b}\n\
+             MCS{year_b},Ukraine,Plant production,5,5\n\
+             MCS{year_b},World total (rounded),Plant production,20,20\n"
+        )
+    };
+    let first = env.path("mcs2023-xeno_world.csv");
+    std::fs::write(&first, table(2021, 2022, 10, 12)).unwrap();
+    import(&mut session, SourceFormat::Usgs, &first);
+    let imported = session.list(Kind::Item).unwrap()[0].meta.id;
+    let keep = add_record(
+        &mut session,
+        Kind::Item,
+        json!({"name": "Xenon (noble gas)", "item_kind": "material"}),
+    );
+    session.merge(Kind::Item, keep, imported).unwrap();
+    // The same release again: nothing new, nothing renamed, the figures stay on the kept item.
+    let parsed = read(SourceFormat::Usgs, &first);
+    let report = session
+        .import_source(&parsed, "again", false, false)
+        .unwrap();
+    assert_eq!(report.import.new, 0, "{report:?}");
+    assert!(report.import.merged > 0);
+    let items = session.list(Kind::Item).unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].text("name"), Some("Xenon (noble gas)"));
+    // A later release: its new figures go to the kept item too.
+    let second = env.path("mcs2024-xeno_world.csv");
+    std::fs::write(&second, table(2022, 2023, 12, 14)).unwrap();
+    import(&mut session, SourceFormat::Usgs, &second);
+    assert_eq!(session.list(Kind::Item).unwrap().len(), 1);
+    let m = metrics(&session);
+    let xenon = item(&m, "Xenon (noble gas)");
+    assert_eq!((xenon.year, xenon.top_share), (Some(2023), 0.7));
+    assert!(session.verify().unwrap().is_ok());
+}

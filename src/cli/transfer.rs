@@ -241,6 +241,12 @@ fn print_report(report: &crate::service::ImportReport, dry_run: bool) {
             report.releasability_kept
         );
     }
+    if report.merged > 0 {
+        outln!(
+            "{} record(s) follow a merge made in this file (to the record kept)",
+            report.merged
+        );
+    }
 }
 
 pub(super) fn export(cli: &Cli, args: &ExportArgs) -> anyhow::Result<ExitCode> {

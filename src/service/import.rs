@@ -76,6 +76,11 @@ pub struct ImportReport {
     pub releasability_kept: usize,
     /// Created or changed, per kind.
     pub by_kind: BTreeMap<String, usize>,
+    /// Records of the document that follow a merge made in this file (see
+    /// [`Session::merge`]): a merged record's values go to the record kept (only the fields it
+    /// lacks), references to it point to the kept one, and figures the merge deleted stay
+    /// deleted.
+    pub merged: usize,
     /// Whether nothing was written.
     pub dry_run: bool,
 }
@@ -137,7 +142,20 @@ impl Session {
         let mut pending: BTreeMap<Uuid, Kind> = BTreeMap::new();
         // Each record's values move into its plan, so the document and the plans are never
         // both held whole.
-        for (index, object) in records.into_iter().enumerate() {
+        let (redirect, dropped) = self.merges()?;
+        for (index, mut object) in records.into_iter().enumerate() {
+            if !redirect.is_empty() || !dropped.is_empty() {
+                match self.follow_merges(&mut object, &redirect, &dropped) {
+                    Ok(true) => report.merged += 1,
+                    Ok(false) => {}
+                    Err(()) => {
+                        // A figure the merge deleted: it stays deleted.
+                        report.merged += 1;
+                        report.unchanged += 1;
+                        continue;
+                    }
+                }
+            }
             match self.plan_one(object, default_level, &mut report) {
                 Ok(plan) => {
                     if let Planned::New(record) = &plan
@@ -220,6 +238,99 @@ impl Session {
             other => other.into(),
         })?;
         Ok(report)
+    }
+
+    /// The merges made in this file, from its audit log: merged id -> kept id (chains
+    /// followed), and the links each merge deleted.
+    fn merges(
+        &self,
+    ) -> Result<(BTreeMap<String, String>, std::collections::BTreeSet<String>), ServiceError> {
+        let mut redirect: BTreeMap<String, String> = BTreeMap::new();
+        let mut dropped = std::collections::BTreeSet::new();
+        for entry in self.store().audit_entries(None)? {
+            if entry.action != "merge" {
+                continue;
+            }
+            let detail: Value = serde_json::from_str(&entry.detail).unwrap_or_default();
+            if let (Some(keep), Some(other)) = (&entry.record_id, detail["merged"].as_str()) {
+                redirect.insert(other.to_owned(), keep.clone());
+            }
+            for id in detail["dropped_ids"].as_array().into_iter().flatten() {
+                if let Some(id) = id.as_str() {
+                    dropped.insert(id.to_owned());
+                }
+            }
+        }
+        // A record merged into one that was merged later: to the last one kept.
+        let keys: Vec<String> = redirect.keys().cloned().collect();
+        for key in keys {
+            let mut to = redirect[&key].clone();
+            let mut steps = 0;
+            while let Some(next) = redirect.get(&to) {
+                to.clone_from(next);
+                steps += 1;
+                if steps > redirect.len() {
+                    break;
+                }
+            }
+            redirect.insert(key, to);
+        }
+        Ok((redirect, dropped))
+    }
+
+    /// Points a document record past the merges: references to a merged record go to the
+    /// kept one; the merged record itself becomes the kept one, with only the fields the kept
+    /// one lacks. `Ok(true)`: something was redirected; `Err(())`: a figure a merge deleted.
+    fn follow_merges(
+        &self,
+        object: &mut Map<String, Value>,
+        redirect: &BTreeMap<String, String>,
+        dropped: &std::collections::BTreeSet<String>,
+    ) -> Result<bool, ()> {
+        let id = object.get("id").and_then(Value::as_str).map(str::to_owned);
+        if id.as_ref().is_some_and(|id| dropped.contains(id)) {
+            return Err(());
+        }
+        let mut followed = false;
+        for (key, value) in object.iter_mut() {
+            if key == "id" || key == "kind" {
+                continue;
+            }
+            match value {
+                Value::String(text) => {
+                    if let Some(to) = redirect.get(text.as_str()) {
+                        *text = to.clone();
+                        followed = true;
+                    }
+                }
+                Value::Array(list) => {
+                    for v in list.iter_mut() {
+                        if let Some(to) = v.as_str().and_then(|t| redirect.get(t)) {
+                            *v = Value::from(to.clone());
+                            followed = true;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(to) = id.as_ref().and_then(|id| redirect.get(id)) {
+            object.insert("id".into(), Value::from(to.clone()));
+            let kept = Uuid::parse_str(to)
+                .ok()
+                .and_then(|u| self.store().find_kind(u).ok().flatten().map(|k| (k.0, u)))
+                .and_then(|(kind, u)| self.store().get(kind, u).ok().flatten());
+            if let Some(kept) = kept {
+                object.retain(|key, _| {
+                    matches!(
+                        key.as_str(),
+                        "id" | "kind" | "classification" | "releasable_to"
+                    ) || !kept.fields.contains_key(key)
+                });
+            }
+            followed = true;
+        }
+        Ok(followed)
     }
 
     fn plan_one(

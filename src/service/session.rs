@@ -526,7 +526,9 @@ impl Session {
     /// groups them (item, country or firm figures, first source, data year): where a group
     /// would hold figures that were there and figures that moved in, the moved ones are
     /// deleted, all of them, so no share counts twice and the two sets never mix; a link that
-    /// would join `keep` to itself is deleted. Built-in reference records cannot be merged. All of it is ordinary,
+    /// would join `keep` to itself is deleted. Built-in reference records cannot be merged.
+    /// Later imports in this file follow the merge (the audit entry lists what it deleted):
+    /// see [`ImportReport::merged`](super::ImportReport::merged). All of it is ordinary,
     /// signed changes in one transaction, audited as `merge`, and replicates through bundles.
     pub fn merge(
         &mut self,
@@ -760,6 +762,11 @@ impl Session {
                 *changes = vec![RecordChange::Deleted(true)];
             }
         }
+        let dropped_ids: Vec<String> = moves
+            .iter()
+            .filter(|(_, _, c)| c.iter().any(|c| matches!(c, RecordChange::Deleted(true))))
+            .map(|(_, id, _)| id.to_string())
+            .collect();
         let report = MergeReport {
             keep: kept.label(),
             other: gone.label(),
@@ -783,6 +790,7 @@ impl Session {
                     "label": report.other,
                     "references_moved": references,
                     "figures_dropped": dropped,
+                    "dropped_ids": dropped_ids,
                 }),
             )
         })?;

@@ -295,9 +295,9 @@ pub const TYPE_ALIASES: &[(&str, &str, &str)] = &[
 /// material name, the study's stage for a table's plain "production": `E` extraction or `P`
 /// processing). The only item of a stage of such a table is the study's item of that material
 /// and stage (`Gallium (processing)`), so both sources' figures sit side by side on one item;
-/// mine production is `E`, refinery, smelter and plant production `P`. Edit this table to
-/// match more. (`observatory merge` joins two records already imported, but a later import of
-/// the dataset then refuses the merged record's id as deleted: match here instead.)
+/// mine production is `E`, refinery, smelter and plant production `P`. `import --material`
+/// adds matches; `observatory merge` joins two records already imported (later imports
+/// follow the merge).
 pub const MATERIALS: &[(&str, &str, char)] = &[
     ("alumi", "Aluminium", 'P'),
     ("antim", "Antimony", 'E'),
