@@ -850,3 +850,138 @@ fn a_version_1_bundle_gets_its_own_message() {
         "{err}"
     );
 }
+
+/// Issue 17: a member cannot put words in another Member State's mouth, close the
+/// coordinator's round, or rewrite a version of the list, whatever they sign.
+#[test]
+fn a_member_cannot_change_anothers_answer_close_the_round_or_rewrite_the_list() {
+    use observatory::model::reference::reference_technology_id;
+    use observatory::service::consultation::{AnswerSpec, RoundSpec};
+    let env = Env::new();
+    let mut coord = replica_in(&env, "coordinator", "EU", Classification::Secret);
+    let mut fr = replica_in(&env, "francoise", "FR", Classification::Secret);
+    let mut mallory = replica_in(&env, "mallory", "DE", Classification::Secret);
+    let mut it = replica_in(&env, "iris", "IT", Classification::Secret);
+    introduce(&mut [&mut coord, &mut fr, &mut mallory, &mut it]);
+    let quantum = reference_technology_id("quantum-computing");
+    let round = coord
+        .session
+        .open_round(&RoundSpec {
+            title: "Round".into(),
+            deadline: "2099-01-01".into(),
+            technology_ids: vec![quantum],
+            ..RoundSpec::default()
+        })
+        .unwrap();
+    for member in [&mut fr, &mut mallory] {
+        let b = send(&mut coord, member, &ExportScope::SinceLast);
+        member.session.import_bundle(&b, false).unwrap();
+    }
+    let answer = fr
+        .session
+        .answer_round(
+            round,
+            &AnswerSpec {
+                subject: quantum,
+                trl: Some(3),
+                ..AnswerSpec::default()
+            },
+        )
+        .unwrap();
+    let b = send(&mut fr, &coord, &ExportScope::SinceLast);
+    coord.session.import_bundle(&b, false).unwrap();
+    // Mallory signs, under her own name, changes to FR's answer, the round and version 1.
+    let m = mallory.session.author().to_owned();
+    let key = mallory.session.identity().signing_key().clone();
+    let version_one = observatory::model::listing::version_one_id();
+    let forged = vec![
+        change(Kind::Assessment, answer, "trl", &json!(9), now(), &m, &key),
+        change(
+            Kind::Assessment,
+            answer,
+            "deleted",
+            &json!(true),
+            now(),
+            &m,
+            &key,
+        ),
+        change(
+            Kind::Round,
+            round,
+            "status",
+            &json!("closed"),
+            now(),
+            &m,
+            &key,
+        ),
+        change(
+            Kind::Round,
+            round,
+            "deadline",
+            &json!("2020-01-01"),
+            now(),
+            &m,
+            &key,
+        ),
+        change(
+            Kind::ListVersion,
+            version_one,
+            "entries",
+            &json!("[]"),
+            now(),
+            &m,
+            &key,
+        ),
+    ];
+    let bundle = hand_bundle(&mallory, &coord, &uuid::Uuid::now_v7().to_string(), forged);
+    let r = coord.session.import_bundle(&bundle, false).unwrap();
+    assert_eq!(r.changed, 0, "{r}");
+    let view = coord.session.round_view(round).unwrap();
+    assert_eq!(view.round.status, "open");
+    assert_eq!(view.round.deadline, "2099-01-01");
+    let t = &view.technologies[0];
+    assert_eq!(
+        (t.answers, t.trl.median),
+        (1, Some(3.0)),
+        "FR's answer stands"
+    );
+    let v1 = coord.session.get(Kind::ListVersion, version_one).unwrap();
+    assert_eq!(
+        observatory::model::listing::parse_entries(v1.text("entries").unwrap())
+            .unwrap()
+            .len(),
+        42
+    );
+    // Mallory answers under her own key, labelled as Italy's: it counts for Germany.
+    let own = mallory
+        .session
+        .answer_round(
+            round,
+            &AnswerSpec {
+                subject: quantum,
+                trl: Some(8),
+                ..AnswerSpec::default()
+            },
+        )
+        .unwrap();
+    mallory
+        .session
+        .edit(
+            Kind::Assessment,
+            own,
+            &RecordInput {
+                fields: serde_json::from_value(json!({"member_state": "IT"})).unwrap(),
+                ..RecordInput::default()
+            },
+        )
+        .unwrap();
+    let b = send(&mut mallory, &coord, &ExportScope::SinceLast);
+    coord.session.import_bundle(&b, false).unwrap();
+    let view = coord.session.round_view(round).unwrap();
+    let t = &view.technologies[0];
+    assert_eq!(t.member_states, vec!["DE", "FR"]);
+    assert_eq!(t.missing, vec!["IT"]);
+    // Her changes stay in the log as proposals nobody applied; the file verifies.
+    assert!(coord.session.verify().unwrap().is_ok());
+    let _ = &mut it;
+}

@@ -316,13 +316,13 @@ fn read_only_folder_is_a_clear_error() {
 
 #[test]
 fn real_full_disk_is_a_clear_error() {
-    // A 1 MiB tmpfs filled up: needs root and mount(8).
+    // A 2 MiB tmpfs filled up: needs root and mount(8).
     let env = Env::new();
     let mount = env.path("small");
     std::fs::create_dir(&mount).unwrap();
     let mounted = have_root()
         && std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+            .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
             .arg(&mount)
             .status()
             .is_ok_and(|s| s.success());
@@ -336,7 +336,7 @@ fn real_full_disk_is_a_clear_error() {
         session.save().unwrap();
         // Fill the rest of the disk.
         let filler = mount.join("filler");
-        let _ = std::fs::write(&filler, vec![0u8; 2 << 20]);
+        let _ = std::fs::write(&filler, vec![0u8; 4 << 20]);
         let before = std::fs::read(&file).unwrap();
         session
             .add(observatory::model::Kind::Item, None, &item("Niobium"))

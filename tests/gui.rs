@@ -1234,7 +1234,7 @@ fn editions_are_frozen_listed_and_compared_in_the_app() {
     harness.get_by_label("Freeze edition").click();
     harness.run_steps(3);
     harness.get_by_label("1 edition(s)");
-    harness.get_by_label("Before (42 records)");
+    harness.get_by_label("Before (43 records)");
     harness.get_by_label("Title").focus();
     harness.run_steps(1);
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
@@ -1248,7 +1248,7 @@ fn editions_are_frozen_listed_and_compared_in_the_app() {
     harness.get_by_label("Freeze edition").click();
     harness.run_steps(3);
     harness.get_by_label("2 edition(s)");
-    harness.get_by_label("After (46 records)");
+    harness.get_by_label("After (47 records)");
     harness.get_all_by_label("from").next().unwrap().click();
     harness.run_steps(1);
     harness.get_all_by_label("to").nth(1).unwrap().click();
@@ -1955,8 +1955,11 @@ fn an_unauthenticated_file_is_offered_for_signing_on_the_owners_word() {
     let mut conn = rusqlite::Connection::open_in_memory().unwrap();
     conn.deserialize_read_exact("main", &plain[..], plain.len(), false)
         .unwrap();
-    conn.execute_batch("DELETE FROM meta WHERE key = 'authenticator'; PRAGMA user_version = 12;")
-        .unwrap();
+    conn.execute_batch(&format!(
+        "{}DELETE FROM meta WHERE key = 'authenticator'; PRAGMA user_version = 12;",
+        crate::util::UNDO_SCHEMA_14
+    ))
+    .unwrap();
     let image = conn.serialize("main").unwrap().to_vec();
     let recipient = identity.recipient();
     let mut out = Vec::new();
@@ -1993,4 +1996,136 @@ fn an_unauthenticated_file_is_offered_for_signing_on_the_owners_word() {
         observatory::store::OpenMode::ReadOnly,
     )
     .unwrap();
+}
+
+/// A round opened by this member, on two technologies, with a verified German member who
+/// answered one of them at RESTRICTED (through a real bundle).
+fn file_with_a_round(env: &Env, name: &str) -> (std::path::PathBuf, uuid::Uuid) {
+    use observatory::service::bundle::ExportScope;
+    use observatory::service::consultation::{AnswerSpec, RoundSpec};
+    let path = env.path(name);
+    let mut session = Session::create(&path, env.identity()).unwrap();
+    let quantum = observatory::model::reference::reference_technology_id("quantum-computing");
+    let chips = observatory::model::reference::reference_technology_id("high-frequency-chips");
+    let round = session
+        .open_round(&RoundSpec {
+            title: "Autumn round".into(),
+            deadline: "2099-10-31".into(),
+            technology_ids: vec![quantum, chips],
+            ..RoundSpec::default()
+        })
+        .unwrap();
+    let de = observatory::crypto::Identity::generate(
+        observatory::crypto::Profile::new("Dieter", "DE", Classification::Secret).unwrap(),
+    );
+    let mut other = Session::create(&env.path("de.observatory"), de).unwrap();
+    let m = session
+        .add_member(&other.identity().card().to_string())
+        .unwrap();
+    session.verify_member(&m.fingerprint).unwrap();
+    let me = other
+        .add_member(&session.identity().card().to_string())
+        .unwrap();
+    other.verify_member(&me.fingerprint).unwrap();
+    let b = session
+        .export_bundle(
+            std::slice::from_ref(&m.fingerprint),
+            &ExportScope::Everything,
+        )
+        .unwrap();
+    other.import_bundle(&b.bytes, false).unwrap();
+    other
+        .answer_round(
+            round,
+            &AnswerSpec {
+                subject: quantum,
+                trl: Some(7),
+                criticality: Some(6.0),
+                classification: Some(Classification::Restricted),
+                ..AnswerSpec::default()
+            },
+        )
+        .unwrap();
+    let b = other
+        .export_bundle(&[session.author().to_owned()], &ExportScope::SinceLast)
+        .unwrap();
+    session.import_bundle(&b.bytes, false).unwrap();
+    session.save().unwrap();
+    (path, round)
+}
+
+#[test]
+fn consultation_view_shows_the_matrix_and_takes_an_answer() {
+    let env = Env::new();
+    let (file, round) = file_with_a_round(&env, "c.observatory");
+    let (mut harness, _clock) = harness(&env, &file);
+    unlock(&mut harness, PASSPHRASE);
+    harness.get_by_label("Consultation").click();
+    harness.run_steps(3);
+    assert_eq!(
+        harness.query_all_by_label("Autumn round").count(),
+        2,
+        "listed, and shown"
+    );
+    // The matrix: a column per Member State expected, DE's TRL 7 in its cell, FR (this
+    // member) not yet answered.
+    harness.get_by_label("DE");
+    harness.get_by_label("FR");
+    harness.get_by_label(" 7 ");
+    assert!(
+        harness.query_all_by_label(" — ").count() >= 3,
+        "FR twice, DE once"
+    );
+    assert_eq!(
+        harness.state().marking(),
+        Classification::Restricted,
+        "DE's answer is on screen"
+    );
+    // Answer quantum computing at TRL 4.
+    harness.get_by_label("Quantum computing").click(); // its row in the matrix
+    harness.run_steps(2);
+    harness.get_by_label("Your TRL").click();
+    harness.run_steps(2);
+    harness.get_by_label("TRL 4").click();
+    harness.run_steps(2);
+    type_into(&mut harness, "Criticality 0-10", "eleven");
+    harness.get_by_label("Submit the answer").click();
+    harness.run_steps(3);
+    if std::env::var("OBSERVATORY_SCREENSHOTS").is_ok() {
+        match harness.render() {
+            Ok(image) => image
+                .save(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/tests/screenshots/consultation.png"
+                ))
+                .unwrap(),
+            Err(e) => eprintln!("SKIPPED: no GPU adapter for the screenshot: {e}"),
+        }
+    }
+    harness.get_by_label("Criticality is a number from 0 to 10, not \"eleven\"");
+    harness.get_by_label("Criticality 0-10").focus();
+    harness.run_steps(1);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.get_by_label("Criticality 0-10").type_text("8.5");
+    harness.run_steps(1);
+    type_into(&mut harness, "Narrative", "French view");
+    harness.get_by_label("Submit the answer").click();
+    harness.run_steps(4);
+    let session = harness.state().session().unwrap();
+    let view = session.round_view(round).unwrap();
+    let quantum = observatory::model::reference::reference_technology_id("quantum-computing");
+    let t = view.technologies.iter().find(|t| t.id == quantum).unwrap();
+    assert_eq!(t.member_states, vec!["DE", "FR"]);
+    let fr = t.responses.iter().find(|r| r.member_state == "FR").unwrap();
+    assert_eq!((fr.trl, fr.criticality), (Some(4), Some(8.5)));
+    assert_eq!(fr.narrative.as_deref(), Some("French view"));
+    // The matrix now shows it, and the spread: median 5.5 of 4 and 7.
+    harness.get_by_label(" 4 ");
+    harness.get_by_label("5.5 (4-7, n=2)");
+    // The coordinator closes it: a consolidated assessment per technology answered.
+    harness.get_by_label("Close the round").click();
+    harness.run_steps(4);
+    let session = harness.state().session().unwrap();
+    assert_eq!(session.round_view(round).unwrap().consolidated.len(), 1);
+    harness.get_by_label("This round is closed: its consolidated assessments are in the register.");
 }

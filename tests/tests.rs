@@ -11,6 +11,7 @@ mod analysis;
 mod attacks;
 mod bundles;
 mod cli_flow;
+mod consultation;
 mod errors;
 #[cfg(feature = "gui")]
 mod gui;

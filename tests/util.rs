@@ -283,3 +283,16 @@ pub fn insert_v1_member(
         )
         .unwrap();
 }
+
+/// SQL that takes a current file back to schema 13 (before the consultation cycle), for the
+/// tests that make a file look older than it is: run it before lowering `user_version`.
+pub const UNDO_SCHEMA_14: &str =
+    "DELETE FROM search WHERE kind IN ('round', 'proposal', 'list_version');
+DROP TABLE round; DROP TABLE proposal; DROP TABLE list_version; DROP INDEX assessment_round;
+ALTER TABLE assessment DROP COLUMN round_id; ALTER TABLE assessment DROP COLUMN assessment_kind;
+ALTER TABLE assessment DROP COLUMN member_state; ALTER TABLE assessment DROP COLUMN stance;
+ALTER TABLE assessment DROP COLUMN free_answers; ALTER TABLE assessment DROP COLUMN based_on_ids;
+ALTER TABLE technology DROP COLUMN watch_status; ALTER TABLE technology DROP COLUMN signal_date;
+ALTER TABLE technology DROP COLUMN watch_date; ALTER TABLE technology DROP COLUMN listed_date;
+ALTER TABLE technology DROP COLUMN retired_date; ALTER TABLE technology DROP COLUMN uptake_to;
+ALTER TABLE technology DROP COLUMN uptake_route; ALTER TABLE technology DROP COLUMN uptake_date;";

@@ -171,7 +171,10 @@ fn a_file_from_before_authenticators_opens_only_on_its_owners_word() {
         &env,
         &file,
         &file,
-        "DELETE FROM meta WHERE key = 'authenticator'; PRAGMA user_version = 12;",
+        &format!(
+            "{}DELETE FROM meta WHERE key = 'authenticator'; PRAGMA user_version = 12;",
+            crate::util::UNDO_SCHEMA_14
+        ),
     );
     let err = env.fails(&["info", f], 14);
     assert!(
@@ -206,7 +209,10 @@ fn an_old_file_with_foreign_code_or_tables_is_refused_even_on_the_owners_word() 
     let env = Env::new();
     let file = file_with_a_secret(&env);
     let f = file.to_str().unwrap();
-    let old = "DELETE FROM meta WHERE key = 'authenticator'; PRAGMA user_version = 12;";
+    let old = &format!(
+        "{}DELETE FROM meta WHERE key = 'authenticator'; PRAGMA user_version = 12;",
+        crate::util::UNDO_SCHEMA_14
+    );
     // A trigger that would lower every technology written from now on.
     let good = backup_path(&file, 1);
     forge(

@@ -149,7 +149,12 @@ pub fn concentration_at(
 #[must_use]
 pub fn latest_assessments(assessments: &[Record]) -> BTreeMap<Uuid, &Record> {
     let mut latest: BTreeMap<Uuid, &Record> = BTreeMap::new();
-    for a in assessments.iter().filter(|a| !a.meta.deleted) {
+    // One member's answer to a consultation round is not the register's judgement: the
+    // consolidated assessment the closed round writes is.
+    for a in assessments
+        .iter()
+        .filter(|a| !a.meta.deleted && !a.is_round_answer())
+    {
         let Some(subject) = a.text("subject_id").and_then(|s| Uuid::parse_str(s).ok()) else {
             continue;
         };

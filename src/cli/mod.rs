@@ -38,6 +38,7 @@ macro_rules! out {
 mod analyse;
 mod bundle;
 mod changes;
+mod consult;
 mod edition;
 mod fields;
 mod files;
@@ -136,6 +137,15 @@ pub enum Command {
     Member(member::MemberArgs),
     /// Exchange bundles: encrypted, signed changes for other members.
     Bundle(bundle::BundleArgs),
+    /// Consultation rounds with the Member States: open, list, answer, show, close.
+    Round(consult::RoundArgs),
+    /// Proposals to revise the list of critical technologies: add, list, accept, reject.
+    Proposal(consult::ProposalArgs),
+    /// Versions of the list of critical technologies: list, diff, history.
+    ListVersion(consult::ListVersionArgs),
+    /// Horizon scanning: technologies the incubator flags (TRL 5-6, security, space or
+    /// defence potential), and flagging one for uptake.
+    Incubator(consult::IncubatorArgs),
 }
 
 /// Entry point of the binary.
@@ -203,6 +213,10 @@ fn run(cli: &Cli, command: &Command) -> anyhow::Result<ExitCode> {
         Command::Member(args) => member::member(cli, args),
         Command::Bundle(args) => bundle::bundle(cli, args),
         Command::Country(args) => analyse::country(cli, args),
+        Command::Round(args) => consult::round(cli, args),
+        Command::Proposal(args) => consult::proposal(cli, args),
+        Command::ListVersion(args) => consult::list_version(cli, args),
+        Command::Incubator(args) => consult::incubator(cli, args),
     }
 }
 

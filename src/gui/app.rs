@@ -141,6 +141,8 @@ pub enum View {
     Reports,
     /// Bundles to and from other members, conflicts.
     Exchange,
+    /// Consultation rounds, the versions of the list.
+    Consultation,
 }
 
 /// What views ask the app to do; applied once per frame.
@@ -209,6 +211,8 @@ pub enum Command {
     ShowImport,
     /// Show a message above the current view.
     Notify(String),
+    /// Open, answer or close a consultation round.
+    Consult(super::consultation::ConsultAction),
     /// Show the register as it stood at the end of a date (`YYYY-MM-DD`), or now.
     ViewAsOf(Option<String>),
     /// Compute the figures of views from this data year (None: the latest).
@@ -350,6 +354,8 @@ pub struct Unlocked {
     pub(super) reports: super::reports::ReportsView,
     /// The Exchange view.
     pub(super) exchange: super::exchange::ExchangeView,
+    /// The Consultation view.
+    pub(super) consultation: super::consultation::ConsultationView,
     /// The member card being pasted in the Members view.
     pub(super) member_card: String,
     /// The member whose card details are shown for confirmation before verifying.
@@ -1141,6 +1147,7 @@ impl Unlocked {
             timeline: super::timeline::TimelineView::default(),
             reports: super::reports::ReportsView::default(),
             exchange: super::exchange::ExchangeView::default(),
+            consultation: super::consultation::ConsultationView::default(),
             history: super::history::History::default(),
             member_card: String::new(),
             confirm_verify: None,
@@ -1162,6 +1169,7 @@ impl Unlocked {
             View::Timeline => self.timeline.level(),
             View::Reports => self.reports.level(),
             View::Exchange => self.exchange.level(),
+            View::Consultation => self.consultation.level(),
         };
         level = level.max(self.history_level());
         if let Some(editor) = &self.editor {
@@ -1289,6 +1297,7 @@ impl Unlocked {
                 }
             }
             Command::Notify(message) => self.message = Some(message),
+            Command::Consult(action) => self.consult(action, now),
             Command::ViewAsOf(date) => {
                 let date = date.filter(|d| !d.trim().is_empty());
                 match self.session.view_as_of(date.as_deref()) {
@@ -1548,6 +1557,7 @@ impl Unlocked {
         self.timeline.invalidate();
         self.history.invalidate();
         self.exchange.invalidate();
+        self.consultation.invalidate();
         if self.save != SaveState::Saving {
             self.save = SaveState::Pending;
         }
@@ -1575,11 +1585,48 @@ impl Unlocked {
     }
 
     /// Re-reads what the current view shows.
+    fn consult(&mut self, action: super::consultation::ConsultAction, now: Instant) {
+        use super::consultation::ConsultAction;
+        let result = match action {
+            ConsultAction::Open(spec) => self.session.open_round(&spec).map(|id| {
+                self.consultation.selected = Some(id);
+                self.consultation.new_round = super::consultation::NewRound::default();
+                (Kind::Round, format!("Opened the round \"{}\"", spec.title))
+            }),
+            ConsultAction::Answer(round, spec) => self
+                .session
+                .answer_round(round, &spec)
+                .map(|_| (Kind::Assessment, "Your answer is recorded: it travels in your next bundle to the coordinator".to_owned())),
+            ConsultAction::Close(round) => self.session.close_round(round).map(|r| {
+                (
+                    Kind::Assessment,
+                    format!(
+                        "Closed the round: {} consolidated assessment(s), marked {}",
+                        r.consolidated.len(),
+                        r.classification.marking()
+                    ),
+                )
+            }),
+        };
+        match result {
+            Ok((kind, message)) => {
+                self.changed(now, kind);
+                self.consultation.invalidate();
+                self.message = Some(message);
+            }
+            Err(e) => {
+                self.consultation.form.error = Some(e.to_string());
+                self.message = Some(e.to_string());
+            }
+        }
+    }
+
     fn refresh_view(&mut self) {
         match self.view {
             View::Register(kind) => self.register.refresh(&self.session, kind),
             View::Timeline => self.timeline.refresh(&self.session),
             View::Exchange => self.exchange.reload(&self.session),
+            View::Consultation => self.consultation.invalidate(),
             view => self.overview = Overview::load(&self.session, view),
         }
     }

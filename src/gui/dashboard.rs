@@ -25,6 +25,8 @@ pub(super) struct Point {
     supply_risk: Option<f64>,
     trl: Option<i64>,
     date: String,
+    /// The incubator's "flagged for uptake" action, in words, if taken.
+    uptake: Option<String>,
 }
 
 /// What the dashboard and the audit view show.
@@ -38,6 +40,8 @@ pub(super) struct Overview {
     dependencies_needed: bool,
     audit_entries: Vec<AuditEntry>,
     audit: Option<AuditReport>,
+    /// Open consultation rounds, nearest deadline first.
+    rounds: Vec<crate::service::consultation::RoundSummary>,
     /// Highest classification of the records the view draws on.
     pub(super) level: Classification,
 }
@@ -60,7 +64,8 @@ impl Overview {
             | View::Graph
             | View::Timeline
             | View::Reports
-            | View::Exchange => Overview::default(),
+            | View::Exchange
+            | View::Consultation => Overview::default(),
         }
     }
 
@@ -85,6 +90,16 @@ impl Overview {
                 supply_risk: number("supply_risk"),
                 trl: a.fields.get("trl").and_then(serde_json::Value::as_i64),
                 date: a.text("date").unwrap_or_default().to_owned(),
+                uptake: (t.text("uptake_to").is_some() || t.text("uptake_route").is_some()).then(
+                    || {
+                        format!(
+                            "flagged for uptake {} to {} via {}",
+                            t.text("uptake_date").unwrap_or("?"),
+                            t.text("uptake_to").unwrap_or("?"),
+                            t.text("uptake_route").unwrap_or("?")
+                        )
+                    },
+                ),
             };
             let mut used = false;
             if point.criticality.is_some() && point.supply_risk.is_some() {
@@ -146,7 +161,18 @@ impl Overview {
                 level = level.max(org.meta.classification);
             }
         }
+        let mut rounds: Vec<_> = session
+            .rounds()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.status == "open")
+            .collect();
+        rounds.sort_by(|a, b| (&a.deadline, a.id).cmp(&(&b.deadline, b.id)));
+        for r in &rounds {
+            level = level.max(r.classification);
+        }
         Overview {
+            rounds,
             counts: Kind::ALL
                 .iter()
                 .map(|k| (*k, session.store().counts(*k).map_or(0, |c| c.live)))
@@ -176,7 +202,24 @@ impl Unlocked {
             ui.columns(2, |columns| {
                 risk_matrix_ui(&mut columns[0], &overview.matrix, commands);
                 let ui = &mut columns[1];
-                ui.strong("Dual-use watchlist (TRL 5-6, defence / space / security)");
+                ui.strong("Consultation: open rounds");
+                if overview.rounds.is_empty() {
+                    ui.label("No open consultation round");
+                }
+                for r in &overview.rounds {
+                    let text = format!(
+                        "{}  {}{}  ({} answer(s))",
+                        r.deadline,
+                        r.title,
+                        if r.overdue { "  OVERDUE" } else { "" },
+                        r.answers
+                    );
+                    if ui.link(text).clicked() {
+                        commands.push(Command::Navigate(View::Consultation));
+                    }
+                }
+                ui.add_space(10.0);
+                ui.strong("Incubator: dual-use watchlist (TRL 5-6, defence / space / security)");
                 if overview.watchlist.is_empty() {
                     ui.label("No technology at TRL 5-6 with defence, space or security uses in the latest assessments");
                 }
@@ -185,6 +228,12 @@ impl Unlocked {
                     if ui.link(text).clicked() {
                         commands.push(Command::Edit(Kind::Technology, Some(p.id)));
                     }
+                    ui.label(
+                        egui::RichText::new(p.uptake.as_deref().unwrap_or(
+                            "not yet flagged for uptake (set \"uptake\" in the technology, or `observatory incubator flag`)",
+                        ))
+                        .small(),
+                    );
                 }
                 ui.add_space(10.0);
                 ui.strong(if overview.dependencies_needed {

@@ -7,6 +7,7 @@
 //! is a plain text file of paths.
 
 pub mod app;
+pub mod consultation;
 mod dashboard;
 mod editor;
 pub mod exchange;

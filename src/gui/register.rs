@@ -59,6 +59,9 @@ pub(super) fn kind_title(kind: Kind) -> &'static str {
         Kind::Measure => "Measures",
         Kind::Source => "Sources",
         Kind::Event => "Events",
+        Kind::Round => "Rounds",
+        Kind::Proposal => "Proposals",
+        Kind::ListVersion => "List versions",
     }
 }
 
@@ -360,6 +363,7 @@ impl Unlocked {
                 nav(ui, View::Register(Kind::Event), "Events");
                 nav(ui, View::Members, "Members");
                 nav(ui, View::Exchange, "Exchange");
+                nav(ui, View::Consultation, "Consultation");
                 nav(ui, View::Audit, "Audit log");
                 ui.separator();
                 let writable = self.session.viewing().is_none();
@@ -418,6 +422,7 @@ impl Unlocked {
                 View::Timeline => self.timeline.ui(ui, &self.session, commands),
                 View::Reports => self.reports.ui(ui, &self.session),
                 View::Exchange => self.exchange.ui(ui, &self.session, commands),
+                View::Consultation => self.consultation.ui(ui, &self.session, commands),
             }
         });
         self.history_windows_ui(ui.ctx(), commands);

@@ -578,11 +578,11 @@ fn event_near(
             let x = transform
                 .position_from_point(&egui_plot::PlotPoint::new(e.day, 0.0))
                 .x;
-            ((x - pointer.x).abs(), e.id)
+            ((x - pointer.x).abs(), (e.record_kind, e.id))
         })
         .filter(|(d, _)| *d <= 4.0)
         .min_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, id)| (Kind::Event, id))
+        .map(|(_, target)| target)
 }
 
 impl super::app::Unlocked {
@@ -616,6 +616,7 @@ mod tests {
         };
         let data = TimelineData {
             events: vec![Marker {
+                record_kind: Kind::Event,
                 id: event,
                 date: "2023-08-01".into(),
                 day: 19_570.0,

@@ -20,11 +20,45 @@
 //! restricted state: TOP SECRET, releasable to nobody, so that only the originator's later
 //! changes can open it.
 
+//!
+//! Some records belong to their originator as a whole (**ownership**, [`ownership`]): a
+//! consultation round (its coordinator decides its questions, deadline and closing), an answer
+//! to a round or a consolidated assessment (an assessment with a `round_id` in any of its
+//! rows: a member's answer is theirs alone, so nobody can put words in another Member State's
+//! mouth), and a version of the list, which is immutable. For an owned record, a change of any
+//! other field (and of `deleted`) counts only when its originator made it; a list version's
+//! fields never change after its creation. Every other change is a proposal, as above. Raising
+//! the level or narrowing the releasability of an owned record still counts from anyone
+//! (except on a list version).
+
 use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::{Classification, Hlc};
+use super::{Classification, Hlc, Kind};
+
+/// Who may change the fields of a record (besides the guarded ones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ownership {
+    /// Any member (the newest change counts).
+    Shared,
+    /// Only its originator.
+    Originator,
+    /// Nobody: it is immutable once created.
+    Frozen,
+}
+
+/// The ownership of a record of `kind`; `ties_to_round`: whether any of its rows (creation
+/// or change) sets a `round_id`.
+#[must_use]
+pub fn ownership(kind: Kind, ties_to_round: bool) -> Ownership {
+    match kind {
+        Kind::Round => Ownership::Originator,
+        Kind::ListVersion => Ownership::Frozen,
+        Kind::Assessment if ties_to_round => Ownership::Originator,
+        _ => Ownership::Shared,
+    }
+}
 
 /// The fields that follow originator control.
 pub const GUARDED_FIELDS: [&str; 2] = ["classification", "releasable_to"];

@@ -29,11 +29,18 @@ pub enum Kind {
     Source,
     /// A dated fact for the timeline.
     Event,
+    /// A consultation round of the expert group (questions on technologies, a deadline).
+    Round,
+    /// A proposal to revise the list of critical technologies.
+    Proposal,
+    /// A version of the list of critical technologies: dated and immutable.
+    #[serde(rename = "list_version")]
+    ListVersion,
 }
 
 impl Kind {
     /// Every kind, in the order they are listed and exported.
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Technology,
         Kind::Item,
         Kind::Organisation,
@@ -42,6 +49,9 @@ impl Kind {
         Kind::Measure,
         Kind::Source,
         Kind::Event,
+        Kind::Round,
+        Kind::Proposal,
+        Kind::ListVersion,
     ];
 
     /// The name used in files, SQL tables and on the command line.
@@ -56,6 +66,9 @@ impl Kind {
             Kind::Measure => "measure",
             Kind::Source => "source",
             Kind::Event => "event",
+            Kind::Round => "round",
+            Kind::Proposal => "proposal",
+            Kind::ListVersion => "list_version",
         }
     }
 
@@ -71,6 +84,9 @@ impl Kind {
             Kind::Measure => MEASURE,
             Kind::Source => SOURCE,
             Kind::Event => EVENT,
+            Kind::Round => ROUND,
+            Kind::Proposal => PROPOSAL,
+            Kind::ListVersion => LIST_VERSION,
         }
     }
 
@@ -92,6 +108,9 @@ impl Kind {
             Kind::Measure => &["name", "description"],
             Kind::Source => &["title", "publisher", "citation"],
             Kind::Event => &["title", "description"],
+            Kind::Round => &["title", "description", "free_questions"],
+            Kind::Proposal => &["name", "rationale"],
+            Kind::ListVersion => &["title"],
         }
     }
 
@@ -99,7 +118,8 @@ impl Kind {
     #[must_use]
     pub fn label_field(self) -> &'static str {
         match self {
-            Kind::Source | Kind::Event => "title",
+            Kind::Source | Kind::Event | Kind::Round | Kind::ListVersion => "title",
+            Kind::Proposal => "action",
             Kind::Link => "link_kind",
             Kind::Assessment => "date",
             _ => "name",
@@ -116,7 +136,7 @@ impl fmt::Display for Kind {
 /// A text that names no record kind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown record kind {0:?}: use technology, item, organisation, link, assessment, measure, source or event"
+    "unknown record kind {0:?}: use technology, item, organisation, link, assessment, measure, source, event, round, proposal or list_version"
 )]
 pub struct UnknownKind(pub String);
 
@@ -124,7 +144,7 @@ impl FromStr for Kind {
     type Err = UnknownKind;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let lower = text.trim().to_lowercase();
+        let lower = text.trim().to_lowercase().replace('-', "_");
         let singular = lower.strip_suffix('s').unwrap_or(&lower);
         let singular = match singular {
             "technologie" => "technology",
@@ -329,6 +349,39 @@ pub const RELIABILITY: &[&str] = &["A", "B", "C", "D", "E", "F"];
 /// Kinds of event.
 pub const EVENT_KINDS: &[&str] = &["report-cycle", "policy", "market", "security", "other"];
 
+/// Watch status of a technology (horizon scanning): a weak signal, watched, on the list,
+/// retired from the list (it stays in the register).
+pub const WATCH_STATUS: &[&str] = &["signal", "watch", "listed", "retired"];
+/// Funding routes a technology flagged for uptake is sent to.
+pub const UPTAKE_ROUTES: &[&str] = &[
+    "eic-transition",
+    "edf",
+    "horizon-europe",
+    "national",
+    "other",
+];
+/// The questions a consultation round can ask about each technology in scope.
+pub const QUESTIONS: &[&str] = &[
+    "trl",
+    "criticality",
+    "supply-risk",
+    "eu-position",
+    "gaps",
+    "root-causes",
+    "narrative",
+];
+/// Status of a consultation round.
+pub const ROUND_STATUS: &[&str] = &["open", "closed"];
+/// What an assessment is: a member's own judgement (none), an answer to a round, or the
+/// consolidated assessment a closed round wrote.
+pub const ASSESSMENT_KINDS: &[&str] = &["answer", "consolidated"];
+/// A member's position on a proposal (an answer whose subject is a proposal).
+pub const STANCES: &[&str] = &["support", "oppose", "abstain"];
+/// What a proposal does to the list.
+pub const PROPOSAL_ACTIONS: &[&str] = &["add", "remove", "rename", "move"];
+/// Status of a proposal.
+pub const PROPOSAL_STATUS: &[&str] = &["proposed", "accepted", "rejected"];
+
 const SOURCES: Field = field(
     "source_ids",
     FieldType::RefList(&[Kind::Source]),
@@ -368,6 +421,30 @@ const TECHNOLOGY: &[Field] = &[
         FieldType::Text,
         "code in the EU 2023 list (reference data)",
     ),
+    field(
+        "watch_status",
+        FieldType::Enum(WATCH_STATUS),
+        "horizon scanning: signal, watch, listed or retired",
+    ),
+    field(
+        "signal_date",
+        FieldType::Date,
+        "date it was first noted as a signal",
+    ),
+    field("watch_date", FieldType::Date, "date it entered the watch"),
+    field("listed_date", FieldType::Date, "date it entered the list"),
+    field("retired_date", FieldType::Date, "date it left the list"),
+    field(
+        "uptake_to",
+        FieldType::Text,
+        "flagged for uptake: to whom (incubator)",
+    ),
+    field(
+        "uptake_route",
+        FieldType::Enum(UPTAKE_ROUTES),
+        "flagged for uptake: funding route",
+    ),
+    field("uptake_date", FieldType::Date, "flagged for uptake: date"),
 ];
 
 const ITEM: &[Field] = &[
@@ -450,8 +527,8 @@ const LINK: &[Field] = &[
 const ASSESSMENT: &[Field] = &[
     required(
         "subject_id",
-        FieldType::Ref(&[Kind::Technology, Kind::Item, Kind::Link]),
-        "technology, item or link assessed",
+        FieldType::Ref(&[Kind::Technology, Kind::Item, Kind::Link, Kind::Proposal]),
+        "technology, item or link assessed (or a proposal, for a stance on it)",
     ),
     required("date", FieldType::Date, "date of the judgement"),
     field(
@@ -494,6 +571,36 @@ const ASSESSMENT: &[Field] = &[
     field("narrative", FieldType::LongText, "reasoning"),
     field("assessor", FieldType::Text, "who made the judgement"),
     SOURCES,
+    field(
+        "round_id",
+        FieldType::Ref(&[Kind::Round]),
+        "consultation round it answers (or consolidates)",
+    ),
+    field(
+        "assessment_kind",
+        FieldType::Enum(ASSESSMENT_KINDS),
+        "answer to a round, or consolidated assessment",
+    ),
+    field(
+        "member_state",
+        FieldType::Country,
+        "Member State of the member who answered",
+    ),
+    field(
+        "stance",
+        FieldType::Enum(STANCES),
+        "position on a proposal (support, oppose, abstain)",
+    ),
+    field(
+        "free_answers",
+        FieldType::TextList,
+        "answers to the round's free questions (\"question: answer\")",
+    ),
+    field(
+        "based_on_ids",
+        FieldType::RefList(&[Kind::Assessment]),
+        "answers a consolidated assessment rests on",
+    ),
 ];
 
 const MEASURE: &[Field] = &[
@@ -551,6 +658,113 @@ const EVENT: &[Field] = &[
     field("event_kind", FieldType::Enum(EVENT_KINDS), "kind of event"),
     field("description", FieldType::LongText, "description"),
     SOURCES,
+];
+
+const ROUND: &[Field] = &[
+    required("title", FieldType::Text, "title of the round"),
+    required("deadline", FieldType::Date, "date by which members answer"),
+    field(
+        "technology_ids",
+        FieldType::RefList(&[Kind::Technology]),
+        "technologies in scope",
+    ),
+    field(
+        "questions",
+        FieldType::EnumList(QUESTIONS),
+        "questions asked about each technology",
+    ),
+    field("free_questions", FieldType::TextList, "free questions"),
+    field(
+        "proposal_ids",
+        FieldType::RefList(&[Kind::Proposal]),
+        "proposals to revise the list put to the members",
+    ),
+    field(
+        "follow_up_of",
+        FieldType::Ref(&[Kind::Round]),
+        "the round this one follows up (Delphi)",
+    ),
+    field(
+        "previous_distribution",
+        FieldType::LongText,
+        "anonymised answers of the previous round (JSON, see the crate docs)",
+    ),
+    field("status", FieldType::Enum(ROUND_STATUS), "open or closed"),
+    field("opened", FieldType::Date, "date it was opened"),
+    field("closed", FieldType::Date, "date it was closed"),
+    field("description", FieldType::LongText, "what the round is for"),
+];
+
+const PROPOSAL: &[Field] = &[
+    required(
+        "action",
+        FieldType::Enum(PROPOSAL_ACTIONS),
+        "add, remove, rename or move a technology",
+    ),
+    field(
+        "technology_id",
+        FieldType::Ref(&[Kind::Technology]),
+        "the technology (for add: an unlisted one, or none to create it)",
+    ),
+    field("name", FieldType::Text, "name (add) or new name (rename)"),
+    field(
+        "area",
+        FieldType::Enum(AREAS),
+        "area (add) or new area (move)",
+    ),
+    field(
+        "criteria",
+        FieldType::EnumList(CRITERIA),
+        "criticality criteria it meets (checklist)",
+    ),
+    field("rationale", FieldType::LongText, "why"),
+    field(
+        "status",
+        FieldType::Enum(PROPOSAL_STATUS),
+        "proposed, accepted or rejected",
+    ),
+    field(
+        "decided",
+        FieldType::Date,
+        "date it was accepted or rejected",
+    ),
+    field(
+        "list_version",
+        FieldType::Int {
+            min: 1,
+            max: 100_000,
+        },
+        "number of the list version it went into",
+    ),
+    SOURCES,
+];
+
+const LIST_VERSION: &[Field] = &[
+    required("title", FieldType::Text, "title of the version"),
+    required(
+        "number",
+        FieldType::Int {
+            min: 1,
+            max: 100_000,
+        },
+        "version number (the EU 2023 list is 1)",
+    ),
+    required("date", FieldType::Date, "date of the version"),
+    required(
+        "entries",
+        FieldType::LongText,
+        "the technologies on the list (JSON, see the crate docs)",
+    ),
+    field(
+        "proposal_ids",
+        FieldType::RefList(&[Kind::Proposal]),
+        "proposals it accepted",
+    ),
+    field(
+        "previous_id",
+        FieldType::Ref(&[Kind::ListVersion]),
+        "the version it revises",
+    ),
 ];
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ pub mod control;
 pub mod country;
 pub mod hlc;
 pub mod kind;
+pub mod listing;
 pub mod record;
 pub mod reference;
 

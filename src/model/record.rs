@@ -96,8 +96,24 @@ impl Record {
                 self.text("date").unwrap_or("?"),
                 self.text("subject_id").unwrap_or("?")
             ),
+            Kind::Proposal => format!(
+                "{} {}",
+                self.text("action").unwrap_or("?"),
+                self.text("name")
+                    .or_else(|| self.text("technology_id"))
+                    .unwrap_or("?")
+            ),
             kind => self.text(kind.label_field()).unwrap_or_default().to_owned(),
         }
+    }
+}
+
+impl Record {
+    /// An answer of one member to a consultation round (an assessment with
+    /// `assessment_kind = answer`): their view, not the register's judgement.
+    #[must_use]
+    pub fn is_round_answer(&self) -> bool {
+        self.kind == Kind::Assessment && self.text("assessment_kind") == Some("answer")
     }
 }
 
@@ -130,6 +146,11 @@ impl Record {
                 .to_owned(),
             Kind::Source => text("publisher"),
             Kind::Event => text("date"),
+            Kind::Round => format!("{} by {}", text("status"), text("deadline"))
+                .trim()
+                .to_owned(),
+            Kind::Proposal => text("status"),
+            Kind::ListVersion => format!("v{} {}", text("number"), text("date")),
         }
     }
 }
@@ -147,6 +168,9 @@ impl Kind {
             Kind::Measure => "Instrument / status",
             Kind::Source => "Publisher",
             Kind::Event => "Date",
+            Kind::Round => "Status / deadline",
+            Kind::Proposal => "Status",
+            Kind::ListVersion => "Version / date",
         }
     }
 }

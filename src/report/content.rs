@@ -281,6 +281,7 @@ pub fn build(
         gaps_section(&register),
         measures_section(&register),
         changes_section(session, source, &date, ceiling, &register)?,
+        consultation_section(session, &register)?,
         method_section(ceiling, omitted),
         sources_section(&register),
     ];
@@ -1010,6 +1011,253 @@ fn changes_section(
     Ok(Section {
         number: "5".into(),
         title: "Changes since the previous edition".into(),
+        blocks,
+    })
+}
+
+/// Section 6: the consultation rounds (participation, where Member States disagree, the
+/// consolidated assessments), the version of the list in force, and the incubator's flags.
+/// Computed from the records the report prints only: an answer above the ceiling is left out,
+/// a technology above it is not named.
+fn consultation_section(session: &Session, register: &Register) -> Result<Section, ServiceError> {
+    let mut blocks = Vec::new();
+    let lookup = |kind: Kind, id: uuid::Uuid| {
+        register
+            .of(kind)
+            .iter()
+            .find(|r| r.meta.id == id)
+            .map(|r| (r.label(), r.meta.classification))
+    };
+    let mut rounds: Vec<&Record> = register.of(Kind::Round).iter().collect();
+    rounds.sort_by(|a, b| (a.text("deadline"), a.meta.id).cmp(&(b.text("deadline"), b.meta.id)));
+    let mut participation = Vec::new();
+    let mut disagreements = Vec::new();
+    for r in &rounds {
+        let view = session.tally(r, register.of(Kind::Assessment), &lookup, true)?;
+        let answered: BTreeSet<&String> = view
+            .technologies
+            .iter()
+            .flat_map(|t| &t.member_states)
+            .collect();
+        let expected = view.expected.len();
+        let answers: usize = view.technologies.iter().map(|t| t.answers).sum();
+        let level = view.classification;
+        participation.push(Row {
+            level,
+            cells: vec![
+                view.round.title.clone(),
+                view.round.deadline.clone(),
+                view.round.status.clone(),
+                view.technologies.len().to_string(),
+                answers.to_string(),
+                format!(
+                    "{} of {} ({})",
+                    answered
+                        .iter()
+                        .filter(|s| view.expected.contains(s))
+                        .count(),
+                    expected,
+                    answered
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ],
+        });
+        for t in view.technologies.iter().filter(|t| t.dissent) {
+            let row_level = Classification::highest(t.responses.iter().map(|a| a.classification))
+                .max(lookup(Kind::Technology, t.id).map_or(Classification::Unclassified, |x| x.1))
+                .max(r.meta.classification);
+            let mut what = Vec::new();
+            for (q, s) in [
+                ("TRL", &t.trl),
+                ("criticality", &t.criticality),
+                ("supply risk", &t.supply_risk),
+            ] {
+                if s.dissent {
+                    let each: Vec<String> = t
+                        .responses
+                        .iter()
+                        .filter_map(|a| {
+                            let v = match q {
+                                "TRL" => a.trl.map(|x| x.to_string()),
+                                "criticality" => a.criticality.map(|x| format!("{x}")),
+                                _ => a.supply_risk.map(|x| format!("{x}")),
+                            }?;
+                            Some(format!("{} {v}", a.member_state))
+                        })
+                        .collect();
+                    what.push(format!("{q}: {}", each.join(", ")));
+                }
+            }
+            if t.eu_position_dissent {
+                let each: Vec<String> = t
+                    .responses
+                    .iter()
+                    .filter_map(|a| {
+                        Some(format!("{} {}", a.member_state, a.eu_position.as_deref()?))
+                    })
+                    .collect();
+                what.push(format!("EU position: {}", each.join(", ")));
+            }
+            disagreements.push(Row {
+                level: row_level,
+                cells: vec![t.name.clone(), view.round.title.clone(), what.join("; ")],
+            });
+        }
+    }
+    if !participation.is_empty() {
+        blocks.push(Block::Paragraph(
+            Classification::Unclassified,
+            format!(
+                "The expert group consults the Member States in rounds. Figures count one answer per member (the newest), attributed to the Member State on the member's verified card. Dissent: at least two answers and a spread of at least {:.0} % of the scale (3 TRL levels, 3 points of criticality or supply risk), or EU positions two steps apart.",
+                crate::service::consultation::DISSENT_SHARE * 100.0
+            ),
+        ));
+        blocks.push(Block::Heading("Rounds and participation".into()));
+        blocks.push(Block::Table {
+            columns: vec![
+                ("Round".into(), 3.0),
+                ("Deadline".into(), 1.4),
+                ("Status".into(), 1.0),
+                ("Technologies".into(), 1.2),
+                ("Answers".into(), 1.0),
+                ("Member States answering".into(), 3.0),
+            ],
+            rows: participation,
+        });
+        blocks.push(Block::Heading("Where Member States disagree".into()));
+        if disagreements.is_empty() {
+            blocks.push(Block::Paragraph(
+                Classification::Unclassified,
+                "No answers are in dissent.".into(),
+            ));
+        } else {
+            blocks.push(Block::Table {
+                columns: vec![
+                    ("Technology".into(), 2.5),
+                    ("Round".into(), 2.0),
+                    ("Answers by Member State".into(), 5.0),
+                ],
+                rows: disagreements,
+            });
+        }
+        let consolidated: Vec<Row> = register
+            .of(Kind::Assessment)
+            .iter()
+            .filter(|a| a.text("assessment_kind") == Some("consolidated"))
+            .filter_map(|a| {
+                let subject = a.text("subject_id")?;
+                let id = uuid::Uuid::parse_str(subject).ok()?;
+                let (name, tl) = lookup(Kind::Technology, id)?;
+                let num = |f: &str| {
+                    number(a.fields.get(f)).map_or_else(|| "–".to_owned(), |v| format!("{v}"))
+                };
+                Some(Row {
+                    level: a.meta.classification.max(tl),
+                    cells: vec![
+                        name,
+                        a.text("date").unwrap_or_default().to_owned(),
+                        num("trl"),
+                        num("criticality"),
+                        num("supply_risk"),
+                        a.text("eu_position").unwrap_or("–").to_owned(),
+                        a.texts("based_on_ids").len().to_string(),
+                    ],
+                })
+            })
+            .collect();
+        if !consolidated.is_empty() {
+            blocks.push(Block::Heading("Consolidated assessments".into()));
+            blocks.push(Block::Table {
+                columns: vec![
+                    ("Technology".into(), 3.0),
+                    ("Date".into(), 1.4),
+                    ("TRL".into(), 0.7),
+                    ("Criticality".into(), 1.0),
+                    ("Supply risk".into(), 1.0),
+                    ("EU position".into(), 1.2),
+                    ("Answers".into(), 0.9),
+                ],
+                rows: consolidated,
+            });
+        }
+    }
+    // The version of the list in force.
+    let newest = register
+        .of(Kind::ListVersion)
+        .iter()
+        .max_by_key(|v| (v.fields.get("number").and_then(Value::as_i64), v.meta.id));
+    if let Some(v) = newest {
+        let count = v
+            .text("entries")
+            .and_then(crate::model::listing::parse_entries)
+            .map_or(0, |e| e.len());
+        blocks.push(Block::Paragraph(
+            v.meta.classification,
+            format!(
+                "The list of critical technologies in force is version {} of {} ({count} technologies): {}.",
+                v.fields.get("number").and_then(Value::as_i64).unwrap_or(1),
+                v.text("date").unwrap_or("?"),
+                v.label()
+            ),
+        ));
+    }
+    // The incubator's flags (TRL 5-6 with security, space or defence potential).
+    let latest = latest(register);
+    let mut flagged = Vec::new();
+    for t in register.of(Kind::Technology) {
+        let a = latest.get(&t.meta.id.to_string());
+        let trl = a.and_then(|a| a.fields.get("trl")).and_then(Value::as_i64);
+        let domains: Vec<String> = t
+            .texts("domains")
+            .into_iter()
+            .filter(|d| crate::service::consultation::INCUBATOR_DOMAINS.contains(&d.as_str()))
+            .collect();
+        let candidate = trl
+            .is_some_and(|x| crate::service::consultation::INCUBATOR_TRL.contains(&x))
+            && !domains.is_empty();
+        let action = t.text("uptake_to").is_some() || t.text("uptake_route").is_some();
+        if candidate || action {
+            flagged.push(Row {
+                level: t
+                    .meta
+                    .classification
+                    .max(a.map_or(Classification::Unclassified, |a| a.meta.classification)),
+                cells: vec![
+                    t.label(),
+                    trl.map_or_else(|| "–".to_owned(), |x| x.to_string()),
+                    domains.join(", "),
+                    if action {
+                        format!(
+                            "{} to {} ({})",
+                            t.text("uptake_date").unwrap_or("?"),
+                            t.text("uptake_to").unwrap_or("?"),
+                            t.text("uptake_route").unwrap_or("?")
+                        )
+                    } else {
+                        "not yet flagged".to_owned()
+                    },
+                ],
+            });
+        }
+    }
+    if !flagged.is_empty() {
+        blocks.push(Block::Heading("Incubator: flagged for uptake".into()));
+        blocks.push(Block::Table {
+            columns: vec![
+                ("Technology".into(), 3.0),
+                ("TRL".into(), 0.6),
+                ("Potential".into(), 2.0),
+                ("Flagged for uptake".into(), 3.5),
+            ],
+            rows: flagged,
+        });
+    }
+    Ok(Section {
+        number: "6".into(),
+        title: "Consultation and horizon scanning".into(),
         blocks,
     })
 }

@@ -34,6 +34,38 @@ fn input(fields: Value) -> RecordInput {
     }
 }
 
+/// The demo's other members: name, Member State.
+const DEMO_MEMBERS: [(&str, &str); 4] = [
+    ("Amélie Laurent (demo)", "FR"),
+    ("Jonas Weber (demo)", "DE"),
+    ("Giulia Rossi (demo)", "IT"),
+    ("Marta Nowak (demo)", "PL"),
+];
+
+/// One demo answer: technology code, (TRL, criticality, supply risk), EU position, date.
+type DemoAnswer = (&'static str, (i64, f64, f64), &'static str, &'static str);
+
+/// What the demo members answer in the 2025 round (the fourth does not answer): they agree
+/// on quantum sensing, disagree on quantum computing (TRL 3 to 6, lagging to leading), and
+/// Italy skips microelectronics.
+const DEMO_ANSWERS: [&[DemoAnswer]; 4] = [
+    &[
+        ("quantum-sensing", (5, 7.0, 2.5), "on-par", "2025-07-14"),
+        ("quantum-computing", (3, 8.0, 2.0), "lagging", "2025-07-14"),
+        ("microelectronics", (8, 9.0, 3.5), "lagging", "2025-07-14"),
+    ],
+    &[
+        ("quantum-sensing", (5, 6.5, 2.0), "on-par", "2025-09-02"),
+        ("quantum-computing", (6, 8.5, 1.5), "leading", "2025-09-02"),
+        ("microelectronics", (8, 8.5, 3.0), "lagging", "2025-09-02"),
+    ],
+    &[
+        ("quantum-sensing", (6, 7.5, 3.0), "on-par", "2025-09-29"),
+        ("quantum-computing", (4, 7.5, 2.0), "on-par", "2025-09-29"),
+    ],
+    &[],
+];
+
 /// Technology code, date, (TRL, criticality, supply risk), EU position.
 type Assessment = (&'static str, &'static str, (i64, f64, f64), &'static str);
 
@@ -150,6 +182,7 @@ const STEPS: &[(&str, Step)] = &[
     ("2024-03-01", Step::Components),
     ("2024-05-23", Step::Dated),
     ("2024-12-31", Step::Dated),
+    ("2025-06-30", Step::Consultation),
     ("2026-06-30", Step::Dated),
 ];
 
@@ -162,6 +195,8 @@ enum Step {
     Components,
     /// The assessments, measures and events recorded on that date.
     Dated,
+    /// A consultation round of four demo members (opened then, answered, closed).
+    Consultation,
 }
 
 impl Session {
@@ -176,7 +211,7 @@ impl Session {
             (SourceFormat::Usgs, "usgs_mcs/world_2024 (demo)", USGS_2024),
         ];
         let now = crate::model::Hlc::now_ms();
-        let result = (|| {
+        let result = (|| -> Result<(), ServiceError> {
             for (date, step) in STEPS {
                 let noon = crate::store::end_of_day(date)
                     .map_or(now, |h| h.wall_ms.saturating_sub(12 * 3_600_000));
@@ -195,13 +230,172 @@ impl Session {
                         self.import_source(&parsed, name, false, false)?;
                     }
                     Step::Components => self.add_components()?,
+                    Step::Consultation => self.add_consultation(noon)?,
                     Step::Dated => self.add_dated(date)?,
                 }
             }
             Ok(())
         })();
         self.store_mut().simulate_clock(None);
+        result?;
+        self.add_open_round()
+    }
+
+    /// The demo's members, by name and Member State (throwaway keys, made for the demo).
+    fn demo_members(&self) -> Result<Vec<(Session, std::path::PathBuf)>, ServiceError> {
+        let folder = self
+            .store()
+            .path()
+            .parent()
+            .map_or_else(std::env::temp_dir, std::path::Path::to_path_buf)
+            .join(format!(".demo-members-{}", Uuid::now_v7()));
+        let mut builder = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        // Windows: the folder inherits the ACL of the demo's private temporary folder.
+        builder.create(&folder).map_err(|e| {
+            ServiceError::Invalid(format!("cannot make the demo members' folder: {e}"))
+        })?;
+        let mut out = Vec::new();
+        for (name, state) in DEMO_MEMBERS {
+            let profile = crate::crypto::Profile::new(name, state, Classification::Unclassified)?;
+            let session = Session::create(
+                &folder.join(format!("{state}.observatory")),
+                crate::crypto::Identity::generate(profile),
+            )?;
+            out.push((session, folder.clone()));
+        }
+        Ok(out)
+    }
+
+    /// A past consultation round (opened on the date of `noon`, answered by three of four
+    /// demo members through real bundles, closed with its consolidated assessments), and a
+    /// proposal to add a technology on the watch.
+    fn add_consultation(&mut self, noon: u64) -> Result<(), ServiceError> {
+        let mut members = self.demo_members()?;
+        let folder = members.first().map(|m| m.1.clone());
+        let result = self.consult_with(&mut members, noon);
+        drop(members);
+        if let Some(folder) = folder {
+            let _ = std::fs::remove_dir_all(folder);
+        }
         result
+    }
+
+    fn consult_with(
+        &mut self,
+        members: &mut [(Session, std::path::PathBuf)],
+        noon: u64,
+    ) -> Result<(), ServiceError> {
+        use super::bundle::ExportScope;
+        use super::consultation::{AnswerSpec, RoundSpec};
+        let tech = reference::reference_technology_id;
+        let own_card = self.identity().card().to_string();
+        for (m, _) in members.iter_mut() {
+            m.store_mut().simulate_clock(Some(noon));
+            let added = self.add_member(&m.identity().card().to_string())?;
+            self.verify_member(&added.fingerprint)?;
+            let me = m.add_member(&own_card)?;
+            m.verify_member(&me.fingerprint)?;
+        }
+        let round = self.open_round(&RoundSpec {
+            title: "2025 consultation: quantum and microelectronics".into(),
+            deadline: "2025-09-30".into(),
+            technology_ids: vec![
+                tech("quantum-sensing"),
+                tech("quantum-computing"),
+                tech("microelectronics"),
+            ],
+            description: Some(EXAMPLE_NOTE.into()),
+            opened: Some("2025-06-30".into()),
+            ..RoundSpec::default()
+        })?;
+        for (m, _) in members.iter_mut() {
+            let bundle = self.export_bundle(
+                &[m.author().to_owned()],
+                &ExportScope::Selection(vec![round]),
+            )?;
+            m.import_bundle(&bundle.bytes, false)?;
+        }
+        for (i, (m, _)) in members.iter_mut().enumerate() {
+            let answers = DEMO_ANSWERS.get(i).copied().unwrap_or_default();
+            if answers.is_empty() {
+                continue; // the fourth member does not answer
+            }
+            for (code, (trl, criticality, risk), position, date) in answers {
+                m.answer_round(
+                    round,
+                    &AnswerSpec {
+                        subject: tech(code),
+                        trl: Some(*trl),
+                        criticality: Some(*criticality),
+                        supply_risk: Some(*risk),
+                        eu_position: Some((*position).into()),
+                        narrative: Some(EXAMPLE_NOTE.into()),
+                        date: Some((*date).into()),
+                        ..AnswerSpec::default()
+                    },
+                )?;
+            }
+            let bundle = m.export_bundle(&[self.author().to_owned()], &ExportScope::SinceLast)?;
+            self.import_bundle(&bundle.bytes, false)?;
+        }
+        let closing = noon + 107 * 86_400_000; // 2025-10-15
+        self.store_mut().simulate_clock(Some(closing));
+        self.close_round_on(round, "2025-10-15")?;
+        // A technology on the watch, proposed for the list.
+        let neuromorphic = self.add(
+            Kind::Technology,
+            None,
+            &input(json!({
+                "name": "Neuromorphic computing", "area": "ai", "domains": ["defence", "civil"],
+                "dual_use": true, "watch_status": "watch", "signal_date": "2024-05-23",
+                "watch_date": "2025-10-15", "description": EXAMPLE_NOTE,
+            })),
+        )?;
+        self.add_proposal(&super::consultation::ProposalSpec {
+            action: "add".into(),
+            technology: Some(neuromorphic),
+            area: Some("ai".into()),
+            criteria: vec!["multi-use".into(), "strategic-dependency".into()],
+            rationale: Some(EXAMPLE_NOTE.into()),
+            ..super::consultation::ProposalSpec::default()
+        })?;
+        // The incubator flags quantum sensing (TRL 5, defence and civil security).
+        self.flag_for_uptake(
+            tech("quantum-sensing"),
+            "EIC programme managers",
+            "eic-transition",
+            Some("2025-10-15"),
+        )?;
+        Ok(())
+    }
+
+    /// The open round of now: a follow-up (Delphi) of the 2025 round on quantum computing,
+    /// with the proposal to add neuromorphic computing, due in six weeks.
+    fn add_open_round(&mut self) -> Result<(), ServiceError> {
+        let Some(past) = self.rounds()?.into_iter().find(|r| r.status == "closed") else {
+            return Ok(());
+        };
+        let proposals: Vec<Uuid> = self
+            .list(Kind::Proposal)?
+            .iter()
+            .map(|p| p.meta.id)
+            .collect();
+        let today = time::OffsetDateTime::now_utc().date();
+        let deadline = today
+            .checked_add(time::Duration::days(42))
+            .map_or_else(String::new, |d| d.to_string());
+        self.open_round(&super::consultation::RoundSpec {
+            title: "2027 report: quantum computing, second round".into(),
+            deadline,
+            technology_ids: vec![reference::reference_technology_id("quantum-computing")],
+            proposal_ids: proposals,
+            follow_up_of: Some(past.id),
+            description: Some(EXAMPLE_NOTE.into()),
+            ..super::consultation::RoundSpec::default()
+        })?;
+        Ok(())
     }
 
     /// The assessments, measures and events recorded on `recorded`.

@@ -7,6 +7,7 @@
 
 pub mod bundle;
 pub mod compare;
+pub mod consultation;
 mod demo;
 mod demo_data;
 mod error;

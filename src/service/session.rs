@@ -461,6 +461,10 @@ impl Session {
             return Ok(0);
         }
         self.check_originator_control(&current, &changes)?;
+        let sets_round = changes
+            .iter()
+            .any(|c| matches!(c, RecordChange::Field("round_id", Some(_))));
+        self.check_ownership(&current, sets_round)?;
         let count = changes.len();
         self.store.write(&self.author, |w| {
             let fields: BTreeMap<String, Value> = changes
@@ -515,6 +519,47 @@ impl Session {
             "only the originator of {} may {what} (Decision 2013/488/EU): its originator is {who}; a raise or a narrowing is always allowed",
             current.label()
         )))
+    }
+
+    /// Owned records (a round, an answer to a round, a list version; see `model::control`)
+    /// change only by their originator, and a list version never: anyone else is told why.
+    pub(crate) fn check_ownership(
+        &self,
+        current: &Record,
+        sets_round: bool,
+    ) -> Result<(), ServiceError> {
+        let ties = sets_round || current.fields.contains_key("round_id");
+        match crate::model::control::ownership(current.kind, ties) {
+            crate::model::control::Ownership::Shared => Ok(()),
+            crate::model::control::Ownership::Frozen => Err(ServiceError::Invalid(format!(
+                "{} is a version of the list: versions never change; accepting proposals makes a new one",
+                current.label()
+            ))),
+            crate::model::control::Ownership::Originator => {
+                let originator = self.store.originator_of(current.kind, current.meta.id)?;
+                if originator.as_deref() == Some(self.author.as_str()) {
+                    return Ok(());
+                }
+                let who = originator.as_deref().map_or_else(
+                    || "nobody".to_owned(),
+                    |id| {
+                        self.store
+                            .members()
+                            .ok()
+                            .and_then(|m| m.into_iter().find(|m| m.fingerprint == id))
+                            .map_or_else(|| format!("member {id}"), |m| m.name)
+                    },
+                );
+                let what = if current.kind == Kind::Round {
+                    "a consultation round changes only by its coordinator"
+                } else {
+                    "an answer to a consultation round changes only by the member who gave it"
+                };
+                Err(ServiceError::Invalid(format!(
+                    "{what} ({who}): give your own answer instead"
+                )))
+            }
+        }
     }
 
     /// Merges `other` into `keep` (two records of one kind that stand for the same thing: one
@@ -801,6 +846,7 @@ impl Session {
     pub fn delete(&mut self, kind: Kind, id: Uuid) -> Result<(), ServiceError> {
         self.check_writable()?;
         let current = self.get(kind, id)?;
+        self.check_ownership(&current, false)?;
         self.set_tombstone(&current, true)
     }
 

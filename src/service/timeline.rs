@@ -91,8 +91,10 @@ pub struct Series {
 /// A dated event (a vertical marker).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Marker {
-    /// The event record.
+    /// The record it comes from: an event, or a technology (its watch and list dates).
     pub id: Uuid,
+    /// The kind of that record.
+    pub record_kind: Kind,
     /// `YYYY-MM-DD`.
     pub date: String,
     /// Days since 1970-01-01.
@@ -188,7 +190,7 @@ impl Session {
         }
         let assessments = self.list(Kind::Assessment)?;
         let mut by_subject: BTreeMap<Uuid, Vec<&Record>> = BTreeMap::new();
-        for a in &assessments {
+        for a in assessments.iter().filter(|a| !a.is_round_answer()) {
             if let Some(subject) = a.text("subject_id").and_then(|s| Uuid::parse_str(s).ok())
                 && names.contains_key(&subject)
             {
@@ -267,11 +269,37 @@ impl Session {
             level = level.max(e.meta.classification);
             data.events.push(Marker {
                 id: e.meta.id,
+                record_kind: Kind::Event,
                 date: e.text("date").unwrap_or_default().to_owned(),
                 day,
                 title: e.label(),
                 event_kind: e.text("event_kind").unwrap_or("other").to_owned(),
             });
+        }
+        // Horizon scanning: when a technology was first signalled, entered the watch, the
+        // list, left it, and was flagged for uptake.
+        for r in self.list(Kind::Technology)? {
+            if !wanted.contains(&r.meta.id) {
+                continue;
+            }
+            for (field, what) in [
+                ("signal_date", "signal"),
+                ("watch_date", "on the watch"),
+                ("listed_date", "on the list"),
+                ("retired_date", "off the list"),
+                ("uptake_date", "flagged for uptake"),
+            ] {
+                let Some(on) = r.text(field) else { continue };
+                let Some(day) = day_number(on) else { continue };
+                data.events.push(Marker {
+                    id: r.meta.id,
+                    record_kind: Kind::Technology,
+                    date: on.to_owned(),
+                    day,
+                    title: format!("{}: {what}", r.label()),
+                    event_kind: "horizon".to_owned(),
+                });
+            }
         }
         data.events.sort_by(|a, b| a.day.total_cmp(&b.day));
         for m in self.list(Kind::Measure)? {

@@ -147,6 +147,14 @@ pub fn decide(kind: Kind, rows: &[ChangeRow]) -> Settled {
         originator: creation.map(|c| c.author.clone()),
         ..Settled::default()
     };
+    let ties_to_round = creation_values
+        .as_ref()
+        .and_then(|v| v.get("round_id"))
+        .is_some_and(|v| !v.is_null())
+        || rows
+            .iter()
+            .any(|r| r.field == "round_id" && !r.json().is_null());
+    let ownership = control::ownership(kind, ties_to_round);
     let mut names: Vec<&str> = vec!["classification", "releasable_to", "deleted"];
     names.extend(kind.fields().iter().map(|f| f.name));
     for name in names {
@@ -160,7 +168,20 @@ pub fn decide(kind: Kind, rows: &[ChangeRow]) -> Settled {
                 seq: c.seq,
             })
         });
-        let field_rows: Vec<&ChangeRow> = rows.iter().filter(|r| r.field == name).collect();
+        let mut field_rows: Vec<&ChangeRow> = rows.iter().filter(|r| r.field == name).collect();
+        // Owned records: changes by anyone but the originator (all changes, for a frozen
+        // record) are proposals; see `model::control`.
+        let counts = |r: &&ChangeRow| match ownership {
+            control::Ownership::Shared => true,
+            control::Ownership::Frozen => false,
+            control::Ownership::Originator => {
+                control::is_guarded(name) || out.originator.as_deref() == Some(r.author.as_str())
+            }
+        };
+        let (kept, refused): (Vec<&ChangeRow>, Vec<&ChangeRow>) =
+            field_rows.into_iter().partition(|r| counts(r));
+        out.proposals.extend(refused.iter().map(|r| r.seq));
+        field_rows = kept;
         let standing = if control::is_guarded(name) {
             let changes: Vec<GuardedChange> = field_rows
                 .iter()

@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_v11.sql"),
     include_str!("schema_v12.sql"),
     include_str!("schema_v13.sql"),
+    include_str!("schema_v14.sql"),
 ];
 
 /// The schema version this build writes.
@@ -117,8 +118,36 @@ pub fn create(conn: &mut Connection, author: &str) -> Result<(), StoreError> {
             )?;
         }
     }
+    insert_list_version_one(&tx, author)?;
     tx.commit()?;
     Ok(())
+}
+
+/// Inserts version 1 of the list (the EU 2023 list), built-in reference data: the same id and
+/// values in every file, the zero clock, and never changed (see `model::control`).
+fn insert_list_version_one(tx: &Connection, author: &str) -> Result<(), StoreError> {
+    let fields = crate::model::listing::version_one_fields()?;
+    let created_at = format!(
+        "{}T00:00:00Z",
+        fields
+            .get("date")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("2023-10-03")
+    );
+    records::insert(
+        tx,
+        &NewRecord {
+            kind: Kind::ListVersion,
+            id: crate::model::listing::version_one_id(),
+            classification: Classification::Unclassified,
+            releasable_to: Vec::new(),
+            reference: true,
+            fields,
+        },
+        &created_at,
+        Hlc::default(),
+        author,
+    )
 }
 
 /// The outline of the schema this build makes (see [`super::auth::schema_outline`]): what an
@@ -176,6 +205,11 @@ pub fn check_and_migrate(conn: &mut Connection, path: &Path) -> Result<(), Store
         migrate_from(conn, found)?;
         if found < 3 {
             records::rebuild_search_index(conn)?;
+        }
+        if found < 14 {
+            let tx = conn.transaction()?;
+            insert_list_version_one(&tx, "")?;
+            tx.commit()?;
         }
     }
     Ok(())
