@@ -2129,3 +2129,67 @@ fn consultation_view_shows_the_matrix_and_takes_an_answer() {
     assert_eq!(session.round_view(round).unwrap().consolidated.len(), 1);
     harness.get_by_label("This round is closed: its consolidated assessments are in the register.");
 }
+
+#[test]
+fn consultation_view_takes_a_stance_and_accepts_a_proposal_into_a_new_version() {
+    use observatory::service::consultation::{ProposalSpec, RoundSpec};
+    let env = Env::new();
+    let path = env.path("p.observatory");
+    let mut session = Session::create(&path, env.identity()).unwrap();
+    let chips = observatory::model::reference::reference_technology_id("high-frequency-chips");
+    let proposal = session
+        .add_proposal(&ProposalSpec {
+            action: "rename".into(),
+            technology: Some(chips),
+            name: Some("RF and mmWave chips".into()),
+            criteria: vec!["multi-use".into()],
+            ..ProposalSpec::default()
+        })
+        .unwrap();
+    let round = session
+        .open_round(&RoundSpec {
+            title: "List review".into(),
+            deadline: "2099-01-01".into(),
+            technology_ids: vec![chips],
+            proposal_ids: vec![proposal],
+            ..RoundSpec::default()
+        })
+        .unwrap();
+    session.save().unwrap();
+    drop(session);
+    let (mut harness, _clock) = harness(&env, &path);
+    unlock(&mut harness, PASSPHRASE);
+    harness.get_by_label("Consultation").click();
+    harness.run_steps(3);
+    harness.get_by_label(
+        "rename High frequency chips to RF and mmWave chips: support - · oppose - · abstain -",
+    );
+    harness.get_by_label("Support").click();
+    harness.run_steps(3);
+    harness.get_by_label(
+        "rename High frequency chips to RF and mmWave chips: support FR · oppose - · abstain -",
+    );
+    let view = harness
+        .state()
+        .session()
+        .unwrap()
+        .round_view(round)
+        .unwrap();
+    assert_eq!(view.proposals[0].support, vec!["FR"]);
+    harness
+        .get_by_label("Revision of the list: proposals and versions")
+        .click();
+    harness.run_steps(3);
+    harness.get_by_label("Accept into a new version").click();
+    harness.run_steps(3);
+    let session = harness.state().session().unwrap();
+    let versions = session.list_versions().unwrap();
+    assert_eq!(versions.len(), 2);
+    assert_eq!(
+        session.get(Kind::Technology, chips).unwrap().label(),
+        "High frequency chips",
+        "the register keeps its name; the version holds the list's"
+    );
+    harness.get_by_label("  renamed High frequency chips -> RF and mmWave chips");
+    harness.get_by_label("No proposal waiting for a decision.");
+}

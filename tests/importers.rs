@@ -523,7 +523,37 @@ fn the_demo_observatory_is_built_from_the_public_data_and_examples() {
     session.build_demo().unwrap();
     let report = session.verify().unwrap();
     assert!(report.is_ok(), "{report:?}");
-    assert_eq!(session.list(Kind::Technology).unwrap().len(), 42);
+    // The 42 of the EU 2023 list and one on the watch, proposed for the list.
+    assert_eq!(session.list(Kind::Technology).unwrap().len(), 43);
+    assert_eq!(session.list(Kind::Proposal).unwrap().len(), 1);
+    // A past round answered by three of four demo members through real bundles, closed, and
+    // its open follow-up.
+    let rounds = session.rounds().unwrap();
+    assert_eq!(rounds.len(), 2);
+    let past = rounds.iter().find(|r| r.status == "closed").unwrap();
+    assert_eq!(past.answers, 8);
+    let view = session.round_view(past.id).unwrap();
+    assert_eq!(view.expected, vec!["DE", "FR", "IT", "PL"]);
+    assert_eq!(view.consolidated.len(), 3);
+    let qc = observatory::model::reference::reference_technology_id("quantum-computing");
+    let t = view.technologies.iter().find(|t| t.id == qc).unwrap();
+    assert_eq!((t.answers, t.missing.clone()), (3, vec!["PL".to_owned()]));
+    assert_eq!((t.trl.median, t.trl.dissent), (Some(4.0), true));
+    let open = rounds.iter().find(|r| r.status == "open").unwrap();
+    assert!(!open.overdue && open.follow_up_of == Some(past.id));
+    let follow = session.round_view(open.id).unwrap();
+    assert_eq!(
+        follow.technologies[0].previous.as_ref().unwrap()["trl"],
+        serde_json::json!([3.0, 4.0, 6.0])
+    );
+    // The incubator flagged quantum sensing for uptake.
+    assert!(
+        session
+            .incubator()
+            .unwrap()
+            .iter()
+            .any(|e| e.uptake_route.as_deref() == Some("eic-transition"))
+    );
     let items = session.list(Kind::Item).unwrap();
     let links = session.list(Kind::Link).unwrap();
     assert!(

@@ -278,6 +278,19 @@ enum IncubatorCommand {
     },
 }
 
+/// A listing as JSON, with the marking of the highest level in it.
+fn marked(
+    highest: Classification,
+    key: &str,
+    value: &impl serde::Serialize,
+) -> anyhow::Result<String> {
+    let mut body = serde_json::Map::new();
+    body.insert("classification".into(), Value::from(highest.code()));
+    body.insert("marking".into(), Value::from(highest.marking()));
+    body.insert(key.into(), serde_json::to_value(value)?);
+    Ok(serde_json::to_string_pretty(&body)?)
+}
+
 fn states(text: Option<&String>) -> Option<Vec<String>> {
     text.map(|t| {
         t.split(',')
@@ -465,13 +478,7 @@ pub(super) fn round(cli: &Cli, args: &RoundArgs) -> anyhow::Result<ExitCode> {
                 .max()
                 .unwrap_or_default();
             match format {
-                OutputFormat::Json => outln!(
-                    "{}",
-                    serde_json::to_string_pretty(&json!({
-                        "classification": highest.code(), "marking": highest.marking(),
-                        "rounds": rounds,
-                    }))?
-                ),
+                OutputFormat::Json => outln!("{}", marked(highest, "rounds", &rounds)?),
                 OutputFormat::Table => {
                     outln!("== {} ==", highest.marking());
                     for r in &rounds {
@@ -605,13 +612,7 @@ pub(super) fn proposal(cli: &Cli, args: &ProposalArgs) -> anyhow::Result<ExitCod
                         .iter()
                         .map(|p| Value::Object(crate::service::export::record_json(p)))
                         .collect();
-                    outln!(
-                        "{}",
-                        serde_json::to_string_pretty(&json!({
-                            "classification": highest.code(), "marking": highest.marking(),
-                            "proposals": items,
-                        }))?
-                    );
+                    outln!("{}", marked(highest, "proposals", &items)?);
                 }
                 OutputFormat::Table => {
                     outln!("== {} ==", highest.marking());
@@ -663,13 +664,7 @@ pub(super) fn list_version(cli: &Cli, args: &ListVersionArgs) -> anyhow::Result<
                 .max()
                 .unwrap_or_default();
             match format {
-                OutputFormat::Json => outln!(
-                    "{}",
-                    serde_json::to_string_pretty(&json!({
-                        "classification": highest.code(), "marking": highest.marking(),
-                        "versions": versions,
-                    }))?
-                ),
+                OutputFormat::Json => outln!("{}", marked(highest, "versions", &versions)?),
                 OutputFormat::Table => {
                     outln!("== {} ==", highest.marking());
                     for v in &versions {
@@ -776,13 +771,7 @@ pub(super) fn incubator(cli: &Cli, args: &IncubatorArgs) -> anyhow::Result<ExitC
                 .max()
                 .unwrap_or_default();
             match format {
-                OutputFormat::Json => outln!(
-                    "{}",
-                    serde_json::to_string_pretty(&json!({
-                        "classification": highest.code(), "marking": highest.marking(),
-                        "technologies": list,
-                    }))?
-                ),
+                OutputFormat::Json => outln!("{}", marked(highest, "technologies", &list)?),
                 OutputFormat::Table => {
                     outln!("== {} ==", highest.marking());
                     for e in &list {

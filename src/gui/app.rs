@@ -1597,6 +1597,30 @@ impl Unlocked {
                 .session
                 .answer_round(round, &spec)
                 .map(|_| (Kind::Assessment, "Your answer is recorded: it travels in your next bundle to the coordinator".to_owned())),
+            ConsultAction::Stance(round, proposal, stance) => self
+                .session
+                .answer_round(
+                    round,
+                    &crate::service::consultation::AnswerSpec {
+                        subject: proposal,
+                        stance: Some(stance.clone()),
+                        ..Default::default()
+                    },
+                )
+                .map(|_| (Kind::Assessment, format!("Your stance ({stance}) is recorded"))),
+            ConsultAction::Accept(ids) => self.session.accept_proposals(&ids, None).map(|v| {
+                (
+                    Kind::ListVersion,
+                    format!(
+                        "Version {} of the list: {} technologies, {} proposal(s) accepted",
+                        v.number, v.technologies, v.proposals
+                    ),
+                )
+            }),
+            ConsultAction::Reject(id) => self
+                .session
+                .reject_list_proposal(id)
+                .map(|()| (Kind::Proposal, "Proposal rejected".to_owned())),
             ConsultAction::Close(round) => self.session.close_round(round).map(|r| {
                 (
                     Kind::Assessment,

@@ -24,6 +24,12 @@ pub enum ConsultAction {
     Answer(Uuid, AnswerSpec),
     /// Close a round.
     Close(Uuid),
+    /// Support, oppose or abstain on a proposal a round carries.
+    Stance(Uuid, Uuid, String),
+    /// Accept proposals (a new version of the list).
+    Accept(Vec<Uuid>),
+    /// Reject a proposal.
+    Reject(Uuid),
 }
 
 /// The answer form, as filled in.
@@ -245,6 +251,7 @@ impl ConsultationView {
         if self.new_round.open {
             self.new_round_ui(ui, commands);
         }
+        Self::revision_ui(ui, session, writable, commands);
         let rounds = self.rounds.clone().unwrap_or_default();
         if rounds.is_empty() {
             ui.label("No consultation round yet: open one with \"New round…\", or receive one in a bundle.");
@@ -289,7 +296,7 @@ impl ConsultationView {
                 egui::ScrollArea::vertical()
                     .id_salt("round-scroll")
                     .show(ui, |ui| {
-                        self.round_ui(ui, session, &view, writable, commands)
+                        self.round_ui(ui, session, &view, writable, commands);
                     });
             }
             Some(Err(e)) => {
@@ -297,6 +304,80 @@ impl ConsultationView {
             }
             None => {}
         }
+    }
+
+    fn revision_ui(
+        ui: &mut egui::Ui,
+        session: &Session,
+        writable: bool,
+        commands: &mut Vec<Command>,
+    ) {
+        egui::CollapsingHeader::new("Revision of the list: proposals and versions")
+            .default_open(false)
+            .show(ui, |ui| {
+                let versions = session.list_versions().unwrap_or_default();
+                for v in &versions {
+                    ui.label(format!(
+                        "Version {} of {}: {} technologies, {} proposal(s) accepted ({})",
+                        v.number,
+                        v.date,
+                        v.technologies,
+                        v.proposals,
+                        v.classification.code()
+                    ));
+                }
+                if let [.., before, last] = versions.as_slice()
+                    && let Ok((_, _, diff)) = session.diff_versions(before.number, last.number)
+                {
+                    for d in diff {
+                        use crate::model::listing::Difference;
+                        ui.label(match d {
+                            Difference::Added { entry } => {
+                                format!("  added {} ({})", entry.name, entry.area)
+                            }
+                            Difference::Removed { entry } => {
+                                format!("  removed {} (stays in the register, retired)", entry.name)
+                            }
+                            Difference::Renamed { from, to, .. } => {
+                                format!("  renamed {from} -> {to}")
+                            }
+                            Difference::Moved { name, from, to, .. } => {
+                                format!("  moved {name}: {from} -> {to}")
+                            }
+                        });
+                    }
+                }
+                let proposals = session.list(Kind::Proposal).unwrap_or_default();
+                let open: Vec<_> = proposals
+                    .iter()
+                    .filter(|p| p.text("status") == Some("proposed"))
+                    .collect();
+                if open.is_empty() {
+                    ui.label("No proposal waiting for a decision.");
+                }
+                for p in open {
+                    ui.horizontal(|ui| {
+                        ui.label(format!(
+                            "{} · criteria: {} · {}",
+                            session.describe_proposal(p),
+                            p.texts("criteria").join(", "),
+                            p.meta.classification.code()
+                        ));
+                        if ui
+                            .add_enabled(writable, egui::Button::new("Accept into a new version"))
+                            .clicked()
+                        {
+                            commands.push(Command::Consult(ConsultAction::Accept(vec![p.meta.id])));
+                        }
+                        if ui
+                            .add_enabled(writable, egui::Button::new("Reject"))
+                            .clicked()
+                        {
+                            commands.push(Command::Consult(ConsultAction::Reject(p.meta.id)));
+                        }
+                    });
+                }
+            });
     }
 
     fn new_round_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
@@ -403,6 +484,7 @@ impl ConsultationView {
             }
             if view.round.status == "open" {
                 self.answer_ui(right, session, view, writable, commands);
+                stances_ui(right, view, writable, commands);
             } else {
                 right.label(
                     "This round is closed: its consolidated assessments are in the register.",
@@ -444,7 +526,7 @@ impl ConsultationView {
                         for s in &states {
                             match t.responses.iter().find(|r| &r.member_state == s) {
                                 Some(r) => {
-                                    let text = r.trl.map_or_else(|| "✓".to_owned(), |x| x.to_string());
+                                    let text = r.trl.map_or_else(|| "yes".to_owned(), |x| x.to_string());
                                     let fill = r.trl.map_or(Color32::from_gray(120), trl_colour);
                                     ui.label(
                                         egui::RichText::new(format!(" {text} "))
@@ -554,6 +636,27 @@ impl ConsultationView {
                 previous["supply_risk"],
                 previous["eu_position"]
             ));
+            let own = view
+                .round
+                .follow_up_of
+                .zip(self.form.technology)
+                .and_then(|(r, t)| session.own_answer(r, t).ok().flatten());
+            ui.label(match own {
+                Some(a) => format!(
+                    "Your answer then: TRL {} · criticality {} · supply risk {} · EU position {}",
+                    a.fields
+                        .get("trl")
+                        .map_or_else(|| "-".to_owned(), ToString::to_string),
+                    a.fields
+                        .get("criticality")
+                        .map_or_else(|| "-".to_owned(), ToString::to_string),
+                    a.fields
+                        .get("supply_risk")
+                        .map_or_else(|| "-".to_owned(), ToString::to_string),
+                    a.text("eu_position").unwrap_or("-")
+                ),
+                None => "You did not answer it in the previous round.".to_owned(),
+            });
         }
         egui::Grid::new("answer-form").show(ui, |ui| {
             let l = ui.label("Your TRL");
@@ -663,5 +766,50 @@ impl ConsultationView {
             classification: Some(self.form.level),
             ..AnswerSpec::default()
         })
+    }
+}
+
+/// The proposals a round carries, with the Member States' stances and the buttons to take one.
+fn stances_ui(ui: &mut egui::Ui, view: &RoundView, writable: bool, commands: &mut Vec<Command>) {
+    if view.proposals.is_empty() {
+        return;
+    }
+    ui.separator();
+    ui.strong("Proposals put to the members");
+    for p in &view.proposals {
+        ui.label(format!(
+            "{}: support {} · oppose {} · abstain {}",
+            p.label,
+            if p.support.is_empty() {
+                "-".to_owned()
+            } else {
+                p.support.join(", ")
+            },
+            if p.oppose.is_empty() {
+                "-".to_owned()
+            } else {
+                p.oppose.join(", ")
+            },
+            if p.abstain.is_empty() {
+                "-".to_owned()
+            } else {
+                p.abstain.join(", ")
+            },
+        ));
+        ui.horizontal(|ui| {
+            for (label, stance) in [
+                ("Support", "support"),
+                ("Oppose", "oppose"),
+                ("Abstain", "abstain"),
+            ] {
+                if ui.add_enabled(writable, egui::Button::new(label)).clicked() {
+                    commands.push(Command::Consult(ConsultAction::Stance(
+                        view.round.id,
+                        p.id,
+                        stance.to_owned(),
+                    )));
+                }
+            }
+        });
     }
 }

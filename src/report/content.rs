@@ -1022,11 +1022,14 @@ fn changes_section(
 fn consultation_section(session: &Session, register: &Register) -> Result<Section, ServiceError> {
     let mut blocks = Vec::new();
     let lookup = |kind: Kind, id: uuid::Uuid| {
-        register
-            .of(kind)
-            .iter()
-            .find(|r| r.meta.id == id)
-            .map(|r| (r.label(), r.meta.classification))
+        register.of(kind).iter().find(|r| r.meta.id == id).map(|r| {
+            let label = if kind == Kind::Proposal {
+                session.describe_proposal(r)
+            } else {
+                r.label()
+            };
+            (label, r.meta.classification)
+        })
     };
     let mut rounds: Vec<&Record> = register.of(Kind::Round).iter().collect();
     rounds.sort_by(|a, b| (a.text("deadline"), a.meta.id).cmp(&(b.text("deadline"), b.meta.id)));
@@ -1050,19 +1053,23 @@ fn consultation_section(session: &Session, register: &Register) -> Result<Sectio
                 view.round.status.clone(),
                 view.technologies.len().to_string(),
                 answers.to_string(),
-                format!(
-                    "{} of {} ({})",
-                    answered
-                        .iter()
-                        .filter(|s| view.expected.contains(s))
-                        .count(),
-                    expected,
-                    answered
-                        .iter()
-                        .map(|s| s.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
+                if answered.is_empty() {
+                    format!("0 of {expected}")
+                } else {
+                    format!(
+                        "{} of {} ({})",
+                        answered
+                            .iter()
+                            .filter(|s| view.expected.contains(s))
+                            .count(),
+                        expected,
+                        answered
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                },
             ],
         });
         for t in view.technologies.iter().filter(|t| t.dissent) {
@@ -1118,12 +1125,12 @@ fn consultation_section(session: &Session, register: &Register) -> Result<Sectio
         blocks.push(Block::Heading("Rounds and participation".into()));
         blocks.push(Block::Table {
             columns: vec![
-                ("Round".into(), 3.0),
+                ("Round".into(), 2.8),
                 ("Deadline".into(), 1.4),
                 ("Status".into(), 1.0),
-                ("Technologies".into(), 1.2),
-                ("Answers".into(), 1.0),
-                ("Member States answering".into(), 3.0),
+                ("Technologies".into(), 1.6),
+                ("Answers".into(), 1.2),
+                ("Member States answering".into(), 2.8),
             ],
             rows: participation,
         });
@@ -1172,13 +1179,13 @@ fn consultation_section(session: &Session, register: &Register) -> Result<Sectio
             blocks.push(Block::Heading("Consolidated assessments".into()));
             blocks.push(Block::Table {
                 columns: vec![
-                    ("Technology".into(), 3.0),
+                    ("Technology".into(), 2.6),
                     ("Date".into(), 1.4),
-                    ("TRL".into(), 0.7),
-                    ("Criticality".into(), 1.0),
-                    ("Supply risk".into(), 1.0),
-                    ("EU position".into(), 1.2),
-                    ("Answers".into(), 0.9),
+                    ("TRL".into(), 0.6),
+                    ("Criticality".into(), 1.3),
+                    ("Supply risk".into(), 1.1),
+                    ("EU position".into(), 1.3),
+                    ("Answers".into(), 1.2),
                 ],
                 rows: consolidated,
             });

@@ -571,9 +571,14 @@ impl Session {
         let r = self.round_record(round)?;
         let all = self.list(Kind::Assessment)?;
         let lookup = |kind: Kind, id: Uuid| {
-            self.get(kind, id)
-                .ok()
-                .map(|t| (t.label(), t.meta.classification))
+            self.get(kind, id).ok().map(|t| {
+                let label = if kind == Kind::Proposal {
+                    self.describe_proposal(&t)
+                } else {
+                    t.label()
+                };
+                (label, t.meta.classification)
+            })
         };
         self.tally(&r, &all, &lookup, false)
     }

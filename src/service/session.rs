@@ -429,6 +429,11 @@ impl Session {
         input: &RecordInput,
     ) -> Result<Uuid, ServiceError> {
         self.check_writable()?;
+        if kind == Kind::ListVersion {
+            return Err(ServiceError::Invalid(
+                "a version of the list is made by accepting proposals (`observatory proposal accept`), not added by hand".into(),
+            ));
+        }
         let record = prepare_new(kind, id, input)?;
         self.store.write(&self.author, |w| {
             check_references(w, kind, &record.fields, &BTreeMap::new())?;
