@@ -851,45 +851,68 @@ fn a_version_1_bundle_gets_its_own_message() {
     );
 }
 
+/// A coordinator (the Commission) and three Member States' members, all verified.
+fn group_of_four(env: &Env) -> (Replica, Replica, Replica, Replica) {
+    let mut coord = replica_in(env, "coordinator", "EU", Classification::Secret);
+    let mut fr = replica_in(env, "francoise", "FR", Classification::Secret);
+    let mut mallory = replica_in(env, "mallory", "DE", Classification::Secret);
+    let mut it = replica_in(env, "iris", "IT", Classification::Secret);
+    introduce(&mut [&mut coord, &mut fr, &mut mallory, &mut it]);
+    (coord, fr, mallory, it)
+}
+
+/// A round on one technology, opened by `coord`.
+fn open_round(coord: &mut Replica, title: &str, technology: uuid::Uuid) -> uuid::Uuid {
+    coord
+        .session
+        .open_round(&observatory::service::consultation::RoundSpec {
+            title: title.into(),
+            deadline: "2099-01-01".into(),
+            technology_ids: vec![technology],
+            ..Default::default()
+        })
+        .unwrap()
+}
+
+/// `member` answers a TRL on `technology` in `round` and sends it to `coord`.
+fn answer_and_send(
+    member: &mut Replica,
+    coord: &mut Replica,
+    round: uuid::Uuid,
+    technology: uuid::Uuid,
+    trl: i64,
+) -> uuid::Uuid {
+    let answer = member
+        .session
+        .answer_round(
+            round,
+            &observatory::service::consultation::AnswerSpec {
+                subject: technology,
+                trl: Some(trl),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let b = send(member, coord, &ExportScope::SinceLast);
+    coord.session.import_bundle(&b, false).unwrap();
+    answer
+}
+
 /// Issue 17: a member cannot put words in another Member State's mouth, close the
 /// coordinator's round, or rewrite a version of the list, whatever they sign.
 #[test]
 fn a_member_cannot_change_anothers_answer_close_the_round_or_rewrite_the_list() {
     use observatory::model::reference::reference_technology_id;
-    use observatory::service::consultation::{AnswerSpec, RoundSpec};
+    use observatory::service::consultation::AnswerSpec;
     let env = Env::new();
-    let mut coord = replica_in(&env, "coordinator", "EU", Classification::Secret);
-    let mut fr = replica_in(&env, "francoise", "FR", Classification::Secret);
-    let mut mallory = replica_in(&env, "mallory", "DE", Classification::Secret);
-    let mut it = replica_in(&env, "iris", "IT", Classification::Secret);
-    introduce(&mut [&mut coord, &mut fr, &mut mallory, &mut it]);
+    let (mut coord, mut fr, mut mallory, mut it) = group_of_four(&env);
     let quantum = reference_technology_id("quantum-computing");
-    let round = coord
-        .session
-        .open_round(&RoundSpec {
-            title: "Round".into(),
-            deadline: "2099-01-01".into(),
-            technology_ids: vec![quantum],
-            ..RoundSpec::default()
-        })
-        .unwrap();
+    let round = open_round(&mut coord, "Round", quantum);
     for member in [&mut fr, &mut mallory] {
         let b = send(&mut coord, member, &ExportScope::SinceLast);
         member.session.import_bundle(&b, false).unwrap();
     }
-    let answer = fr
-        .session
-        .answer_round(
-            round,
-            &AnswerSpec {
-                subject: quantum,
-                trl: Some(3),
-                ..AnswerSpec::default()
-            },
-        )
-        .unwrap();
-    let b = send(&mut fr, &coord, &ExportScope::SinceLast);
-    coord.session.import_bundle(&b, false).unwrap();
+    let answer = answer_and_send(&mut fr, &mut coord, round, quantum, 3);
     // Mallory signs, under her own name, changes to FR's answer, the round and version 1.
     let m = mallory.session.author().to_owned();
     let key = mallory.session.identity().signing_key().clone();
@@ -984,4 +1007,218 @@ fn a_member_cannot_change_anothers_answer_close_the_round_or_rewrite_the_list() 
     // Her changes stay in the log as proposals nobody applied; the file verifies.
     assert!(coord.session.verify().unwrap().is_ok());
     let _ = &mut it;
+    // A proposal to revise the list: what it proposes is its author's; its decision is anyone's.
+    let proposal = coord
+        .session
+        .add_proposal(&observatory::service::consultation::ProposalSpec {
+            action: "remove".into(),
+            technology: Some(quantum),
+            rationale: Some("no longer critical".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    let b = send(&mut coord, &mallory, &ExportScope::SinceLast);
+    mallory.session.import_bundle(&b, false).unwrap();
+    let err = mallory
+        .session
+        .edit(
+            Kind::Proposal,
+            proposal,
+            &RecordInput {
+                fields: serde_json::from_value(json!({"action": "add"})).unwrap(),
+                ..RecordInput::default()
+            },
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("only the member who made the proposal"),
+        "{err}"
+    );
+    let forged = vec![
+        change(
+            Kind::Proposal,
+            proposal,
+            "technology_id",
+            &json!(reference_technology_id("ai-computing").to_string()),
+            now(),
+            &m,
+            &key,
+        ),
+        change(
+            Kind::Proposal,
+            proposal,
+            "status",
+            &json!("rejected"),
+            now(),
+            &m,
+            &key,
+        ),
+    ];
+    let bundle = hand_bundle(&mallory, &coord, &uuid::Uuid::now_v7().to_string(), forged);
+    coord.session.import_bundle(&bundle, false).unwrap();
+    let p = coord.session.get(Kind::Proposal, proposal).unwrap();
+    assert_eq!(p.text("technology_id"), Some(quantum.to_string().as_str()));
+    assert_eq!(
+        p.text("status"),
+        Some("rejected"),
+        "a decision anyone may take"
+    );
+}
+
+/// Issue 17, the review's attacks: a `round_id` slipped onto someone's plain assessment, a
+/// "consolidated" assessment that its round's coordinator did not write, a list version that
+/// skips numbers, a record document that rewrites an answer, and a merge that would rewrite
+/// another member's answer.
+#[test]
+fn forged_consultation_records_do_not_count() {
+    use observatory::model::listing::version_one_id;
+    use observatory::model::reference::reference_technology_id;
+    use observatory::service::ImportDocument;
+    let env = Env::new();
+    let (mut coord, mut fr, mallory, _) = group_of_four(&env);
+    let quantum = reference_technology_id("quantum-computing");
+    let round = open_round(&mut coord, "Round", quantum);
+    let plain = fr
+        .session
+        .add(
+            Kind::Assessment,
+            None,
+            &RecordInput {
+                fields: serde_json::from_value(
+                    json!({"subject_id": quantum.to_string(), "date": "2026-01-01", "trl": 5}),
+                )
+                .unwrap(),
+                ..RecordInput::default()
+            },
+        )
+        .unwrap();
+    let b = send(&mut coord, &fr, &ExportScope::SinceLast);
+    fr.session.import_bundle(&b, false).unwrap();
+    let b = send(&mut fr, &coord, &ExportScope::SinceLast);
+    coord.session.import_bundle(&b, false).unwrap();
+    let m = mallory.session.author().to_owned();
+    let key = mallory.session.identity().signing_key().clone();
+    let forged_consolidation = uuid::Uuid::now_v7();
+    let forged_version = uuid::Uuid::now_v7();
+    let changes = vec![
+        // Turn FR's plain assessment into an answer of the round (hers, for DE to "own").
+        change(
+            Kind::Assessment,
+            plain,
+            "round_id",
+            &json!(round.to_string()),
+            now(),
+            &m,
+            &key,
+        ),
+        change(
+            Kind::Assessment,
+            plain,
+            "assessment_kind",
+            &json!("answer"),
+            now(),
+            &m,
+            &key,
+        ),
+        // Her own "consolidated" assessment of the round.
+        change(
+            Kind::Assessment,
+            forged_consolidation,
+            "*",
+            &json!({"classification": "UNCLASSIFIED", "releasable_to": [],
+                    "subject_id": quantum.to_string(), "date": "2026-02-01", "trl": 9,
+                    "round_id": round.to_string(), "assessment_kind": "consolidated"}),
+            now(),
+            &m,
+            &key,
+        ),
+        // A "version 100000" of the list.
+        change(
+            Kind::ListVersion,
+            forged_version,
+            "*",
+            &json!({"classification": "UNCLASSIFIED", "releasable_to": [], "title": "Forged",
+                    "number": 100_000, "date": "2026-02-01", "entries": "[]",
+                    "previous_id": version_one_id().to_string()}),
+            now(),
+            &m,
+            &key,
+        ),
+    ];
+    let bundle = hand_bundle(&mallory, &coord, &uuid::Uuid::now_v7().to_string(), changes);
+    coord.session.import_bundle(&bundle, false).unwrap();
+    let a = coord.session.get(Kind::Assessment, plain).unwrap();
+    assert!(
+        a.text("round_id").is_none() && !a.is_round_answer(),
+        "{a:?}"
+    );
+    let view = coord.session.round_view(round).unwrap();
+    assert!(view.consolidated.is_empty(), "not the coordinator's");
+    assert_eq!(view.technologies[0].answers, 0);
+    let versions = coord.session.list_versions().unwrap();
+    let forged = versions.iter().find(|v| v.id == forged_version).unwrap();
+    assert!(
+        forged.problem.as_deref().unwrap().contains("ignored"),
+        "{forged:?}"
+    );
+    assert_eq!(
+        coord.session.current_list().unwrap().0,
+        1,
+        "version 1 stays in force"
+    );
+    // A record document cannot rewrite FR's answer on her own file, nor bring in a round.
+    let answer = answer_and_send(&mut fr, &mut coord, round, quantum, 3);
+    let doc = |records: Value| -> ImportDocument {
+        serde_json::from_value(
+            json!({"format": "observatory-records", "version": 1, "records": records}),
+        )
+        .unwrap()
+    };
+    let before = records_and_log(&coord.session);
+    let err = coord
+        .session
+        .import_records(
+            &doc(json!([{"kind": "assessment", "id": answer.to_string(), "trl": 9}])),
+            "doc",
+            false,
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("only by the member who gave it"), "{err}");
+    let err = coord
+        .session
+        .import_records(
+            &doc(json!([{"kind": "round", "title": "Mine", "deadline": "2099-01-01"}])),
+            "doc",
+            false,
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("cannot be imported"), "{err}");
+    assert_eq!(records_and_log(&coord.session), before);
+    // Nor can a merge of two technologies rewrite her answer's subject.
+    let tech = |s: &mut Session, name: &str| {
+        s.add(
+            Kind::Technology,
+            None,
+            &RecordInput {
+                fields: serde_json::from_value(json!({"name": name})).unwrap(),
+                ..RecordInput::default()
+            },
+        )
+        .unwrap()
+    };
+    let twin = tech(&mut coord.session, "Quantum computers");
+    let other = tech(&mut coord.session, "Quantum computer");
+    let second = open_round(&mut coord, "Second", other);
+    let b = send(&mut coord, &fr, &ExportScope::SinceLast);
+    fr.session.import_bundle(&b, false).unwrap();
+    answer_and_send(&mut fr, &mut coord, second, other, 4);
+    let err = coord
+        .session
+        .merge(Kind::Technology, twin, other)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("merge refused"), "{err}");
 }

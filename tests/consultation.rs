@@ -400,9 +400,23 @@ fn the_round_commands_follow_their_contract() {
     assert_eq!(t["dissent"], false);
     assert_eq!(by_id(&chips)["answers"], 0);
     assert_eq!(by_id(&chips)["missing"], json!(["FR"]));
+    // Answering again with one value changes that value and keeps the rest.
+    env.ok(&[
+        "round",
+        "answer",
+        f,
+        &round,
+        "--technology",
+        &quantum,
+        "--trl",
+        "7",
+    ]);
     let table = env.ok(&["round", "show", f, &round]);
     assert!(table.starts_with("== SECRET"), "{table}");
-    assert!(table.contains("Our view"), "{table}");
+    assert!(
+        table.contains("Our view") && table.contains("TRL 7 | criticality 8.5"),
+        "{table}"
+    );
     let out = env.ok(&["round", "close", f, &round]);
     assert!(
         out.contains("1 consolidated assessment(s)") && out.contains("SECRET"),
@@ -549,7 +563,7 @@ fn an_accepted_proposal_makes_list_version_two_and_the_diff_shows_it() {
         serde_json::from_str(&env.ok(&["list-version", "history", f, &chips, "--format", "json"]))
             .unwrap();
     assert!(
-        history[0]["entry"].is_object() && history[1]["entry"].is_null(),
+        history["versions"][0]["entry"].is_object() && history["versions"][1]["entry"].is_null(),
         "{history}"
     );
     // A version never changes, even by the one who made it.

@@ -48,10 +48,10 @@ xdotool mousemove 55 49 click 1
 sleep 1.5
 import -window root "$out/dashboard.png"
 # Lock, then open the built-in demo from the welcome screen and shoot every view.
-xdotool mousemove 37 611 click 1
+xdotool mousemove 37 640 click 1
 sleep 1.5
 xdotool mousemove 105 389 click 1
-sleep 8
+sleep 15
 shoot() { xdotool mousemove "$2" "$3" click 1; sleep 1.2; import -window root "$out/$1.png"; }
 shoot demo-dashboard 55 49
 shoot demo-technologies 62 78
@@ -80,12 +80,13 @@ shoot demo-sources 46 367
 shoot demo-events 43 396
 shoot demo-members 48 425
 shoot demo-exchange 50 454
-shoot demo-audit 50 483
+shoot demo-consultation 58 483
+shoot demo-audit 50 512
 shoot demo-items 40 123
 shoot demo-item-editor 500 161
 xdotool key Escape
-shoot demo-import 64 524
+shoot demo-import 64 553
 xdotool mousemove 1246 57 click 1
 sleep 0.5
-shoot demo-help 108 652
+shoot demo-help 108 681
 echo "wrote $(ls "$out"/*.png | tr '\n' ' ')"

@@ -535,6 +535,7 @@ pub(super) fn round(cli: &Cli, args: &RoundArgs) -> anyhow::Result<ExitCode> {
                 classification: *classification,
                 releasable_to: states(releasable_to.as_ref()),
                 date: None,
+                replace: false,
             };
             let id = session.answer_round(*round, &spec)?;
             session.save()?;
@@ -669,13 +670,20 @@ pub(super) fn list_version(cli: &Cli, args: &ListVersionArgs) -> anyhow::Result<
                     outln!("== {} ==", highest.marking());
                     for v in &versions {
                         outln!(
-                            "v{:<3} {}  {:>4} technologies  {:>3} proposals  {:<12}  {}",
+                            "v{:<3} {}  {:>4} technologies  {:>3} proposals  {:<12}  {}{}",
                             v.number,
                             v.date,
                             v.technologies,
                             v.proposals,
                             v.classification.code(),
-                            v.title
+                            v.title,
+                            match (&v.problem, v.in_force) {
+                                (Some(p), _) => format!("  [{p}]"),
+                                (None, false) => {
+                                    "  [made concurrently with another of this number: not in force]".to_owned()
+                                }
+                                (None, true) => String::new(),
+                            }
                         );
                     }
                 }
@@ -691,7 +699,7 @@ pub(super) fn list_version(cli: &Cli, args: &ListVersionArgs) -> anyhow::Result<
             let versions = session.list_versions()?;
             let newest = versions.last().map_or(1, |v| v.number);
             let to = to.unwrap_or(newest);
-            let from = from.unwrap_or((to - 1).max(1));
+            let from = from.unwrap_or(to.saturating_sub(1).max(1));
             let (a, b, diff) = session.diff_versions(from, to)?;
             let highest = a.classification.max(b.classification);
             match format {
@@ -743,9 +751,20 @@ pub(super) fn list_version(cli: &Cli, args: &ListVersionArgs) -> anyhow::Result<
         } => {
             let session = open(cli, file, OpenMode::ReadOnly)?;
             let history = session.version_history(*technology)?;
+            let highest = history
+                .iter()
+                .map(|h| h.classification)
+                .chain(
+                    session
+                        .get(crate::model::Kind::Technology, *technology)
+                        .map(|t| t.meta.classification),
+                )
+                .max()
+                .unwrap_or_default();
             match format {
-                OutputFormat::Json => outln!("{}", serde_json::to_string_pretty(&history)?),
+                OutputFormat::Json => outln!("{}", marked(highest, "versions", &history)?),
                 OutputFormat::Table => {
+                    outln!("== {} ==", highest.marking());
                     for h in &history {
                         if let Some(e) = &h.entry {
                             outln!("v{:<3} {}  {} ({})", h.number, h.date, e.name, e.area);

@@ -88,7 +88,11 @@ pub struct ConsultationView {
     /// The new-round form.
     pub new_round: NewRound,
     /// Technologies (id, name) for the new-round form.
-    technologies: Vec<(Uuid, String)>,
+    technologies: Vec<(Uuid, String, Classification)>,
+    /// The highest level of what else the view may show: the versions and proposals of the
+    /// revision panel, the technologies of the new-round form, this member's answers to the
+    /// previous round of a follow-up (read with the rest, so the marking is never late).
+    extra_level: Classification,
 }
 
 /// The colour of a TRL cell (red: low, green: high).
@@ -131,12 +135,29 @@ impl ConsultationView {
         if let Some(Ok(v)) = &self.view {
             level = level.max(v.classification);
         }
-        level
+        level.max(self.extra_level)
     }
 
     fn load(&mut self, session: &Session) {
         if self.rounds.is_none() {
             self.rounds = Some(session.rounds().unwrap_or_default());
+            let versions = session.list_versions().unwrap_or_default();
+            let proposals = session.list(Kind::Proposal).unwrap_or_default();
+            self.extra_level = versions
+                .iter()
+                .map(|v| v.classification)
+                .chain(proposals.iter().map(|p| p.meta.classification))
+                .chain(proposals.iter().filter_map(|p| {
+                    let t = p.text("technology_id")?;
+                    let id = Uuid::parse_str(t).ok()?;
+                    session
+                        .get(Kind::Technology, id)
+                        .ok()
+                        .map(|t| t.meta.classification)
+                }))
+                .chain(self.technologies.iter().map(|t| t.2))
+                .max()
+                .unwrap_or_default();
             if self.selected.is_none() {
                 self.selected = self.rounds.iter().flatten().next().map(|r| r.id);
             }
@@ -153,6 +174,13 @@ impl ConsultationView {
                 .as_deref()
                 == Some(session.author());
             if let Ok(v) = &view {
+                if let Some(previous) = v.round.follow_up_of {
+                    for t in &v.technologies {
+                        if let Ok(Some(a)) = session.own_answer(previous, t.id) {
+                            self.extra_level = self.extra_level.max(a.meta.classification);
+                        }
+                    }
+                }
                 let first = v.technologies.first().map(|t| t.id);
                 if self.form.technology.is_none()
                     || !v
@@ -220,11 +248,14 @@ impl ConsultationView {
                 self.new_round.open = !self.new_round.open;
                 self.technologies.clear();
                 if self.new_round.open {
-                    self.technologies = session
-                        .list(Kind::Technology)
-                        .unwrap_or_default()
+                    let all = session.list(Kind::Technology).unwrap_or_default();
+                    self.extra_level = all
                         .iter()
-                        .map(|t| (t.meta.id, t.label()))
+                        .map(|t| t.meta.classification)
+                        .fold(self.extra_level, Classification::max);
+                    self.technologies = all
+                        .iter()
+                        .map(|t| (t.meta.id, t.label(), t.meta.classification))
                         .collect();
                     self.technologies.sort_by(|a, b| a.1.cmp(&b.1));
                 }
@@ -423,7 +454,7 @@ impl ConsultationView {
                 .id_salt("round-techs")
                 .max_height(140.0)
                 .show(ui, |ui| {
-                    for (id, name) in &self.technologies {
+                    for (id, name, _) in &self.technologies {
                         if !filter.is_empty() && !name.to_lowercase().contains(&filter) {
                             continue;
                         }
@@ -524,31 +555,42 @@ impl ConsultationView {
                             picked = Some(t.id);
                         }
                         for s in &states {
-                            match t.responses.iter().find(|r| &r.member_state == s) {
-                                Some(r) => {
-                                    let text = r.trl.map_or_else(|| "yes".to_owned(), |x| x.to_string());
-                                    let fill = r.trl.map_or(Color32::from_gray(120), trl_colour);
-                                    ui.label(
-                                        egui::RichText::new(format!(" {text} "))
-                                            .background_color(fill)
-                                            .color(Color32::WHITE),
-                                    )
-                                    .on_hover_text(format!(
-                                        "{} ({}), {}: criticality {}, supply risk {}, EU position {}",
-                                        r.member,
-                                        r.member_state,
-                                        r.classification.code(),
-                                        r.criticality.map_or_else(|| "-".into(), |x| x.to_string()),
-                                        r.supply_risk.map_or_else(|| "-".into(), |x| x.to_string()),
-                                        r.eu_position.as_deref().unwrap_or("-")
-                                    ));
-                                }
-                                None => {
-                                    ui.label(
-                                        egui::RichText::new(" — ")
-                                            .background_color(Color32::from_gray(200)),
-                                    );
-                                }
+                            // Every counted answer of that Member State (two experts: "4/6").
+                            let of_state: Vec<_> =
+                                t.responses.iter().filter(|r| &r.member_state == s).collect();
+                            if let Some(first) = of_state.first() {
+                                let text = of_state
+                                    .iter()
+                                    .map(|r| r.trl.map_or_else(|| "yes".to_owned(), |x| x.to_string()))
+                                    .collect::<Vec<_>>()
+                                    .join("/");
+                                let fill = first.trl.map_or(Color32::from_gray(120), trl_colour);
+                                let hover = of_state
+                                    .iter()
+                                    .map(|r| {
+                                        format!(
+                                            "{} ({}), {}: criticality {}, supply risk {}, EU position {}",
+                                            r.member,
+                                            r.member_state,
+                                            r.classification.code(),
+                                            r.criticality.map_or_else(|| "-".into(), |x| x.to_string()),
+                                            r.supply_risk.map_or_else(|| "-".into(), |x| x.to_string()),
+                                            r.eu_position.as_deref().unwrap_or("-")
+                                        )
+                                    })
+                                    .collect::<Vec<_>>()
+                                    .join("\n");
+                                ui.label(
+                                    egui::RichText::new(format!(" {text} "))
+                                        .background_color(fill)
+                                        .color(Color32::WHITE),
+                                )
+                                .on_hover_text(hover);
+                            } else {
+                                ui.label(
+                                    egui::RichText::new(" — ")
+                                        .background_color(Color32::from_gray(200)),
+                                );
                             }
                         }
                         ui.label(show_spread(&t.trl));
@@ -628,13 +670,33 @@ impl ConsultationView {
             .iter()
             .find(|t| Some(t.id) == self.form.technology);
         if let Some(previous) = tech.and_then(|t| t.previous.as_ref()) {
+            let values = |key: &str| {
+                let list: Vec<String> = previous[key]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(serde_json::Value::as_f64)
+                            .map(|v| v.to_string())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if list.is_empty() {
+                    "-".to_owned()
+                } else {
+                    list.join(", ")
+                }
+            };
+            let positions: Vec<String> = previous["eu_position"]
+                .as_object()
+                .map(|o| o.iter().map(|(k, n)| format!("{k} {n}")).collect())
+                .unwrap_or_default();
             ui.label(format!(
-                "Previous round (anonymised, {} answer(s)): TRL {} · criticality {} · supply risk {} · EU position {}",
+                "Previous round, anonymised ({} answer(s)): TRL {} · criticality {} · supply risk {} · EU position {}",
                 previous["answers"],
-                previous["trl"],
-                previous["criticality"],
-                previous["supply_risk"],
-                previous["eu_position"]
+                values("trl"),
+                values("criticality"),
+                values("supply_risk"),
+                if positions.is_empty() { "-".to_owned() } else { positions.join(", ") }
             ));
             let own = view
                 .round
@@ -764,6 +826,7 @@ impl ConsultationView {
             gaps: self.form.gaps.iter().cloned().collect(),
             narrative: Some(self.form.narrative.trim().to_owned()).filter(|n| !n.is_empty()),
             classification: Some(self.form.level),
+            replace: true,
             ..AnswerSpec::default()
         })
     }

@@ -25,11 +25,13 @@
 //! consultation round (its coordinator decides its questions, deadline and closing), an answer
 //! to a round or a consolidated assessment (an assessment with a `round_id` in any of its
 //! rows: a member's answer is theirs alone, so nobody can put words in another Member State's
-//! mouth), and a version of the list, which is immutable. For an owned record, a change of any
-//! other field (and of `deleted`) counts only when its originator made it; a list version's
-//! fields never change after its creation. Every other change is a proposal, as above. Raising
-//! the level or narrowing the releasability of an owned record still counts from anyone
-//! (except on a list version).
+//! mouth), and a version of the list, which is immutable. Whether an assessment answers a
+//! round is fixed by its creation row: its `round_id` and `assessment_kind` never change
+//! afterwards (so nobody turns a plain assessment into an answer, an answer into a
+//! consolidated assessment, or the other way round). For an owned record, a change of any
+//! field (also `classification`, `releasable_to` and `deleted`: the originator decides the
+//! level of their own answer) counts only when its originator made it; a list version's fields
+//! never change after its creation. Every other change is a proposal, as above.
 
 use std::collections::BTreeSet;
 
@@ -48,8 +50,27 @@ pub enum Ownership {
     Frozen,
 }
 
-/// The ownership of a record of `kind`; `ties_to_round`: whether any of its rows (creation
-/// or change) sets a `round_id`.
+/// Fields of a shared record that only its originator changes: what a proposal to revise
+/// the list proposes (its action, technology, name, area, criteria, rationale, sources), so
+/// that nobody changes it under the members' stances; its decision (`status`, `decided`,
+/// `list_version`) is anyone's.
+#[must_use]
+pub fn originator_field(kind: Kind, field: &str) -> bool {
+    kind == Kind::Proposal
+        && matches!(
+            field,
+            "action" | "technology_id" | "name" | "area" | "criteria" | "rationale" | "source_ids"
+        )
+}
+
+/// Fields set only at a record's creation: no later change of them counts, by anyone.
+#[must_use]
+pub fn creation_only(kind: Kind, field: &str) -> bool {
+    kind == Kind::Assessment && (field == "round_id" || field == "assessment_kind")
+}
+
+/// The ownership of a record of `kind`; `ties_to_round`: whether its creation row sets a
+/// `round_id` (or was withheld from this member).
 #[must_use]
 pub fn ownership(kind: Kind, ties_to_round: bool) -> Ownership {
     match kind {

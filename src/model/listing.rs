@@ -89,6 +89,70 @@ pub fn version_one_fields()
     Ok(fields)
 }
 
+/// What a version says of its place in the sequence of versions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionHead {
+    /// Record id.
+    pub id: Uuid,
+    /// Its number.
+    pub number: i64,
+    /// The version it revises.
+    pub previous: Option<Uuid>,
+}
+
+/// Which versions are part of the list's history, and why the others are not. Version 1 is
+/// the built-in one (its id is [`version_one_id`]); version `n + 1` counts only if it revises
+/// a counted version `n`. Anything else (another "version 1", a number that skips, a previous
+/// version that does not count) is shown with its problem and never used. Two counted versions
+/// of one number were made concurrently by two members: both count, and the one with the
+/// smaller id is the one in force (see [`in_force`]).
+#[must_use]
+pub fn check_chain(versions: &[VersionHead]) -> std::collections::BTreeMap<Uuid, Option<String>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut sorted: Vec<&VersionHead> = versions.iter().collect();
+    sorted.sort_by_key(|v| (v.number, v.id));
+    for v in sorted {
+        let problem = if v.number == 1 {
+            (v.id != version_one_id())
+                .then(|| "claims to be version 1, which is built in: ignored".to_owned())
+        } else {
+            match v.previous {
+                None => Some("revises no version: ignored".to_owned()),
+                Some(p) => match versions.iter().find(|x| x.id == p) {
+                    None => Some("revises a version that is not here: ignored".to_owned()),
+                    Some(prev) if out.get(&prev.id) != Some(&None) => {
+                        Some("revises a version that does not count: ignored".to_owned())
+                    }
+                    Some(prev) if prev.number + 1 != v.number => Some(format!(
+                        "numbered {} but revises version {}: ignored",
+                        v.number, prev.number
+                    )),
+                    Some(_) => None,
+                },
+            }
+        };
+        out.insert(v.id, problem);
+    }
+    out
+}
+
+/// The id of the version in force of `number` among those that count (the smaller id when two
+/// were made concurrently), or of the newest number when `number` is `None`.
+#[must_use]
+pub fn in_force(versions: &[VersionHead], number: Option<i64>) -> Option<Uuid> {
+    let chain = check_chain(versions);
+    let counted: Vec<&VersionHead> = versions
+        .iter()
+        .filter(|v| chain.get(&v.id) == Some(&None))
+        .collect();
+    let wanted = number.or_else(|| counted.iter().map(|v| v.number).max())?;
+    counted
+        .iter()
+        .filter(|v| v.number == wanted)
+        .map(|v| v.id)
+        .min()
+}
+
 /// What changed for one technology between two versions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "change", rename_all = "lowercase")]
@@ -208,5 +272,37 @@ mod tests {
             .count();
         assert_eq!(moved, usize::from(entries[2].area != "quantum"));
         assert!(diff(&entries, &entries).is_empty());
+    }
+
+    #[test]
+    fn only_an_unbroken_sequence_of_versions_counts() {
+        let id = |n: u8| Uuid::from_bytes([n; 16]);
+        let head = |id, number, previous| VersionHead {
+            id,
+            number,
+            previous,
+        };
+        let one = version_one_id();
+        let versions = vec![
+            head(one, 1, None),
+            head(id(2), 2, Some(one)),
+            head(id(3), 2, Some(one)), // concurrent with id(2)
+            head(id(4), 3, Some(id(2))),
+            head(id(9), 1, None),              // a forged version 1
+            head(id(8), 100_000, Some(id(4))), // skips numbers
+            head(id(7), 4, Some(id(9))),       // revises the forged one
+            head(id(6), 5, None),              // revises nothing
+        ];
+        let chain = check_chain(&versions);
+        for ok in [one, id(2), id(3), id(4)] {
+            assert_eq!(chain[&ok], None, "{ok}");
+        }
+        for bad in [id(9), id(8), id(7), id(6)] {
+            assert!(chain[&bad].is_some(), "{bad}");
+        }
+        assert_eq!(in_force(&versions, None), Some(id(4)));
+        assert_eq!(in_force(&versions, Some(2)), Some(id(2)), "the smaller id");
+        assert_eq!(in_force(&versions, Some(1)), Some(one));
+        assert_eq!(in_force(&versions, Some(7)), None);
     }
 }

@@ -255,6 +255,12 @@ pub fn build(
     title: Option<&str>,
 ) -> Result<Report, ServiceError> {
     let (records, basis, date) = records_of(session, source)?;
+    // Consultation figures choose each member's newest answer before the ceiling applies.
+    let all_assessments: Vec<Record> = records
+        .iter()
+        .filter(|r| r.kind == Kind::Assessment && r.fields.contains_key("round_id"))
+        .cloned()
+        .collect();
     let (records, omitted) = under(records, ceiling);
     let mut classification = Classification::highest(records.iter().map(|r| r.meta.classification));
     let mut releasable: Option<BTreeSet<String>> = None;
@@ -281,7 +287,7 @@ pub fn build(
         gaps_section(&register),
         measures_section(&register),
         changes_section(session, source, &date, ceiling, &register)?,
-        consultation_section(session, &register)?,
+        consultation_section(session, &register, &all_assessments, ceiling)?,
         method_section(ceiling, omitted),
         sources_section(&register),
     ];
@@ -1019,7 +1025,12 @@ fn changes_section(
 /// consolidated assessments), the version of the list in force, and the incubator's flags.
 /// Computed from the records the report prints only: an answer above the ceiling is left out,
 /// a technology above it is not named.
-fn consultation_section(session: &Session, register: &Register) -> Result<Section, ServiceError> {
+fn consultation_section(
+    session: &Session,
+    register: &Register,
+    all_assessments: &[Record],
+    ceiling: Option<Classification>,
+) -> Result<Section, ServiceError> {
     let mut blocks = Vec::new();
     let lookup = |kind: Kind, id: uuid::Uuid| {
         register.of(kind).iter().find(|r| r.meta.id == id).map(|r| {
@@ -1036,7 +1047,7 @@ fn consultation_section(session: &Session, register: &Register) -> Result<Sectio
     let mut participation = Vec::new();
     let mut disagreements = Vec::new();
     for r in &rounds {
-        let view = session.tally(r, register.of(Kind::Assessment), &lookup, true)?;
+        let view = session.tally(r, all_assessments, &lookup, true, ceiling)?;
         let answered: BTreeSet<&String> = view
             .technologies
             .iter()
@@ -1153,7 +1164,9 @@ fn consultation_section(session: &Session, register: &Register) -> Result<Sectio
         let consolidated: Vec<Row> = register
             .of(Kind::Assessment)
             .iter()
-            .filter(|a| a.text("assessment_kind") == Some("consolidated"))
+            .filter(|a| {
+                a.text("assessment_kind") == Some("consolidated") && session.is_consolidation(a)
+            })
             .filter_map(|a| {
                 let subject = a.text("subject_id")?;
                 let id = uuid::Uuid::parse_str(subject).ok()?;
@@ -1192,10 +1205,16 @@ fn consultation_section(session: &Session, register: &Register) -> Result<Sectio
         }
     }
     // The version of the list in force.
+    let heads: Vec<_> = register
+        .of(Kind::ListVersion)
+        .iter()
+        .map(crate::service::consultation::version_head)
+        .collect();
+    let in_force = crate::model::listing::in_force(&heads, None);
     let newest = register
         .of(Kind::ListVersion)
         .iter()
-        .max_by_key(|v| (v.fields.get("number").and_then(Value::as_i64), v.meta.id));
+        .find(|v| Some(v.meta.id) == in_force);
     if let Some(v) = newest {
         let count = v
             .text("entries")

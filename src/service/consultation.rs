@@ -55,6 +55,9 @@ use crate::model::{Classification, Kind, Record};
 
 /// Spread (as a share of the scale) from which answers are in dissent.
 pub const DISSENT_SHARE: f64 = 0.3;
+/// Fewest answers on a technology whose values a follow-up round shows (fewer would not be
+/// anonymous).
+pub const DELPHI_MIN_ANSWERS: usize = 2;
 
 /// What a coordinator asks in a new round.
 #[derive(Debug, Clone, Default)]
@@ -114,7 +117,21 @@ pub struct AnswerSpec {
     pub releasable_to: Option<Vec<String>>,
     /// Date of the answer (default: today).
     pub date: Option<String>,
+    /// The answer form's fields (TRL, criticality, supply risk, EU position, gaps, narrative)
+    /// not given are cleared on an earlier answer; otherwise a field not given is left as it
+    /// was.
+    pub replace: bool,
 }
+
+/// The fields of the app's answer form (see [`AnswerSpec::replace`]).
+const FORM_FIELDS: [&str; 6] = [
+    "trl",
+    "criticality",
+    "supply_risk",
+    "eu_position",
+    "gaps",
+    "narrative",
+];
 
 /// A round in the list of rounds.
 #[derive(Debug, Clone, Serialize)]
@@ -327,11 +344,25 @@ fn position_rank(p: &str) -> Option<usize> {
     EU_POSITIONS.iter().position(|x| *x == p)
 }
 
-fn narrower(a: &[String], b: &[String]) -> Vec<String> {
-    match (a.is_empty(), b.is_empty()) {
-        (true, _) => b.to_vec(),
-        (_, true) => a.to_vec(),
-        _ => a.iter().filter(|x| b.contains(x)).cloned().collect(),
+/// The releasability common to all these lists (`[]` = the whole group): `Some([])` if all
+/// are open to the whole group, `Some(states)` those every list allows, `None` if no Member
+/// State is in all of them (then nothing made from them may be released to anyone).
+fn common_releasability<'a>(lists: impl IntoIterator<Item = &'a [String]>) -> Option<Vec<String>> {
+    let mut common: Option<BTreeSet<String>> = None;
+    for list in lists {
+        if list.is_empty() {
+            continue;
+        }
+        let these: BTreeSet<String> = list.iter().cloned().collect();
+        common = Some(match common {
+            None => these,
+            Some(before) => before.intersection(&these).cloned().collect(),
+        });
+    }
+    match common {
+        None => Some(Vec::new()),
+        Some(set) if set.is_empty() => None,
+        Some(set) => Some(set.into_iter().collect()),
     }
 }
 
@@ -342,17 +373,41 @@ impl Session {
 
     /// The Member State and name of a member by author id, if this member trusts them (the
     /// owner, or a verified member of the keyring); `Err(reason)` otherwise.
-    fn respondent(&self, author: &str) -> Result<(String, String), String> {
+    fn respondent(
+        &self,
+        author: &str,
+        members: &[crate::store::MemberInfo],
+    ) -> Result<(String, String), String> {
         if author == self.author() {
             let p = self.identity().profile();
             return Ok((p.member_state.clone(), p.name.clone()));
         }
-        let members = self.store().members().map_err(|e| e.to_string())?;
-        match members.into_iter().find(|m| m.fingerprint == author) {
-            Some(m) if m.status() == "verified" => Ok((m.member_state, m.name)),
+        match members.iter().find(|m| m.fingerprint == author) {
+            Some(m) if m.status() == "verified" => Ok((m.member_state.clone(), m.name.clone())),
             Some(m) => Err(format!("{} is {} in the keyring", m.name, m.status())),
             None => Err("not in the keyring".to_owned()),
         }
+    }
+
+    /// Whether a consolidated assessment was written by its round's coordinator (anyone may
+    /// label their own assessment "consolidated"; only the coordinator's count).
+    #[must_use]
+    pub fn is_consolidation(&self, a: &Record) -> bool {
+        let Some(round) = a.text("round_id").and_then(|t| Uuid::parse_str(t).ok()) else {
+            return false;
+        };
+        let coordinator = self
+            .store()
+            .originator_of(Kind::Round, round)
+            .ok()
+            .flatten();
+        coordinator.is_some()
+            && self
+                .store()
+                .originator_of(Kind::Assessment, a.meta.id)
+                .ok()
+                .flatten()
+                == coordinator
     }
 
     /// Member States expected to answer: the verified members' and this member's, not `EU`.
@@ -371,21 +426,21 @@ impl Session {
 
     /// The rounds, newest deadline first.
     pub fn rounds(&self) -> Result<Vec<RoundSummary>, ServiceError> {
-        let answers = self.list(Kind::Assessment)?;
-        let mut out: Vec<RoundSummary> = self
-            .list(Kind::Round)?
-            .iter()
-            .map(|r| {
-                let count = answers
-                    .iter()
-                    .filter(|a| {
-                        a.text("round_id") == Some(r.meta.id.to_string().as_str())
-                            && a.text("assessment_kind") == Some("answer")
-                    })
-                    .count();
-                summary(r, count)
-            })
+        let answers: Vec<Record> = self
+            .list(Kind::Assessment)?
+            .into_iter()
+            .filter(|a| a.fields.contains_key("round_id"))
             .collect();
+        let lookup = |kind: Kind, id: Uuid| {
+            self.get(kind, id)
+                .ok()
+                .map(|t| (t.label(), t.meta.classification))
+        };
+        let mut out = Vec::new();
+        for r in self.list(Kind::Round)? {
+            // The answers it counts (see `tally`), not every record that names it.
+            out.push(self.tally(&r, &answers, &lookup, false, None)?.round);
+        }
         out.sort_by(|a, b| (&b.deadline, b.id).cmp(&(&a.deadline, a.id)));
         Ok(out)
     }
@@ -407,13 +462,17 @@ impl Session {
         if let Some(previous) = spec.follow_up_of {
             let view = self.round_view(previous)?;
             level = level.max(view.classification);
+            let mut lists = vec![releasable.clone()];
             for t in &view.technologies {
                 for r in &t.responses {
-                    if let Ok(a) = self.get(Kind::Assessment, r.id) {
-                        releasable = narrower(&releasable, &a.meta.releasable_to);
-                    }
+                    lists.push(self.get(Kind::Assessment, r.id)?.meta.releasable_to);
                 }
             }
+            releasable = common_releasability(lists.iter().map(Vec::as_slice)).ok_or_else(|| {
+                ServiceError::Invalid(
+                    "the previous round's answers are releasable to no Member State in common: its distribution could be released to nobody; open the follow-up without them, or ask the members to widen their releasability".into(),
+                )
+            })?;
             fields.insert(
                 "previous_distribution".to_owned(),
                 Value::from(distribution(&view).to_string()),
@@ -508,8 +567,16 @@ impl Session {
             ));
         }
         let mut fields: BTreeMap<String, Value> = BTreeMap::new();
-        let mut put = |k: &str, v: Option<Value>| {
-            fields.insert(k.to_owned(), v.unwrap_or(Value::Null));
+        // A field not given is left as it was (`replace`: the form's fields are cleared).
+        let replace = answer.replace;
+        let mut put = |k: &str, v: Option<Value>| match v {
+            Some(v) => {
+                fields.insert(k.to_owned(), v);
+            }
+            None if replace && FORM_FIELDS.contains(&k) => {
+                fields.insert(k.to_owned(), Value::Null);
+            }
+            None => {}
         };
         put("subject_id", Some(Value::from(subject.clone())));
         put(
@@ -561,7 +628,8 @@ impl Session {
         let mut new = input;
         new.fields.retain(|_, v| !v.is_null());
         if new.classification.is_none() {
-            new.classification = Some(Classification::Unclassified);
+            // An answer to a round is at least at the round's level unless its member says.
+            new.classification = Some(r.meta.classification);
         }
         self.add(Kind::Assessment, None, &new)
     }
@@ -580,7 +648,7 @@ impl Session {
                 (label, t.meta.classification)
             })
         };
-        self.tally(&r, &all, &lookup, false)
+        self.tally(&r, &all, &lookup, false, None)
     }
 
     /// What round `r` says from these assessments; `lookup` names a technology or proposal
@@ -593,8 +661,14 @@ impl Session {
         all: &[Record],
         lookup: &dyn Fn(Kind, Uuid) -> Option<(String, Classification)>,
         skip_unknown: bool,
+        ceiling: Option<Classification>,
     ) -> Result<RoundView, ServiceError> {
         let round = r.meta.id;
+        let coordinator = self.store().originator_of(Kind::Round, round)?;
+        let members = self.store().members()?;
+        // A closed round counts the answers as they stood when it closed (its last change,
+        // by its coordinator): a later change of an answer is shown apart.
+        let closed_at = (r.text("status") == Some("closed")).then_some(r.meta.updated);
         let round_text = round.to_string();
         let deadline = r.text("deadline").unwrap_or_default().to_owned();
         let mut not_counted = Vec::new();
@@ -606,7 +680,12 @@ impl Session {
             .filter(|a| !a.meta.deleted && a.text("round_id") == Some(round_text.as_str()))
         {
             if a.text("assessment_kind") == Some("consolidated") {
-                consolidated.push(a.meta.id);
+                // Only the coordinator's: anyone may label their own assessment so.
+                if coordinator.is_some()
+                    && self.store().originator_of(Kind::Assessment, a.meta.id)? == coordinator
+                {
+                    consolidated.push(a.meta.id);
+                }
                 continue;
             }
             if a.text("assessment_kind") != Some("answer") {
@@ -620,7 +699,7 @@ impl Session {
                 });
                 continue;
             };
-            let (state, name) = match self.respondent(&author) {
+            let (state, name) = match self.respondent(&author, &members) {
                 Ok(x) => x,
                 Err(reason) => {
                     not_counted.push(NotCounted {
@@ -631,6 +710,14 @@ impl Session {
                     continue;
                 }
             };
+            if closed_at.is_some_and(|c| a.meta.updated > c) {
+                not_counted.push(NotCounted {
+                    id: a.meta.id,
+                    author,
+                    reason: "given or changed after the round closed".into(),
+                });
+                continue;
+            }
             let key = (
                 a.text("subject_id").unwrap_or_default().to_owned(),
                 author.clone(),
@@ -641,6 +728,11 @@ impl Session {
             if newer {
                 chosen.insert(key, (a.clone(), state, name));
             }
+        }
+        // The newest answer of each member is chosen first; above the ceiling (a report's),
+        // it is left out rather than replaced by an older one below it.
+        if let Some(ceiling) = ceiling {
+            chosen.retain(|_, (a, _, _)| a.meta.classification <= ceiling);
         }
         let expected = self.expected_states()?;
         let mut level = r.meta.classification;
@@ -768,7 +860,11 @@ impl Session {
             }
             proposals.push(votes);
         }
-        let counted = chosen.len();
+        let counted = technologies.iter().map(|t| t.answers).sum::<usize>()
+            + proposals
+                .iter()
+                .map(|p| p.support.len() + p.oppose.len() + p.abstain.len())
+                .sum::<usize>();
         Ok(RoundView {
             round: summary(r, counted),
             classification: level,
@@ -809,26 +905,23 @@ impl Session {
         let date = date.to_owned();
         let mut records = Vec::new();
         let mut highest = Classification::Unclassified;
-        for t in view.technologies.iter().filter(|t| t.answers > 0) {
+        for t in view
+            .technologies
+            .iter()
+            .filter(|t| t.answers > 0 && self.get(Kind::Technology, t.id).is_ok())
+        {
             let mut level = r.meta.classification;
-            let mut releasable = r.meta.releasable_to.clone();
+            let mut lists = vec![r.meta.releasable_to.clone()];
             for resp in &t.responses {
                 level = level.max(resp.classification);
-                if let Ok(a) = self.get(Kind::Assessment, resp.id) {
-                    releasable = narrower(&releasable, &a.meta.releasable_to);
-                }
+                lists.push(self.get(Kind::Assessment, resp.id)?.meta.releasable_to);
             }
-            if releasable.is_empty()
-                && t.responses.iter().any(|resp| {
-                    self.get(Kind::Assessment, resp.id)
-                        .is_ok_and(|a| !a.meta.releasable_to.is_empty())
-                })
-            {
+            let Some(releasable) = common_releasability(lists.iter().map(Vec::as_slice)) else {
                 return Err(ServiceError::Invalid(format!(
                     "the answers on {} are releasable to no Member State in common: the consolidated assessment could be released to nobody; ask the members to widen their releasability first",
                     t.name
                 )));
-            }
+            };
             highest = highest.max(level);
             records.push((t.id, consolidated_fields(t, &r, &date), level, releasable));
         }
@@ -885,6 +978,16 @@ impl Session {
     }
 }
 
+/// Where a list version record says it stands in the sequence of versions.
+#[must_use]
+pub fn version_head(v: &Record) -> listing::VersionHead {
+    listing::VersionHead {
+        id: v.meta.id,
+        number: v.fields.get("number").and_then(Value::as_i64).unwrap_or(0),
+        previous: v.text("previous_id").and_then(|t| Uuid::parse_str(t).ok()),
+    }
+}
+
 fn summary(r: &Record, answers: usize) -> RoundSummary {
     let deadline = r.text("deadline").unwrap_or_default().to_owned();
     let status = r.text("status").unwrap_or("open").to_owned();
@@ -928,6 +1031,11 @@ fn distribution(view: &RoundView) -> Value {
             v.sort_by(f64::total_cmp);
             v
         };
+        if t.answers < DELPHI_MIN_ANSWERS {
+            // One answer alone is that Member State's answer: not anonymous.
+            out.insert(t.id.to_string(), json!({"answers": t.answers}));
+            continue;
+        }
         #[allow(clippy::cast_precision_loss)]
         let trl = sorted(|a| a.trl.map(|x| x as f64));
         out.insert(
@@ -1111,6 +1219,11 @@ pub struct VersionSummary {
     pub proposals: usize,
     /// Level.
     pub classification: Classification,
+    /// Why it is not part of the list's history (`None`: it is; see
+    /// [`listing::check_chain`]).
+    pub problem: Option<String>,
+    /// It is the version in force of its number (two can be made concurrently).
+    pub in_force: bool,
 }
 
 /// What a technology was on each version.
@@ -1122,6 +1235,8 @@ pub struct VersionPresence {
     pub date: String,
     /// The entry on it (`None`: not listed).
     pub entry: Option<Entry>,
+    /// The version's level.
+    pub classification: Classification,
 }
 
 impl Session {
@@ -1228,30 +1343,38 @@ impl Session {
         )
     }
 
-    /// The versions of the list, oldest first (by number, then date, then id).
+    /// The versions of the list, oldest first (by number, then id), each with whether it is
+    /// part of the list's history ([`listing::check_chain`]).
     pub fn list_versions(&self) -> Result<Vec<VersionSummary>, ServiceError> {
-        let mut out: Vec<VersionSummary> = self
-            .list(Kind::ListVersion)?
+        let records = self.list(Kind::ListVersion)?;
+        let heads: Vec<listing::VersionHead> = records.iter().map(version_head).collect();
+        let chain = listing::check_chain(&heads);
+        let mut out: Vec<VersionSummary> = records
             .iter()
-            .map(|v| VersionSummary {
-                id: v.meta.id,
-                number: v.fields.get("number").and_then(Value::as_i64).unwrap_or(0),
-                date: v.text("date").unwrap_or_default().to_owned(),
-                title: v.label(),
-                technologies: v
-                    .text("entries")
-                    .and_then(listing::parse_entries)
-                    .map_or(0, |e| e.len()),
-                proposals: v.texts("proposal_ids").len(),
-                classification: v.meta.classification,
+            .map(|v| {
+                let number = v.fields.get("number").and_then(Value::as_i64).unwrap_or(0);
+                VersionSummary {
+                    id: v.meta.id,
+                    number,
+                    date: v.text("date").unwrap_or_default().to_owned(),
+                    title: v.label(),
+                    technologies: v
+                        .text("entries")
+                        .and_then(listing::parse_entries)
+                        .map_or(0, |e| e.len()),
+                    proposals: v.texts("proposal_ids").len(),
+                    classification: v.meta.classification,
+                    problem: chain.get(&v.meta.id).cloned().flatten(),
+                    in_force: listing::in_force(&heads, Some(number)) == Some(v.meta.id),
+                }
             })
             .collect();
-        out.sort_by(|a, b| (a.number, &a.date, a.id).cmp(&(b.number, &b.date, b.id)));
+        out.sort_by_key(|v| (v.number, v.id));
         Ok(out)
     }
 
-    /// The entries of version `number` (the newest record of that number if two were made
-    /// concurrently).
+    /// The entries of version `number` (the one in force, if two were made concurrently);
+    /// only versions that are part of the list's history count.
     pub fn version_entries(
         &self,
         number: i64,
@@ -1259,7 +1382,7 @@ impl Session {
         let v = self
             .list_versions()?
             .into_iter()
-            .rfind(|v| v.number == number)
+            .find(|v| v.number == number && v.in_force && v.problem.is_none())
             .ok_or_else(|| {
                 ServiceError::Invalid(format!("there is no version {number} of the list"))
             })?;
@@ -1277,8 +1400,10 @@ impl Session {
     pub fn current_list(&self) -> Result<(i64, Vec<Entry>), ServiceError> {
         let newest = self
             .list_versions()?
-            .last()
+            .iter()
+            .filter(|v| v.problem.is_none())
             .map(|v| v.number)
+            .max()
             .ok_or_else(|| ServiceError::Invalid("this file has no version of the list".into()))?;
         let (v, e) = self.version_entries(newest)?;
         Ok((v.number, e))
@@ -1360,6 +1485,8 @@ impl Session {
                 ("add", _, Some(_)) => return Err(fail("the technology is already on the list")),
                 ("add", Some(t), None) => {
                     let tech = self.get(Kind::Technology, t)?;
+                    // The version names it: it is at least at the technology's level.
+                    level = level.max(tech.meta.classification);
                     let area = p
                         .text("area")
                         .or_else(|| tech.text("area"))
@@ -1537,10 +1664,18 @@ impl Session {
     pub fn version_history(&self, technology: Uuid) -> Result<Vec<VersionPresence>, ServiceError> {
         let mut out = Vec::new();
         for v in self.list_versions()? {
-            let (_, entries) = self.version_entries(v.number)?;
+            if v.problem.is_some() || !v.in_force {
+                continue;
+            }
+            let entries = self
+                .get(Kind::ListVersion, v.id)?
+                .text("entries")
+                .and_then(listing::parse_entries)
+                .unwrap_or_default();
             out.push(VersionPresence {
                 number: v.number,
                 date: v.date.clone(),
+                classification: v.classification,
                 entry: entries.into_iter().find(|e| e.id == technology),
             });
         }
@@ -1656,5 +1791,48 @@ impl Session {
             },
         )?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spread_and_dissent_follow_the_documented_rule() {
+        // Median of an even count is the mean of the two middle values.
+        let s = spread(&[7.0, 3.0], 8.0);
+        assert_eq!(
+            (s.median, s.min, s.max, s.spread),
+            (Some(5.0), Some(3.0), Some(7.0), Some(4.0))
+        );
+        assert!(s.dissent, "4 levels of 8: over 30 %");
+        // 2 TRL levels apart is 25 % of the scale: no dissent; 3 levels is.
+        assert!(!spread(&[5.0, 7.0], 8.0).dissent);
+        assert!(spread(&[5.0, 8.0], 8.0).dissent);
+        // 3 points of 10 is exactly 30 %: dissent; 2.9 is not.
+        assert!(spread(&[1.0, 4.0], 10.0).dissent);
+        assert!(!spread(&[1.0, 3.9], 10.0).dissent);
+        // One answer is never dissent; none gives no figures.
+        assert!(!spread(&[1.0], 10.0).dissent);
+        assert_eq!(spread(&[], 10.0).median, None);
+        // Odd count: the middle value; non-finite values are ignored.
+        let s = spread(&[9.0, 1.0, 4.0, f64::NAN], 10.0);
+        assert_eq!((s.n, s.median), (3, Some(4.0)));
+    }
+
+    #[test]
+    fn common_releasability_keeps_only_states_in_every_list() {
+        let v = |x: &[&str]| x.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let common = |lists: &[Vec<String>]| common_releasability(lists.iter().map(Vec::as_slice));
+        assert_eq!(common(&[v(&[]), v(&[])]), Some(v(&[])), "the whole group");
+        assert_eq!(common(&[v(&[]), v(&["FR"])]), Some(v(&["FR"])));
+        assert_eq!(
+            common(&[v(&["FR", "DE"]), v(&["DE", "IT"])]),
+            Some(v(&["DE"]))
+        );
+        // Disjoint stays disjoint: a later list never reopens it.
+        assert_eq!(common(&[v(&["FR"]), v(&["IT"]), v(&["FR", "IT"])]), None);
+        assert_eq!(common(&[v(&["FR"]), v(&["IT"]), v(&[])]), None);
     }
 }

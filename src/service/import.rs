@@ -418,6 +418,22 @@ impl Session {
                     report.unchanged += 1;
                     Planned::Same
                 } else {
+                    // The consultation cycle's records change only through their commands, by
+                    // their owner (see `model::control`): an import never rewrites them.
+                    if let Some(c) = changes
+                        .iter()
+                        .find(|c| crate::model::control::creation_only(kind, c.name()))
+                    {
+                        return Err(format!(
+                            "{kind} {}: {} never changes after the record is made",
+                            current.meta.id,
+                            c.name()
+                        ));
+                    }
+                    self.check_ownership(&current, false)
+                        .map_err(|e| e.to_string())?;
+                    self.check_originator_fields(&current, &changes)
+                        .map_err(|e| e.to_string())?;
                     report.changed += 1;
                     *report.by_kind.entry(kind.name().to_owned()).or_default() += 1;
                     Planned::Change(kind, current.meta.id, changes)
@@ -430,6 +446,18 @@ impl Session {
                 ));
             }
             None => {
+                // Rounds, answers, consolidated assessments and list versions are made by the
+                // consultation commands and reach others in bundles, signed by their owner: a
+                // document cannot bring them in under the importer's name.
+                let owned = matches!(kind, Kind::Round | Kind::ListVersion)
+                    || (kind == Kind::Assessment
+                        && (input.fields.contains_key("round_id")
+                            || input.fields.contains_key("assessment_kind")));
+                if owned {
+                    return Err(format!(
+                        "a new {kind} of the consultation cycle cannot be imported: rounds, answers and list versions are made with `observatory round` / `proposal accept` and travel in signed bundles"
+                    ));
+                }
                 let record = prepare_new(kind, id, &input).map_err(|e| e.to_string())?;
                 report.new += 1;
                 *report.by_kind.entry(kind.name().to_owned()).or_default() += 1;

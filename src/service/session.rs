@@ -465,11 +465,18 @@ impl Session {
         if changes.is_empty() {
             return Ok(0);
         }
-        self.check_originator_control(&current, &changes)?;
-        let sets_round = changes
+        if let Some(c) = changes
             .iter()
-            .any(|c| matches!(c, RecordChange::Field("round_id", Some(_))));
-        self.check_ownership(&current, sets_round)?;
+            .find(|c| crate::model::control::creation_only(kind, c.name()))
+        {
+            return Err(ServiceError::Invalid(format!(
+                "{} is set when an assessment is made and never changes: whether it answers a consultation round is part of what it is (make a new one instead)",
+                c.name()
+            )));
+        }
+        self.check_ownership(&current, false)?;
+        self.check_originator_fields(&current, &changes)?;
+        self.check_originator_control(&current, &changes)?;
         let count = changes.len();
         self.store.write(&self.author, |w| {
             let fields: BTreeMap<String, Value> = changes
@@ -526,6 +533,28 @@ impl Session {
         )))
     }
 
+    /// Fields only a record's originator changes (what a proposal proposes).
+    pub(crate) fn check_originator_fields(
+        &self,
+        current: &Record,
+        changes: &[RecordChange],
+    ) -> Result<(), ServiceError> {
+        let Some(c) = changes
+            .iter()
+            .find(|c| crate::model::control::originator_field(current.kind, c.name()))
+        else {
+            return Ok(());
+        };
+        let originator = self.store.originator_of(current.kind, current.meta.id)?;
+        if originator.as_deref() == Some(self.author.as_str()) {
+            return Ok(());
+        }
+        Err(ServiceError::Invalid(format!(
+            "only the member who made the proposal changes its {} (the members' stances are on it as it is): make a new proposal instead",
+            c.name()
+        )))
+    }
+
     /// Owned records (a round, an answer to a round, a list version; see `model::control`)
     /// change only by their originator, and a list version never: anyone else is told why.
     pub(crate) fn check_ownership(
@@ -534,6 +563,12 @@ impl Session {
         sets_round: bool,
     ) -> Result<(), ServiceError> {
         let ties = sets_round || current.fields.contains_key("round_id");
+        if current.meta.reference && current.kind == Kind::ListVersion {
+            return Err(ServiceError::Invalid(format!(
+                "{} is built-in reference data: it never changes",
+                current.label()
+            )));
+        }
         match crate::model::control::ownership(current.kind, ties) {
             crate::model::control::Ownership::Shared => Ok(()),
             crate::model::control::Ownership::Frozen => Err(ServiceError::Invalid(format!(
@@ -543,6 +578,18 @@ impl Session {
             crate::model::control::Ownership::Originator => {
                 let originator = self.store.originator_of(current.kind, current.meta.id)?;
                 if originator.as_deref() == Some(self.author.as_str()) {
+                    // An answer stands as it was when its round closed.
+                    let closed = current.is_round_answer()
+                        && current
+                            .text("round_id")
+                            .and_then(|t| Uuid::parse_str(t).ok())
+                            .and_then(|r| self.get(Kind::Round, r).ok())
+                            .is_some_and(|r| r.text("status") == Some("closed"));
+                    if closed {
+                        return Err(ServiceError::Invalid(
+                            "the round of this answer is closed: its consolidated assessment is written; answer a follow-up round instead".into(),
+                        ));
+                    }
                     return Ok(());
                 }
                 let who = originator.as_deref().map_or_else(
@@ -598,6 +645,26 @@ impl Session {
             return Err(ServiceError::Invalid(
                 "built-in reference records cannot be merged".into(),
             ));
+        }
+        if matches!(kind, Kind::Round | Kind::ListVersion)
+            || kept.fields.contains_key("round_id")
+            || gone.fields.contains_key("round_id")
+        {
+            return Err(ServiceError::Invalid(format!(
+                "{kind} records of the consultation cycle (rounds, answers, consolidated assessments, list versions) are never merged"
+            )));
+        }
+        // A merge moves references: it may not rewrite another member's answer or round.
+        for r in self.referring_to(other)? {
+            if let Err(e) = self.check_ownership(&r, false) {
+                return Err(ServiceError::Invalid(format!(
+                    "{} is referred to by {} {}, which only its owner changes ({e}): merge refused; the owner can point it at {} first",
+                    gone.label(),
+                    r.kind,
+                    r.label(),
+                    kept.label()
+                )));
+            }
         }
         let (keep_text, other_text) = (keep.to_string(), other.to_string());
         // The narrower releasability: [] is the whole group.
@@ -867,6 +934,7 @@ impl Session {
         if !record.meta.deleted {
             return Ok(());
         }
+        self.check_ownership(&record, false)?;
         self.set_tombstone(&record, false)
     }
 

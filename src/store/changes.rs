@@ -147,13 +147,13 @@ pub fn decide(kind: Kind, rows: &[ChangeRow]) -> Settled {
         originator: creation.map(|c| c.author.clone()),
         ..Settled::default()
     };
-    let ties_to_round = creation_values
-        .as_ref()
-        .and_then(|v| v.get("round_id"))
-        .is_some_and(|v| !v.is_null())
-        || rows
-            .iter()
-            .any(|r| r.field == "round_id" && !r.json().is_null());
+    // Whether an assessment answers a round is fixed by its creation (a creation whose values
+    // were withheld from this member counts as one: only its originator's changes count).
+    let ties_to_round = creation.is_some_and(|c| c.withheld)
+        || creation_values
+            .as_ref()
+            .and_then(|v| v.get("round_id"))
+            .is_some_and(|v| !v.is_null());
     let ownership = control::ownership(kind, ties_to_round);
     let mut names: Vec<&str> = vec!["classification", "releasable_to", "deleted"];
     names.extend(kind.fields().iter().map(|f| f.name));
@@ -171,12 +171,18 @@ pub fn decide(kind: Kind, rows: &[ChangeRow]) -> Settled {
         let mut field_rows: Vec<&ChangeRow> = rows.iter().filter(|r| r.field == name).collect();
         // Owned records: changes by anyone but the originator (all changes, for a frozen
         // record) are proposals; see `model::control`.
-        let counts = |r: &&ChangeRow| match ownership {
-            control::Ownership::Shared => true,
-            control::Ownership::Frozen => false,
-            control::Ownership::Originator => {
-                control::is_guarded(name) || out.originator.as_deref() == Some(r.author.as_str())
-            }
+        let counts = |r: &&ChangeRow| {
+            !control::creation_only(kind, name)
+                && match ownership {
+                    control::Ownership::Shared => {
+                        !control::originator_field(kind, name)
+                            || out.originator.as_deref() == Some(r.author.as_str())
+                    }
+                    control::Ownership::Frozen => false,
+                    control::Ownership::Originator => {
+                        out.originator.as_deref() == Some(r.author.as_str())
+                    }
+                }
         };
         let (kept, refused): (Vec<&ChangeRow>, Vec<&ChangeRow>) =
             field_rows.into_iter().partition(|r| counts(r));
