@@ -240,13 +240,13 @@ fn export_json_then_import_recreates_the_records() {
     );
     let doc: Value = serde_json::from_slice(&std::fs::read(env.path("x.json")).unwrap()).unwrap();
     assert_eq!(doc["classification"], "RESTRICTED");
-    assert_eq!(doc["records"].as_array().unwrap().len(), 45);
+    assert_eq!(doc["records"].as_array().unwrap().len(), 49);
 
     let b = env.init("b.observatory");
     let b = b.to_str().unwrap();
     let dry = env.ok(&["import", b, "x.json", "--dry-run"]);
     assert!(
-        dry.contains("would import: 2 new, 0 changed, 43 unchanged"),
+        dry.contains("would import: 2 new, 0 changed, 47 unchanged"),
         "{dry}"
     );
     assert!(
@@ -256,7 +256,7 @@ fn export_json_then_import_recreates_the_records() {
     let done = env.ok(&["import", b, "x.json"]);
     assert!(done.contains("imported: 2 new"), "{done}");
     let again = env.ok(&["import", b, "x.json"]);
-    assert!(again.contains("0 new, 0 changed, 45 unchanged"), "{again}");
+    assert!(again.contains("0 new, 0 changed, 49 unchanged"), "{again}");
     let items: Value =
         serde_json::from_str(&env.ok(&["list", b, "item", "--format", "json"])).unwrap();
     assert_eq!(items["records"][0]["id"], item.trim());

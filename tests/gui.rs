@@ -1234,7 +1234,7 @@ fn editions_are_frozen_listed_and_compared_in_the_app() {
     harness.get_by_label("Freeze edition").click();
     harness.run_steps(3);
     harness.get_by_label("1 edition(s)");
-    harness.get_by_label("Before (43 records)");
+    harness.get_by_label("Before (47 records)");
     harness.get_by_label("Title").focus();
     harness.run_steps(1);
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
@@ -1248,7 +1248,7 @@ fn editions_are_frozen_listed_and_compared_in_the_app() {
     harness.get_by_label("Freeze edition").click();
     harness.run_steps(3);
     harness.get_by_label("2 edition(s)");
-    harness.get_by_label("After (47 records)");
+    harness.get_by_label("After (51 records)");
     harness.get_all_by_label("from").next().unwrap().click();
     harness.run_steps(1);
     harness.get_all_by_label("to").nth(1).unwrap().click();

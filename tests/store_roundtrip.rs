@@ -69,11 +69,35 @@ fn every_kind_round_trips_through_save_and_reopen() {
             "source_ids": [source.to_string()],
         })))
         .unwrap();
-    session
+    let measure = session
         .add(Kind::Measure, None, &input(Classification::Restricted, json!({
             "name": "EDF call on GaN", "instrument": "edf", "target_ids": [technology.to_string(), link.to_string()],
             "status": "ongoing", "start": "2025-01-01", "end": "2028-12-31", "budget_eur": 45000000.0,
             "description": "call", "source_ids": [source.to_string()],
+            "gaps_addressed": ["skills"], "causes_addressed": ["critical-raw-materials"],
+            "effect_item_id": item.to_string(), "effect_country": "DE", "effect_share": 0.3,
+            "effect_trl": 7, "effect_date": "2028-12-31",
+        })))
+        .unwrap();
+    session
+        .add(
+            Kind::Bloc,
+            None,
+            &input(
+                Classification::Restricted,
+                json!({
+                    "name": "Nordic-Baltic", "countries": ["DK", "EE", "FI", "LT", "LV", "SE"],
+                    "description": "a members' bloc",
+                }),
+            ),
+        )
+        .unwrap();
+    session
+        .add(Kind::Roadmap, None, &input(Classification::Restricted, json!({
+            "title": "GaN roadmap", "technology_id": technology.to_string(), "area": "semiconductors",
+            "bloc": "EU", "targets": ["2030: TRL 8, outside bloc 50 %, EU capacity 20 %"],
+            "milestones": ["2027-06-30: pilot line"], "measure_ids": [measure.to_string()],
+            "narrative": "where it stands",
         })))
         .unwrap();
     session
@@ -178,7 +202,8 @@ fn every_kind_round_trips_through_save_and_reopen() {
             Kind::Measure,
             Kind::Round,
             Kind::Round,
-            Kind::Proposal
+            Kind::Proposal,
+            Kind::Roadmap
         ]
     );
     assert_eq!(
@@ -219,7 +244,7 @@ fn every_kind_round_trips_through_save_and_reopen() {
     );
     let report = reopened.verify().unwrap();
     assert!(report.is_ok(), "{report:?}");
-    assert_eq!(report.audit.entries, 20);
+    assert_eq!(report.audit.entries, 22);
 }
 
 #[test]

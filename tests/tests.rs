@@ -20,6 +20,7 @@ mod importers;
 mod interop;
 mod members;
 mod no_plaintext;
+mod priorities;
 mod real_data;
 mod report;
 mod save_crash;

@@ -284,10 +284,15 @@ pub fn insert_v1_member(
         .unwrap();
 }
 
-/// SQL that takes a current file back to schema 13 (before the consultation cycle), for the
+/// SQL that takes a current file back to schema 13 (before the consultation cycle and blocs), for the
 /// tests that make a file look older than it is: run it before lowering `user_version`.
-pub const UNDO_SCHEMA_14: &str =
-    "DELETE FROM search WHERE kind IN ('round', 'proposal', 'list_version');
+pub const UNDO_SCHEMA_14: &str = "DELETE FROM search WHERE kind IN ('bloc', 'roadmap');
+DROP TABLE bloc; DROP TABLE roadmap;
+ALTER TABLE measure DROP COLUMN gaps_addressed; ALTER TABLE measure DROP COLUMN causes_addressed;
+ALTER TABLE measure DROP COLUMN effect_item_id; ALTER TABLE measure DROP COLUMN effect_country;
+ALTER TABLE measure DROP COLUMN effect_share; ALTER TABLE measure DROP COLUMN effect_trl;
+ALTER TABLE measure DROP COLUMN effect_date;
+DELETE FROM search WHERE kind IN ('round', 'proposal', 'list_version');
 DROP TABLE round; DROP TABLE proposal; DROP TABLE list_version; DROP INDEX assessment_round;
 ALTER TABLE assessment DROP COLUMN round_id; ALTER TABLE assessment DROP COLUMN assessment_kind;
 ALTER TABLE assessment DROP COLUMN member_state; ALTER TABLE assessment DROP COLUMN stance;

@@ -41,6 +41,7 @@
 //! Technology metrics (look-through exposure, chokepoints, supply risk) and cut-off scenarios
 //! are computed on the supply graph: see [`graph`].
 
+pub mod crma;
 pub mod graph;
 
 pub use graph::{GraphBuilder, NodeKind, ScenarioImpact, SupplyGraph, TechnologyMetrics};

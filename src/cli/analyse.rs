@@ -30,6 +30,13 @@ pub struct AnalyseArgs {
     /// it for each item and source); beside `--as-of`, which replays what was recorded.
     #[arg(long, value_name = "YYYY", value_parser = clap::value_parser!(i64).range(1900..=2200))]
     year: Option<i64>,
+    /// Read every figure for this bloc of partners (EU, EU+EEA, NATO, like-minded, or one of
+    /// the file's own): `bloc_share` of items, `outside_bloc_exposure` of technologies.
+    #[arg(long, value_name = "NAME")]
+    bloc: Option<String>,
+    /// The cut-off scenario cuts every country outside the bloc (with --bloc).
+    #[arg(long, requires = "bloc")]
+    cut_outside: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: OutputFormat,
@@ -63,9 +70,34 @@ pub(super) fn analyse(cli: &Cli, args: &AnalyseArgs) -> anyhow::Result<ExitCode>
             })?),
             None => None,
         };
+    let mut cut = cut;
     let session = open(cli, &args.file, OpenMode::ReadOnly)?;
     let records = session.supply_records_at(cutoff)?;
-    let highest = records.highest();
+    let mut highest = records.highest();
+    let bloc = match &args.bloc {
+        Some(name) => {
+            let (bloc, level) = session.bloc(name)?;
+            highest = highest.max(level);
+            Some(bloc)
+        }
+        None => None,
+    };
+    if args.cut_outside
+        && let Some(bloc) = &bloc
+    {
+        cut.extend(
+            crate::model::country::all()
+                .filter(|c| !bloc.contains(&c.code))
+                .map(|c| c.code.clone()),
+        );
+        cut.sort();
+        cut.dedup();
+    }
+    let item_records: std::collections::BTreeMap<String, &crate::model::Record> = records
+        .items
+        .iter()
+        .map(|r| (r.meta.id.to_string(), r))
+        .collect();
     let graph = records.graph_at(args.year);
     if let Some(id) = &technology
         && !records
@@ -134,6 +166,8 @@ pub(super) fn analyse(cli: &Cli, args: &AnalyseArgs) -> anyhow::Result<ExitCode>
                                 "chosen": s.chosen,
                             })).collect::<Vec<_>>(),
                             "source_spread": c.source_spread.map(round),
+                            "bloc_share": bloc.as_ref().map(|b| round(b.share(c.country_shares.iter()))),
+                            "crma_flags": item_records.get(&c.id.to_string()).map(|r| analysis::crma::flags(r, c)).unwrap_or_default(),
                         }))
                         .collect::<Vec<_>>()
                 ),
@@ -147,10 +181,14 @@ pub(super) fn analyse(cli: &Cli, args: &AnalyseArgs) -> anyhow::Result<ExitCode>
                             "id": m.id, "name": m.name, "chokepoints": m.chokepoints,
                             "exposure": m.exposure.iter().map(|(c, s)| (c.clone(), json!(round(*s)))).collect::<Map<_, _>>(),
                             "supply_risk": m.supply_risk,
+                            "outside_bloc_exposure": bloc.as_ref().map(|b| round(b.outside(m.exposure.iter()).min(1.0))),
                         }))
                         .collect::<Vec<_>>()
                 ),
             );
+            if let Some(b) = &bloc {
+                body.insert("bloc".into(), json!(b.name));
+            }
             if let Some(impacts) = &scenario {
                 body.insert("cut".into(), json!(cut));
                 body.insert(
@@ -225,6 +263,11 @@ pub(super) fn analyse(cli: &Cli, args: &AnalyseArgs) -> anyhow::Result<ExitCode>
                     firm,
                     c.name
                 );
+                if let Some(r) = item_records.get(&c.id.to_string()) {
+                    for f in analysis::crma::flags(r, c) {
+                        outln!("        CRMA benchmark: {}", f.text);
+                    }
+                }
             }
             outln!();
             outln!("Technologies: supply risk (0-10), chokepoints, largest exposures");
@@ -249,16 +292,32 @@ pub(super) fn analyse(cli: &Cli, args: &AnalyseArgs) -> anyhow::Result<ExitCode>
                 if !top.is_empty() {
                     outln!("       exposure: {}", top.join(", "));
                 }
+                if let Some(b) = &bloc {
+                    outln!(
+                        "       outside {}: {:.1}%",
+                        b.name,
+                        b.outside(m.exposure.iter()).min(1.0) * 100.0
+                    );
+                }
                 if !chokepoints.is_empty() {
                     outln!("       chokepoints: {}", chokepoints.join("; "));
                 }
             }
             if let Some(impacts) = &scenario {
                 outln!();
-                outln!(
-                    "If {} stop(s) supplying: share of supply lost",
-                    cut.join(", ")
-                );
+                if args.cut_outside
+                    && let Some(b) = &bloc
+                {
+                    outln!(
+                        "If every country outside {} stops supplying: share of supply lost",
+                        b.name
+                    );
+                } else {
+                    outln!(
+                        "If {} stop(s) supplying: share of supply lost",
+                        cut.join(", ")
+                    );
+                }
                 for i in impacts {
                     let path: Vec<String> = i.path.iter().map(|id| session.describe(id)).collect();
                     outln!("{:>6.1}%  {}", i.lost_share * 100.0, i.name);

@@ -44,6 +44,7 @@ mod fields;
 mod files;
 mod keys;
 mod member;
+mod priorities;
 mod records;
 mod report;
 mod transfer;
@@ -143,6 +144,9 @@ pub enum Command {
     Proposal(consult::ProposalArgs),
     /// Versions of the list of critical technologies: list, diff, history.
     ListVersion(consult::ListVersionArgs),
+    /// Where to act first: technologies ranked by urgency (dependency outside a bloc,
+    /// capability, gaps, mitigation coverage), with measures' effects applied or not.
+    Priorities(priorities::PrioritiesArgs),
     /// Horizon scanning: technologies the incubator flags (TRL 5-6, security, space or
     /// defence potential), and flagging one for uptake.
     Incubator(consult::IncubatorArgs),
@@ -217,6 +221,7 @@ fn run(cli: &Cli, command: &Command) -> anyhow::Result<ExitCode> {
         Command::Proposal(args) => consult::proposal(cli, args),
         Command::ListVersion(args) => consult::list_version(cli, args),
         Command::Incubator(args) => consult::incubator(cli, args),
+        Command::Priorities(args) => priorities::priorities(cli, args),
     }
 }
 

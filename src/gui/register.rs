@@ -62,6 +62,8 @@ pub(super) fn kind_title(kind: Kind) -> &'static str {
         Kind::Round => "Rounds",
         Kind::Proposal => "Proposals",
         Kind::ListVersion => "List versions",
+        Kind::Bloc => "Blocs",
+        Kind::Roadmap => "Roadmaps",
     }
 }
 

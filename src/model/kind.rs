@@ -36,11 +36,15 @@ pub enum Kind {
     /// A version of the list of critical technologies: dated and immutable.
     #[serde(rename = "list_version")]
     ListVersion,
+    /// A bloc of partner countries (EU, NATO, like-minded, or the members' own).
+    Bloc,
+    /// A technology roadmap: targets by year, milestones, the measures meant to reach them.
+    Roadmap,
 }
 
 impl Kind {
     /// Every kind, in the order they are listed and exported.
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Technology,
         Kind::Item,
         Kind::Organisation,
@@ -52,6 +56,8 @@ impl Kind {
         Kind::Round,
         Kind::Proposal,
         Kind::ListVersion,
+        Kind::Bloc,
+        Kind::Roadmap,
     ];
 
     /// The name used in files, SQL tables and on the command line.
@@ -69,6 +75,8 @@ impl Kind {
             Kind::Round => "round",
             Kind::Proposal => "proposal",
             Kind::ListVersion => "list_version",
+            Kind::Bloc => "bloc",
+            Kind::Roadmap => "roadmap",
         }
     }
 
@@ -87,6 +95,8 @@ impl Kind {
             Kind::Round => ROUND,
             Kind::Proposal => PROPOSAL,
             Kind::ListVersion => LIST_VERSION,
+            Kind::Bloc => BLOC,
+            Kind::Roadmap => ROADMAP,
         }
     }
 
@@ -105,12 +115,13 @@ impl Kind {
             Kind::Organisation => &["name", "aliases", "description"],
             Kind::Link => &["notes"],
             Kind::Assessment => &["narrative", "assessor"],
-            Kind::Measure => &["name", "description"],
+            Kind::Measure | Kind::Bloc => &["name", "description"],
             Kind::Source => &["title", "publisher", "citation"],
             Kind::Event => &["title", "description"],
             Kind::Round => &["title", "description", "free_questions"],
             Kind::Proposal => &["name", "rationale"],
             Kind::ListVersion => &["title"],
+            Kind::Roadmap => &["title", "narrative", "targets", "milestones"],
         }
     }
 
@@ -118,7 +129,7 @@ impl Kind {
     #[must_use]
     pub fn label_field(self) -> &'static str {
         match self {
-            Kind::Source | Kind::Event | Kind::Round | Kind::ListVersion => "title",
+            Kind::Source | Kind::Event | Kind::Round | Kind::ListVersion | Kind::Roadmap => "title",
             Kind::Proposal => "action",
             Kind::Link => "link_kind",
             Kind::Assessment => "date",
@@ -136,7 +147,7 @@ impl fmt::Display for Kind {
 /// A text that names no record kind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown record kind {0:?}: use technology, item, organisation, link, assessment, measure, source, event, round, proposal or list_version"
+    "unknown record kind {0:?}: use technology, item, organisation, link, assessment, measure, source, event, round, proposal, list_version, bloc or roadmap"
 )]
 pub struct UnknownKind(pub String);
 
@@ -624,6 +635,37 @@ const MEASURE: &[Field] = &[
     ),
     field("description", FieldType::LongText, "description"),
     SOURCES,
+    field(
+        "gaps_addressed",
+        FieldType::EnumList(GAPS),
+        "gaps of its targets it addresses",
+    ),
+    field(
+        "causes_addressed",
+        FieldType::EnumList(ROOT_CAUSES),
+        "root causes of its targets it addresses",
+    ),
+    field(
+        "effect_item_id",
+        FieldType::Ref(&[Kind::Item]),
+        "if it succeeds: the item that gains a supplier",
+    ),
+    field(
+        "effect_country",
+        FieldType::Country,
+        "if it succeeds: the new supplier's country (e.g. an EU Member State)",
+    ),
+    field(
+        "effect_share",
+        FieldType::Real { min: 0.0, max: 1.0 },
+        "if it succeeds: the new supplier's share of the item (0-1)",
+    ),
+    field(
+        "effect_trl",
+        FieldType::Int { min: 1, max: 9 },
+        "if it succeeds: the TRL its technologies reach",
+    ),
+    field("effect_date", FieldType::Date, "if it succeeds: by when"),
 ];
 
 const SOURCE: &[Field] = &[
@@ -765,6 +807,43 @@ const LIST_VERSION: &[Field] = &[
         FieldType::Ref(&[Kind::ListVersion]),
         "the version it revises",
     ),
+];
+
+const BLOC: &[Field] = &[
+    required("name", FieldType::Text, "name (EU, NATO, like-minded, ...)"),
+    field("countries", FieldType::CountryList, "its countries"),
+    field("description", FieldType::LongText, "what it is"),
+];
+
+const ROADMAP: &[Field] = &[
+    required("title", FieldType::Text, "title"),
+    field(
+        "technology_id",
+        FieldType::Ref(&[Kind::Technology]),
+        "the technology it is for",
+    ),
+    field("area", FieldType::Enum(AREAS), "or the area it is for"),
+    field(
+        "bloc",
+        FieldType::Text,
+        "the bloc its outside-bloc targets refer to (default EU)",
+    ),
+    field(
+        "targets",
+        FieldType::TextList,
+        "targets by year: \"2030: TRL 7, outside bloc 40 %, EU capacity 20 %\"",
+    ),
+    field(
+        "milestones",
+        FieldType::TextList,
+        "milestones: \"2027-06-30: pilot line running\"",
+    ),
+    field(
+        "measure_ids",
+        FieldType::RefList(&[Kind::Measure]),
+        "the measures meant to reach the targets",
+    ),
+    field("narrative", FieldType::LongText, "where it stands and why"),
 ];
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Domain types and their rules (DESIGN.md §3, §6). No storage, crypto or UI here.
 
+pub mod bloc;
 pub mod classification;
 pub mod control;
 pub mod country;

@@ -128,7 +128,7 @@ impl Record {
                 .unwrap_or_default()
         };
         match self.kind {
-            Kind::Technology => text("area"),
+            Kind::Technology | Kind::Roadmap => text("area"),
             Kind::Item => text("item_kind"),
             Kind::Organisation => text("hq_country"),
             Kind::Link => {
@@ -151,6 +151,13 @@ impl Record {
                 .to_owned(),
             Kind::Proposal => text("status"),
             Kind::ListVersion => format!("v{} {}", text("number"), text("date")),
+            Kind::Bloc => format!(
+                "{} countries",
+                self.fields
+                    .get("countries")
+                    .and_then(Value::as_array)
+                    .map_or(0, Vec::len)
+            ),
         }
     }
 }
@@ -160,7 +167,7 @@ impl Kind {
     #[must_use]
     pub fn detail_header(self) -> &'static str {
         match self {
-            Kind::Technology => "Area",
+            Kind::Technology | Kind::Roadmap => "Area",
             Kind::Item => "Kind",
             Kind::Organisation => "Country",
             Kind::Link => "Share / year",
@@ -171,6 +178,7 @@ impl Kind {
             Kind::Round => "Status / deadline",
             Kind::Proposal => "Status",
             Kind::ListVersion => "Version / date",
+            Kind::Bloc => "Countries",
         }
     }
 }

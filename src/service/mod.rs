@@ -15,6 +15,7 @@ pub mod exchange;
 pub mod export;
 mod import;
 mod members;
+pub mod priorities;
 mod session;
 mod sources;
 pub mod timeline;

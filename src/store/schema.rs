@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_v12.sql"),
     include_str!("schema_v13.sql"),
     include_str!("schema_v14.sql"),
+    include_str!("schema_v15.sql"),
 ];
 
 /// The schema version this build writes.
@@ -119,7 +120,40 @@ pub fn create(conn: &mut Connection, author: &str) -> Result<(), StoreError> {
         }
     }
     insert_list_version_one(&tx, author)?;
+    insert_built_in_blocs(&tx, author)?;
     tx.commit()?;
+    Ok(())
+}
+
+/// Inserts the built-in blocs (EU, EU+EEA, NATO, like-minded): reference data, the same ids
+/// and values in every file, editable like the reference technologies.
+fn insert_built_in_blocs(tx: &Connection, author: &str) -> Result<(), StoreError> {
+    for (name, description) in crate::model::bloc::BUILT_IN {
+        let mut fields = std::collections::BTreeMap::new();
+        fields.insert("name".to_owned(), serde_json::Value::from(name));
+        fields.insert(
+            "countries".to_owned(),
+            serde_json::Value::from(crate::model::bloc::built_in_countries(name)),
+        );
+        fields.insert(
+            "description".to_owned(),
+            serde_json::Value::from(description),
+        );
+        records::insert(
+            tx,
+            &NewRecord {
+                kind: Kind::Bloc,
+                id: crate::model::bloc::built_in_id(name),
+                classification: Classification::Unclassified,
+                releasable_to: Vec::new(),
+                reference: true,
+                fields,
+            },
+            "2024-01-01T00:00:00Z",
+            Hlc::default(),
+            author,
+        )?;
+    }
     Ok(())
 }
 
@@ -209,6 +243,11 @@ pub fn check_and_migrate(conn: &mut Connection, path: &Path) -> Result<(), Store
         if found < 14 {
             let tx = conn.transaction()?;
             insert_list_version_one(&tx, "")?;
+            tx.commit()?;
+        }
+        if found < 15 {
+            let tx = conn.transaction()?;
+            insert_built_in_blocs(&tx, "")?;
             tx.commit()?;
         }
     }

@@ -1,0 +1,570 @@
+//! Where to act first: the urgency ranking of technologies, read for a bloc of partners, with
+//! chosen measures applied or not ("what if this measure succeeds").
+//!
+//! # The score
+//! Four components, each 0-100 (higher: more urgent), combined with fixed weights into a score
+//! 0-100. A component the register has nothing for (no supply figures, no assessment) is
+//! *unknown*: it is left out and the weights of the others are scaled up, and the technology
+//! lists it under `unknown`, so a blank is never read as "no problem" nor as "urgent".
+//!
+//! - **dependency** (weight 35): `100 × min(1, 0.5·E + 0.3·W + 0.2·C)`, where E is the
+//!   look-through exposure to sources outside the bloc (every share whose supplier is not a
+//!   country of the bloc, the unattributed rest and regional aggregates included), W the loss
+//!   in the worst plausible cut-off (the largest exposure to one country outside the bloc), and
+//!   C is 1 when an item it depends on is single-sourced from outside the bloc, when it has a
+//!   chokepoint firm, or when an item it depends on fails a Critical Raw Materials Act benchmark
+//!   ([`crate::analysis::crma`]); else 0.
+//! - **capability** (weight 25): the mean of the EU position (leading 0, on-par 33.3, lagging
+//!   66.7, absent 100) and the TRL shortfall against what its domains need
+//!   (`100 × max(0, need − TRL) / (need − 1)`, need: defence 7, space 7, civil-security 6,
+//!   civil 5, the highest of its domains; 5 without a domain), from its latest assessment
+//!   (answers to consultation rounds excluded; a consolidated assessment counts).
+//! - **gaps** (weight 15): `100 × min(1, n / 5)` for the n gaps and root causes of its latest
+//!   assessment.
+//! - **mitigation** (weight 25): the share of what needs a measure that no measure covers,
+//!   ×100. What needs a measure: each gap and root cause of the latest assessment, and the
+//!   dependency itself when its component is 50 or more. A measure covers a gap or root cause
+//!   when it is planned or ongoing, its end is not past, it targets the technology, and it
+//!   lists that gap (`gaps_addressed`) or cause (`causes_addressed`); it covers the dependency
+//!   when it targets the technology or an item the technology depends on. With nothing that
+//!   needs a measure, mitigation is 0.
+//!
+//! `score = (35·dependency + 25·capability + 15·gaps + 25·mitigation) / (sum of the weights
+//! of the known components)`. Ties are ordered by name, then id. *Uncovered gaps* are the gaps
+//! and root causes (and the dependency) no measure covers.
+//!
+//! # Measures applied
+//! A measure can carry its expected effect: a new supplier (`effect_country`, e.g. a Member
+//! State) with a share (`effect_share`) of an item (`effect_item_id`), and a TRL its target
+//! technologies reach (`effect_trl`) by a date (`effect_date`). Applied, the new supplier
+//! takes its share of the item's figures of the latest year and source, every other share
+//! of those figures scales by `1 − share`; the TRL of its targets is at least `effect_trl`.
+//! The ranking is then computed again, beside the one without: `score_before`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{ServiceError, Session, SupplyRecords};
+use crate::analysis::{self, crma};
+use crate::model::bloc::Bloc;
+use crate::model::{Classification, Kind, Record};
+
+/// Component weights: dependency, capability, gaps, mitigation.
+pub const WEIGHTS: [(&str, f64); 4] = [
+    ("dependency", 35.0),
+    ("capability", 25.0),
+    ("gaps", 15.0),
+    ("mitigation", 25.0),
+];
+
+/// The TRL a domain needs.
+pub const DOMAIN_TRL_NEED: [(&str, i64); 4] = [
+    ("defence", 7),
+    ("space", 7),
+    ("civil-security", 6),
+    ("civil", 5),
+];
+
+/// One technology's place in the ranking.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Priority {
+    /// Technology id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Score 0-100.
+    pub score: f64,
+    /// Component name → 0-100 (known components only).
+    pub components: BTreeMap<String, f64>,
+    /// Components the register has nothing for.
+    pub unknown: Vec<String>,
+    /// Gaps, root causes (and the dependency) no measure covers.
+    pub uncovered_gaps: Vec<String>,
+    /// Look-through exposure outside the bloc, 0-1.
+    pub outside_bloc_exposure: Option<f64>,
+    /// The country outside the bloc it is most exposed to, and that exposure.
+    pub worst_cut_off: Option<(String, f64)>,
+    /// Single sources outside the bloc, chokepoint firms, CRMA flags of what it depends on.
+    pub concerns: Vec<String>,
+    /// Latest TRL and what its domains need.
+    pub trl: Option<i64>,
+    /// The TRL its domains need.
+    pub trl_needed: i64,
+    /// Latest EU position.
+    pub eu_position: Option<String>,
+    /// The measures aimed at it (name, instrument, status, budget, end).
+    pub measures: Vec<String>,
+    /// With measures applied: the score without them.
+    pub score_before: Option<f64>,
+    /// Highest level of the records behind it.
+    pub classification: Classification,
+}
+
+/// The ranking.
+#[derive(Debug, Clone, Serialize)]
+pub struct Priorities {
+    /// The bloc it is read for.
+    pub bloc: String,
+    /// Measures applied.
+    pub applied: Vec<Uuid>,
+    /// Highest first.
+    pub technologies: Vec<Priority>,
+    /// Highest level of everything behind it.
+    pub classification: Classification,
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+fn position_score(p: &str) -> Option<f64> {
+    match p {
+        "leading" => Some(0.0),
+        "on-par" => Some(100.0 / 3.0),
+        "lagging" => Some(200.0 / 3.0),
+        "absent" => Some(100.0),
+        _ => None,
+    }
+}
+
+/// The TRL a technology's domains need (the highest; 5 without a domain).
+#[must_use]
+pub fn trl_needed(domains: &[String]) -> i64 {
+    domains
+        .iter()
+        .filter_map(|d| DOMAIN_TRL_NEED.iter().find(|(n, _)| n == d).map(|x| x.1))
+        .max()
+        .unwrap_or(5)
+}
+
+/// The score from known components (see the module docs).
+#[must_use]
+pub fn combine(components: &BTreeMap<String, f64>) -> f64 {
+    let (mut sum, mut weights) = (0.0, 0.0);
+    for (name, w) in WEIGHTS {
+        if let Some(v) = components.get(name) {
+            sum += w * v;
+            weights += w;
+        }
+    }
+    if weights > 0.0 { sum / weights } else { 0.0 }
+}
+
+fn is_active(m: &Record, today: &str) -> bool {
+    matches!(m.text("status"), Some("planned" | "ongoing"))
+        && m.text("end").is_none_or(|e| e >= today)
+}
+
+impl Session {
+    /// A bloc by name (case-insensitive; the built-in EU, EU+EEA, NATO, like-minded, or one
+    /// of the members').
+    pub fn bloc(&self, name: &str) -> Result<(Bloc, Classification), ServiceError> {
+        let wanted = name.trim().to_lowercase();
+        let blocs = self.list(Kind::Bloc)?;
+        let found = blocs
+            .iter()
+            .find(|b| b.text("name").is_some_and(|n| n.to_lowercase() == wanted))
+            .ok_or_else(|| {
+                let names: Vec<String> = blocs.iter().map(Record::label).collect();
+                ServiceError::Invalid(format!(
+                    "there is no bloc {name:?}: the blocs are {}",
+                    names.join(", ")
+                ))
+            })?;
+        Ok((
+            Bloc {
+                name: found.label(),
+                countries: found.texts("countries").into_iter().collect(),
+            },
+            found.meta.classification,
+        ))
+    }
+
+    /// The urgency ranking for `bloc`, with the measures `apply` applied (see the module docs).
+    pub fn priorities(&self, bloc: &str, apply: &[Uuid]) -> Result<Priorities, ServiceError> {
+        let (bloc, bloc_level) = self.bloc(bloc)?;
+        let records = self.supply_records()?;
+        let assessments = self.list(Kind::Assessment)?;
+        let measures = self.list(Kind::Measure)?;
+        let mut applied = Vec::new();
+        for id in apply {
+            let m = self.get(Kind::Measure, *id)?;
+            applied.push(m);
+        }
+        let mut level = records.highest().max(bloc_level);
+        for a in &assessments {
+            level = level.max(a.meta.classification);
+        }
+        for m in measures.iter().chain(&applied) {
+            level = level.max(m.meta.classification);
+        }
+        let after = rank(
+            &records,
+            &assessments,
+            &measures,
+            &bloc,
+            &applied,
+            self.data_year(),
+        );
+        let mut technologies = after;
+        if !applied.is_empty() {
+            let before = rank(
+                &records,
+                &assessments,
+                &measures,
+                &bloc,
+                &[],
+                self.data_year(),
+            );
+            for t in &mut technologies {
+                t.score_before = before.iter().find(|b| b.id == t.id).map(|b| b.score);
+            }
+        }
+        Ok(Priorities {
+            bloc: bloc.name,
+            applied: apply.to_vec(),
+            technologies,
+            classification: level,
+        })
+    }
+}
+
+/// Applies measures' expected effects to copies of the supply records (see the module docs).
+fn with_effects(records: &SupplyRecords, applied: &[Record]) -> SupplyRecords {
+    let mut out = SupplyRecords {
+        technologies: records.technologies.clone(),
+        items: records.items.clone(),
+        organisations: records.organisations.clone(),
+        links: records.links.clone(),
+        governance: records.governance.clone(),
+        data_year: records.data_year,
+    };
+    for m in applied {
+        let (Some(item), Some(country), Some(share)) = (
+            m.text("effect_item_id"),
+            m.text("effect_country"),
+            m.fields.get("effect_share").and_then(Value::as_f64),
+        ) else {
+            continue;
+        };
+        let supply = |l: &Record| {
+            l.text("from_id") == Some(item)
+                && matches!(l.text("link_kind"), Some("produced-in" | "supplied-by"))
+                && !l.meta.deleted
+        };
+        // The figures of the latest year and their source: those the new supplier joins.
+        let latest = out
+            .links
+            .iter()
+            .filter(|l| supply(l))
+            .filter_map(|l| l.fields.get("year").and_then(Value::as_i64))
+            .max();
+        let group = out
+            .links
+            .iter()
+            .filter(|l| supply(l) && l.fields.get("year").and_then(Value::as_i64) == latest)
+            .max_by(|a, b| a.texts("source_ids").cmp(&b.texts("source_ids")))
+            .map(|l| l.texts("source_ids"));
+        let kind_of_group = out
+            .links
+            .iter()
+            .find(|l| supply(l) && l.fields.get("year").and_then(Value::as_i64) == latest)
+            .and_then(|l| l.text("link_kind").map(str::to_owned))
+            .unwrap_or_else(|| "produced-in".to_owned());
+        for l in &mut out.links {
+            if supply(l)
+                && l.fields.get("year").and_then(Value::as_i64) == latest
+                && Some(l.texts("source_ids")) == group
+                && let Some(s) = l.fields.get("share").and_then(Value::as_f64)
+            {
+                l.fields
+                    .insert("share".to_owned(), Value::from(s * (1.0 - share)));
+            }
+        }
+        let mut fields = BTreeMap::new();
+        fields.insert("from_id".to_owned(), Value::from(item));
+        fields.insert("to_id".to_owned(), Value::from(country));
+        fields.insert("link_kind".to_owned(), Value::from(kind_of_group.clone()));
+        fields.insert("share".to_owned(), Value::from(share));
+        if let Some(y) = latest {
+            fields.insert("year".to_owned(), Value::from(y));
+        }
+        if let Some(g) = &group
+            && !g.is_empty()
+        {
+            fields.insert("source_ids".to_owned(), Value::from(g.clone()));
+        }
+        let mut link = m.clone();
+        link.kind = Kind::Link;
+        link.meta.id = Uuid::now_v7();
+        link.meta.deleted = false;
+        link.fields = fields;
+        if kind_of_group == "supplied-by" {
+            // A firm figure: the new supplier is a country, so it joins as country figures
+            // would (the analysis never adds firms and countries together).
+            if let Some(f) = link.fields.get_mut("link_kind") {
+                *f = Value::from("produced-in");
+            }
+        }
+        out.links.push(link);
+    }
+    out
+}
+
+#[allow(clippy::too_many_lines)]
+fn rank(
+    records: &SupplyRecords,
+    assessments: &[Record],
+    measures: &[Record],
+    bloc: &Bloc,
+    applied: &[Record],
+    year: Option<i64>,
+) -> Vec<Priority> {
+    let today: String = crate::store::now_rfc3339().chars().take(10).collect();
+    let records = with_effects(records, applied);
+    let graph = records.graph_at(year);
+    let metrics = graph.technology_metrics(None);
+    let items = graph.item_metrics();
+    let needed = graph.needed_by();
+    let latest = analysis::latest_assessments(assessments);
+    let item_records: BTreeMap<String, &Record> = records
+        .items
+        .iter()
+        .map(|r| (r.meta.id.to_string(), r))
+        .collect();
+    let names: BTreeMap<String, String> = records
+        .items
+        .iter()
+        .chain(&records.organisations)
+        .map(|r| (r.meta.id.to_string(), r.label()))
+        .collect();
+    let orgs: BTreeSet<String> = records
+        .organisations
+        .iter()
+        .map(|r| r.meta.id.to_string())
+        .collect();
+    let mut out = Vec::new();
+    for t in &records.technologies {
+        let tid = t.meta.id.to_string();
+        let m = metrics.iter().find(|m| m.id == tid);
+        let mut concerns = Vec::new();
+        let mut level = t.meta.classification;
+        // Dependency.
+        let (dependency, outside, worst) = match m.filter(|m| !m.exposure.is_empty()) {
+            Some(m) => {
+                let outside: f64 = bloc.outside(m.exposure.iter()).min(1.0);
+                let worst = m
+                    .exposure
+                    .iter()
+                    .filter(|(c, _)| {
+                        !bloc.contains(c) && crate::model::country::by_code(c).is_some()
+                    })
+                    .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(a.0)))
+                    .map(|(c, s)| (c.clone(), s.min(1.0)));
+                let mut critical = false;
+                for c in items.iter().filter(|c| {
+                    needed
+                        .get(&c.id.to_string())
+                        .is_some_and(|techs| techs.contains(&tid))
+                }) {
+                    if c.single_source && !bloc.contains(&c.top_country) {
+                        critical = true;
+                        concerns.push(format!(
+                            "{}: single source {} ({:.1} %)",
+                            c.name,
+                            c.top_country,
+                            c.top_share * 100.0
+                        ));
+                    }
+                    if let Some(item) = item_records.get(&c.id.to_string()) {
+                        level = level.max(item.meta.classification);
+                        for f in crma::flags(item, c) {
+                            critical = true;
+                            concerns.push(format!("{}: {}", c.name, f.text));
+                        }
+                    }
+                }
+                for ch in m.chokepoints.iter().filter(|c| orgs.contains(*c)) {
+                    critical = true;
+                    concerns.push(format!(
+                        "chokepoint firm {}",
+                        names.get(ch).cloned().unwrap_or_else(|| ch.clone())
+                    ));
+                }
+                let w = worst.as_ref().map_or(0.0, |x| x.1);
+                let c = if critical { 1.0 } else { 0.0 };
+                (
+                    Some(100.0 * (0.5 * outside + 0.3 * w + 0.2 * c).min(1.0)),
+                    Some(outside),
+                    worst,
+                )
+            }
+            None => (None, None, None),
+        };
+        // Capability.
+        let a = latest.get(&t.meta.id);
+        if let Some(a) = a {
+            level = level.max(a.meta.classification);
+        }
+        let mut trl = a.and_then(|a| a.fields.get("trl")).and_then(Value::as_i64);
+        let domains = t.texts("domains");
+        let need = trl_needed(&domains);
+        for m in applied {
+            if m.texts("target_ids").contains(&tid)
+                && let Some(reach) = m.fields.get("effect_trl").and_then(Value::as_i64)
+            {
+                trl = Some(trl.map_or(reach, |x| x.max(reach)));
+            }
+        }
+        let eu_position = a.and_then(|a| a.text("eu_position")).map(str::to_owned);
+        #[allow(clippy::cast_precision_loss)] // TRL 1-9
+        let shortfall = trl.map(|x| 100.0 * ((need - x).max(0) as f64) / ((need - 1) as f64));
+        let parts: Vec<f64> = [eu_position.as_deref().and_then(position_score), shortfall]
+            .into_iter()
+            .flatten()
+            .collect();
+        #[allow(clippy::cast_precision_loss)]
+        let capability =
+            (!parts.is_empty()).then(|| parts.iter().sum::<f64>() / parts.len() as f64);
+        // Gaps.
+        let gaps = a.map(|a| a.texts("gaps")).unwrap_or_default();
+        let causes = a.map(|a| a.texts("root_causes")).unwrap_or_default();
+        #[allow(clippy::cast_precision_loss)]
+        let gaps_score = a.map(|_| 100.0 * ((gaps.len() + causes.len()) as f64 / 5.0).min(1.0));
+        // Mitigation.
+        let active: Vec<&Record> = measures.iter().filter(|m| is_active(m, &today)).collect();
+        let aimed: Vec<&&Record> = active
+            .iter()
+            .filter(|m| m.texts("target_ids").contains(&tid))
+            .collect();
+        let depends_on: BTreeSet<String> = needed
+            .iter()
+            .filter(|(_, techs)| techs.contains(&tid))
+            .map(|(item, _)| item.clone())
+            .collect();
+        let mut needs: Vec<(String, bool)> = Vec::new();
+        for g in &gaps {
+            let covered = aimed.iter().any(|m| m.texts("gaps_addressed").contains(g));
+            needs.push((format!("gap: {g}"), covered));
+        }
+        for c in &causes {
+            let covered = aimed
+                .iter()
+                .any(|m| m.texts("causes_addressed").contains(c));
+            needs.push((format!("root cause: {c}"), covered));
+        }
+        if dependency.is_some_and(|d| d >= 50.0) {
+            let covered = active.iter().any(|m| {
+                m.texts("target_ids")
+                    .iter()
+                    .any(|x| *x == tid || depends_on.contains(x))
+            });
+            needs.push((
+                format!(
+                    "dependency outside {} ({:.0} %)",
+                    bloc.name,
+                    outside.unwrap_or(0.0) * 100.0
+                ),
+                covered,
+            ));
+        }
+        #[allow(clippy::cast_precision_loss)]
+        let mitigation = if needs.is_empty() {
+            0.0
+        } else {
+            100.0 * needs.iter().filter(|(_, c)| !c).count() as f64 / needs.len() as f64
+        };
+        let uncovered: Vec<String> = needs
+            .iter()
+            .filter(|(_, c)| !c)
+            .map(|(n, _)| n.clone())
+            .collect();
+        let mut components = BTreeMap::new();
+        let mut unknown = Vec::new();
+        for (name, value) in [
+            ("dependency", dependency),
+            ("capability", capability),
+            ("gaps", gaps_score),
+            ("mitigation", Some(mitigation)),
+        ] {
+            match value {
+                Some(v) => {
+                    components.insert(name.to_owned(), round1(v));
+                }
+                None => unknown.push(name.to_owned()),
+            }
+        }
+        let measures_text: Vec<String> = measures
+            .iter()
+            .filter(|m| m.texts("target_ids").contains(&tid))
+            .map(|m| {
+                level = level.max(m.meta.classification);
+                format!(
+                    "{} ({}, {}{}{})",
+                    m.label(),
+                    m.text("instrument").unwrap_or("no instrument"),
+                    m.text("status").unwrap_or("no status"),
+                    m.fields
+                        .get("budget_eur")
+                        .and_then(Value::as_f64)
+                        .map_or_else(String::new, |b| format!(", EUR {:.1} M", b / 1e6)),
+                    m.text("end")
+                        .map_or_else(String::new, |e| format!(", to {e}"))
+                )
+            })
+            .collect();
+        out.push(Priority {
+            id: t.meta.id,
+            name: t.label(),
+            score: round1(combine(&components)),
+            components,
+            unknown,
+            uncovered_gaps: uncovered,
+            outside_bloc_exposure: outside.map(|x| (x * 1e4).round() / 1e4),
+            worst_cut_off: worst,
+            concerns,
+            trl,
+            trl_needed: need,
+            eu_position,
+            measures: measures_text,
+            score_before: None,
+            classification: level,
+        });
+    }
+    out.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.name.cmp(&b.name))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weights_rescale_over_known_components() {
+        let c = |pairs: &[(&str, f64)]| -> BTreeMap<String, f64> {
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
+        };
+        let all = c(&[
+            ("dependency", 80.0),
+            ("capability", 40.0),
+            ("gaps", 20.0),
+            ("mitigation", 100.0),
+        ]);
+        // (35·80 + 25·40 + 15·20 + 25·100) / 100 = 66
+        assert!((combine(&all) - 66.0).abs() < 1e-9);
+        // Without dependency: (25·40 + 15·20 + 25·100) / 65 = 58.46…
+        let some = c(&[("capability", 40.0), ("gaps", 20.0), ("mitigation", 100.0)]);
+        assert!((combine(&some) - 3800.0 / 65.0).abs() < 1e-9);
+        assert!(combine(&BTreeMap::new()).abs() < f64::EPSILON);
+        assert_eq!(trl_needed(&["civil".into(), "space".into()]), 7);
+        assert_eq!(trl_needed(&[]), 5);
+    }
+}

@@ -1,0 +1,279 @@
+//! Where to act first (issue 18): the urgency ranking computed by hand on a small register,
+//! blocs, the Critical Raw Materials Act flags, and measures' expected effects.
+
+use observatory::model::{Classification, Kind};
+use observatory::service::{RecordInput, Session};
+use serde_json::{Value, json};
+
+use crate::util::Env;
+
+fn add(s: &mut Session, kind: Kind, fields: Value) -> uuid::Uuid {
+    let input = RecordInput {
+        classification: Some(Classification::Unclassified),
+        fields: serde_json::from_value(fields).unwrap(),
+        ..RecordInput::default()
+    };
+    s.add(kind, None, &input).unwrap()
+}
+
+struct Small {
+    session: Session,
+    alpha: uuid::Uuid,
+    beta: uuid::Uuid,
+    gallium: uuid::Uuid,
+    measure: uuid::Uuid,
+}
+
+/// Alpha (defence, TRL 4, lagging, gaps skills + hardware, root cause CRM) needs gallium
+/// (processing: CN 93.8 %, DE 6.2 %, 2023); Beta (civil, TRL 6, leading) needs a widget
+/// (US 50 %, FR 50 %); Gamma has nothing. One ongoing measure aims at Alpha's skills gap, and
+/// if it succeeds DE supplies half of the gallium and Alpha reaches TRL 7.
+fn small(env: &Env) -> Small {
+    let mut s = Session::create(&env.path("p.observatory"), env.identity()).unwrap();
+    let alpha = add(
+        &mut s,
+        Kind::Technology,
+        json!({"name": "Alpha radar", "domains": ["defence"]}),
+    );
+    let beta = add(
+        &mut s,
+        Kind::Technology,
+        json!({"name": "Beta sensor", "domains": ["civil"]}),
+    );
+    add(&mut s, Kind::Technology, json!({"name": "Gamma"}));
+    let gallium = add(
+        &mut s,
+        Kind::Item,
+        json!({"name": "Gallium (processing)", "item_kind": "material", "stage": "processing"}),
+    );
+    let widget = add(
+        &mut s,
+        Kind::Item,
+        json!({"name": "Widget", "item_kind": "component"}),
+    );
+    for (item, country, share) in [
+        (gallium, "CN", 0.938),
+        (gallium, "DE", 0.062),
+        (widget, "US", 0.5),
+        (widget, "FR", 0.5),
+    ] {
+        add(
+            &mut s,
+            Kind::Link,
+            json!({"from_id": item.to_string(), "to_id": country, "link_kind": "produced-in", "share": share, "year": 2023}),
+        );
+    }
+    add(
+        &mut s,
+        Kind::Link,
+        json!({"from_id": alpha.to_string(), "to_id": gallium.to_string(), "link_kind": "requires"}),
+    );
+    add(
+        &mut s,
+        Kind::Link,
+        json!({"from_id": beta.to_string(), "to_id": widget.to_string(), "link_kind": "requires"}),
+    );
+    add(
+        &mut s,
+        Kind::Assessment,
+        json!({"subject_id": alpha.to_string(), "date": "2026-01-01", "trl": 4,
+        "eu_position": "lagging", "gaps": ["skills", "hardware"], "root_causes": ["critical-raw-materials"]}),
+    );
+    add(
+        &mut s,
+        Kind::Assessment,
+        json!({"subject_id": beta.to_string(), "date": "2026-01-01", "trl": 6, "eu_position": "leading"}),
+    );
+    let measure = add(
+        &mut s,
+        Kind::Measure,
+        json!({"name": "EDF GaN line", "instrument": "edf", "status": "ongoing",
+        "start": "2025-01-01", "end": "2099-12-31", "budget_eur": 40000000.0,
+        "target_ids": [alpha.to_string()], "gaps_addressed": ["skills"],
+        "effect_item_id": gallium.to_string(), "effect_country": "DE", "effect_share": 0.5, "effect_trl": 7}),
+    );
+    Small {
+        session: s,
+        alpha,
+        beta,
+        gallium,
+        measure,
+    }
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 0.051
+}
+
+#[test]
+fn the_ranking_matches_a_computation_by_hand() {
+    let env = Env::new();
+    let s = small(&env);
+    let r = s.session.priorities("EU", &[]).unwrap();
+    assert_eq!(r.bloc, "EU");
+    let a = &r.technologies[0];
+    assert_eq!(a.id, s.alpha);
+    // dependency: E = 0.938 outside the EU (CN), W = 0.938 (CN), C = 1 (gallium fails the
+    // CRMA benchmarks): 100 × min(1, 0.469 + 0.2814 + 0.2) = 95.04.
+    assert!(close(a.components["dependency"], 95.0), "{a:?}");
+    // capability: lagging 66.67 and TRL 4 against 7 for defence: 100 × 3/6 = 50; mean 58.33.
+    assert!(close(a.components["capability"], 58.3), "{a:?}");
+    // gaps: 3 of 5.
+    assert!(close(a.components["gaps"], 60.0));
+    // mitigation: skills covered; hardware, the root cause uncovered; the dependency covered
+    // (the measure targets Alpha): 2 of 4.
+    assert!(close(a.components["mitigation"], 50.0));
+    assert_eq!(
+        a.uncovered_gaps,
+        vec!["gap: hardware", "root cause: critical-raw-materials"]
+    );
+    // (35·95.0 + 25·58.3 + 15·60 + 25·50) / 100 = 69.33.
+    assert!(close(a.score, 69.3), "{}", a.score);
+    assert!(
+        a.concerns
+            .iter()
+            .any(|c| c
+                .contains("exceeds 65 % from one third country: China 93.8 %, processing, 2023")),
+        "{:?}",
+        a.concerns
+    );
+    assert_eq!((a.trl, a.trl_needed), (Some(4), 7));
+    let b = &r.technologies[1];
+    assert_eq!(b.id, s.beta);
+    // dependency: E = 0.5 (US), W = 0.5, C = 0: 40; capability 0; gaps 0; nothing needs a
+    // measure: mitigation 0. Score 35·40/100 = 14.
+    assert!(
+        close(b.components["dependency"], 40.0) && close(b.score, 14.0),
+        "{b:?}"
+    );
+    assert_eq!(b.outside_bloc_exposure, Some(0.5));
+    // Ties (everything else scores 0) are in name order; Gamma's unknown parts are listed.
+    let rest: Vec<&str> = r.technologies[2..]
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect();
+    let mut sorted = rest.clone();
+    sorted.sort_unstable();
+    assert_eq!(rest, sorted);
+    let gamma = r.technologies.iter().find(|t| t.name == "Gamma").unwrap();
+    assert_eq!(
+        (gamma.score, gamma.unknown.clone()),
+        (
+            0.0,
+            vec![
+                "dependency".to_owned(),
+                "capability".to_owned(),
+                "gaps".to_owned()
+            ]
+        )
+    );
+    // For the like-minded bloc, Beta's supply is all inside: dependency 0.
+    let lm = s.session.priorities("like-minded", &[]).unwrap();
+    let b = lm.technologies.iter().find(|t| t.id == s.beta).unwrap();
+    assert_eq!(
+        (b.components["dependency"], b.outside_bloc_exposure),
+        (0.0, Some(0.0))
+    );
+    let err = s
+        .session
+        .priorities("Atlantis", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("there is no bloc \"Atlantis\"") && err.contains("like-minded"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_measure_that_succeeds_changes_the_ranking_as_computed_by_hand() {
+    let env = Env::new();
+    let s = small(&env);
+    let r = s.session.priorities("EU", &[s.measure]).unwrap();
+    let a = r.technologies.iter().find(|t| t.id == s.alpha).unwrap();
+    // Gallium: CN 0.469, DE 0.031 + 0.5. E = W = 0.469, no flag: 100 × 0.8 × 0.469 = 37.52.
+    assert!(close(a.components["dependency"], 37.5), "{a:?}");
+    // TRL 7 reached: capability = mean(66.67, 0) = 33.33.
+    assert!(close(a.components["capability"], 33.3), "{a:?}");
+    // The dependency is under 50: only the gaps need measures, 2 of 3 uncovered.
+    assert!(close(a.components["mitigation"], 66.7), "{a:?}");
+    // (35·37.5 + 25·33.3 + 15·60 + 25·66.7) / 100 = 47.13; before: 69.3.
+    assert!(close(a.score, 47.1), "{}", a.score);
+    assert!(close(a.score_before.unwrap(), 69.3));
+    assert!(a.concerns.is_empty(), "{:?}", a.concerns);
+    // The register itself is untouched.
+    let links = s.session.list(Kind::Link).unwrap();
+    assert_eq!(
+        links
+            .iter()
+            .filter(|l| l.text("from_id") == Some(s.gallium.to_string().as_str()))
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn the_priorities_command_and_analyse_read_a_bloc() {
+    let env = Env::new();
+    let mut s = small(&env);
+    s.session.save().unwrap();
+    let (alpha, gallium) = (s.alpha.to_string(), s.gallium.to_string());
+    drop(s);
+    let f = env.path("p.observatory");
+    let f = f.to_str().unwrap();
+    let out: Value = serde_json::from_str(&env.ok(&["priorities", f, "--format", "json"])).unwrap();
+    let first = &out["technologies"][0];
+    assert_eq!(first["id"], alpha.as_str());
+    for key in ["id", "name", "score", "components", "uncovered_gaps"] {
+        assert!(first.get(key).is_some(), "{key}");
+    }
+    assert_eq!(first["components"]["gaps"], 60.0);
+    let scores: Vec<f64> = out["technologies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["score"].as_f64().unwrap())
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "highest first");
+    let table = env.ok(&["priorities", f, "--bloc", "NATO"]);
+    assert!(
+        table.starts_with("== UNCLASSIFIED") && table.contains("Alpha radar"),
+        "{table}"
+    );
+    env.fails(&["priorities", f, "--bloc", "Atlantis"], 11);
+    let a: Value = serde_json::from_str(&env.ok(&[
+        "analyse",
+        f,
+        "--bloc",
+        "EU",
+        "--cut-outside",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let g = a["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == gallium.as_str())
+        .unwrap();
+    assert_eq!(g["bloc_share"], 0.062);
+    assert_eq!(g["crma_flags"][0]["benchmark"], "single-third-country");
+    assert_eq!(
+        g["crma_flags"][0]["text"],
+        "exceeds 65 % from one third country: China 93.8 %, processing, 2023 (world supply: the EU's own sourcing is not recorded)"
+    );
+    let t = a["technologies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == alpha.as_str())
+        .unwrap();
+    assert_eq!(t["outside_bloc_exposure"], 0.938);
+    assert_eq!(
+        a["scenario"][alpha.as_str()],
+        0.938,
+        "everything outside the EU cut"
+    );
+    env.fails(&["analyse", f, "--cut-outside"], 2);
+}
