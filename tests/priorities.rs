@@ -16,19 +16,19 @@ fn add(s: &mut Session, kind: Kind, fields: Value) -> uuid::Uuid {
     s.add(kind, None, &input).unwrap()
 }
 
-struct Small {
-    session: Session,
-    alpha: uuid::Uuid,
-    beta: uuid::Uuid,
-    gallium: uuid::Uuid,
-    measure: uuid::Uuid,
+pub(crate) struct Small {
+    pub(crate) session: Session,
+    pub(crate) alpha: uuid::Uuid,
+    pub(crate) beta: uuid::Uuid,
+    pub(crate) gallium: uuid::Uuid,
+    pub(crate) measure: uuid::Uuid,
 }
 
 /// Alpha (defence, TRL 4, lagging, gaps skills + hardware, root cause CRM) needs gallium
 /// (processing: CN 93.8 %, DE 6.2 %, 2023); Beta (civil, TRL 6, leading) needs a widget
 /// (US 50 %, FR 50 %); Gamma has nothing. One ongoing measure aims at Alpha's skills gap, and
 /// if it succeeds DE supplies half of the gallium and Alpha reaches TRL 7.
-fn small(env: &Env) -> Small {
+pub(crate) fn small(env: &Env) -> Small {
     let mut s = Session::create(&env.path("p.observatory"), env.identity()).unwrap();
     let alpha = add(
         &mut s,
@@ -276,4 +276,101 @@ fn the_priorities_command_and_analyse_read_a_bloc() {
         "everything outside the EU cut"
     );
     env.fails(&["analyse", f, "--cut-outside"], 2);
+}
+
+#[test]
+fn a_roadmap_pdf_reads_back_with_its_marking_targets_measures_and_what_moved() {
+    if !crate::util::have_tool("pdftotext") {
+        return;
+    }
+    let env = Env::new();
+    let mut s = small(&env);
+    let roadmap = s
+        .session
+        .add(
+            Kind::Roadmap,
+            None,
+            &RecordInput {
+                classification: Some(Classification::Restricted),
+                fields: serde_json::from_value(json!({
+                    "title": "Alpha roadmap", "technology_id": s.alpha.to_string(), "bloc": "EU",
+                    "targets": ["2030: TRL 8, outside bloc 40 %, EU capacity 20 %", "2028: TRL 6; a pilot"],
+                    "milestones": ["2027-06-30: pilot line"],
+                    "measure_ids": [s.measure.to_string()],
+                })).unwrap(),
+                ..RecordInput::default()
+            },
+        )
+        .unwrap();
+    s.session.freeze_edition("Report 2026", None).unwrap();
+    s.session
+        .edit(
+            Kind::Roadmap,
+            roadmap,
+            &RecordInput {
+                fields: serde_json::from_value(json!({"milestones": ["2027-06-30: pilot line", "2029-01-31: series production"]})).unwrap(),
+                ..RecordInput::default()
+            },
+        )
+        .unwrap();
+    s.session.save().unwrap();
+    let alpha = s.alpha.to_string();
+    drop(s);
+    let f = env.path("p.observatory");
+    let f = f.to_str().unwrap();
+    let out = env.ok(&[
+        "roadmap",
+        f,
+        "--technology",
+        &alpha,
+        "--out",
+        "r.pdf",
+        "--markdown",
+        "r.md",
+    ]);
+    assert!(out.contains("marked RESTREINT UE/EU RESTRICTED"), "{out}");
+    let text = std::process::Command::new("pdftotext")
+        .arg(env.path("r.pdf"))
+        .arg("-")
+        .output()
+        .unwrap();
+    let raw = String::from_utf8_lossy(&text.stdout).to_string();
+    // Table cells wrap: compare with runs of white space as one space.
+    let text = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    for want in [
+        "RESTREINT UE/EU RESTRICTED",
+        "Technology roadmap: Alpha radar",
+        "Where it stands",
+        "4 (needs 7)",
+        "2030",
+        "40 %",
+        "20 %",
+        "a pilot (not read)",
+        "pilot line",
+        "EDF GaN line",
+        "EUR 40.0",
+        "What moved since the previous edition",
+        "series production",
+    ] {
+        assert!(text.contains(want), "{want} not in:\n{raw}");
+    }
+    // Every page is marked.
+    let text = raw;
+    let pages = text.split('\u{c}').filter(|p| !p.trim().is_empty()).count();
+    assert!(
+        text.matches("RESTREINT UE/EU RESTRICTED").count() > 2 * pages,
+        "{pages} pages: a banner at the top and the bottom of each, and the title page's level"
+    );
+    let md = std::fs::read_to_string(env.path("r.md")).unwrap();
+    assert!(
+        md.starts_with("**RESTREINT UE/EU RESTRICTED**") && md.contains("| (R) | 2030 |"),
+        "{md}"
+    );
+    // A new file only; an unknown area is its own error.
+    env.fails(
+        &["roadmap", f, "--technology", &alpha, "--out", "r.pdf"],
+        11,
+    );
+    env.fails(&["roadmap", f, "--area", "alchemy", "--out", "x.pdf"], 11);
+    env.fails(&["roadmap", f, "--out", "y.pdf"], 2);
 }

@@ -47,6 +47,7 @@ mod member;
 mod priorities;
 mod records;
 mod report;
+mod roadmap;
 mod transfer;
 
 use std::path::{Path, PathBuf};
@@ -147,6 +148,9 @@ pub enum Command {
     /// Where to act first: technologies ranked by urgency (dependency outside a bloc,
     /// capability, gaps, mitigation coverage), with measures' effects applied or not.
     Priorities(priorities::PrioritiesArgs),
+    /// A technology roadmap (a technology or an area) as PDF or Markdown, marked like the
+    /// report: where it stands, targets, milestones, measures, what moved.
+    Roadmap(roadmap::RoadmapArgs),
     /// Horizon scanning: technologies the incubator flags (TRL 5-6, security, space or
     /// defence potential), and flagging one for uptake.
     Incubator(consult::IncubatorArgs),
@@ -222,6 +226,7 @@ fn run(cli: &Cli, command: &Command) -> anyhow::Result<ExitCode> {
         Command::ListVersion(args) => consult::list_version(cli, args),
         Command::Incubator(args) => consult::incubator(cli, args),
         Command::Priorities(args) => priorities::priorities(cli, args),
+        Command::Roadmap(args) => roadmap::roadmap(cli, args),
     }
 }
 

@@ -143,6 +143,8 @@ pub enum View {
     Exchange,
     /// Consultation rounds, the versions of the list.
     Consultation,
+    /// Where to act first.
+    Priorities,
 }
 
 /// What views ask the app to do; applied once per frame.
@@ -356,6 +358,8 @@ pub struct Unlocked {
     pub(super) exchange: super::exchange::ExchangeView,
     /// The Consultation view.
     pub(super) consultation: super::consultation::ConsultationView,
+    /// The Priorities view.
+    pub(super) priorities: super::priorities::PrioritiesView,
     /// The member card being pasted in the Members view.
     pub(super) member_card: String,
     /// The member whose card details are shown for confirmation before verifying.
@@ -1148,6 +1152,7 @@ impl Unlocked {
             reports: super::reports::ReportsView::default(),
             exchange: super::exchange::ExchangeView::default(),
             consultation: super::consultation::ConsultationView::default(),
+            priorities: super::priorities::PrioritiesView::default(),
             history: super::history::History::default(),
             member_card: String::new(),
             confirm_verify: None,
@@ -1170,6 +1175,7 @@ impl Unlocked {
             View::Reports => self.reports.level(),
             View::Exchange => self.exchange.level(),
             View::Consultation => self.consultation.level(),
+            View::Priorities => self.priorities.level(),
         };
         level = level.max(self.history_level());
         if let Some(editor) = &self.editor {
@@ -1558,6 +1564,7 @@ impl Unlocked {
         self.history.invalidate();
         self.exchange.invalidate();
         self.consultation.invalidate();
+        self.priorities.invalidate();
         if self.save != SaveState::Saving {
             self.save = SaveState::Pending;
         }
@@ -1651,6 +1658,7 @@ impl Unlocked {
             View::Timeline => self.timeline.refresh(&self.session),
             View::Exchange => self.exchange.reload(&self.session),
             View::Consultation => self.consultation.invalidate(),
+            View::Priorities => self.priorities.invalidate(),
             view => self.overview = Overview::load(&self.session, view),
         }
     }

@@ -42,6 +42,8 @@ pub(super) struct Overview {
     audit: Option<AuditReport>,
     /// Open consultation rounds, nearest deadline first.
     rounds: Vec<crate::service::consultation::RoundSummary>,
+    /// The five most urgent technologies for the EU (id, name, score, uncovered gaps).
+    priorities: Vec<(Uuid, String, f64, usize)>,
     /// Highest classification of the records the view draws on.
     pub(super) level: Classification,
 }
@@ -65,7 +67,8 @@ impl Overview {
             | View::Timeline
             | View::Reports
             | View::Exchange
-            | View::Consultation => Overview::default(),
+            | View::Consultation
+            | View::Priorities => Overview::default(),
         }
     }
 
@@ -171,8 +174,21 @@ impl Overview {
         for r in &rounds {
             level = level.max(r.classification);
         }
+        let mut priorities = Vec::new();
+        if let Ok(ranking) = session.priorities("EU", &[]) {
+            for t in ranking
+                .technologies
+                .iter()
+                .filter(|t| t.score > 0.0)
+                .take(5)
+            {
+                level = level.max(t.classification);
+                priorities.push((t.id, t.name.clone(), t.score, t.uncovered_gaps.len()));
+            }
+        }
         Overview {
             rounds,
+            priorities,
             counts: Kind::ALL
                 .iter()
                 .map(|k| (*k, session.store().counts(*k).map_or(0, |c| c.live)))
@@ -202,6 +218,20 @@ impl Unlocked {
             ui.columns(2, |columns| {
                 risk_matrix_ui(&mut columns[0], &overview.matrix, commands);
                 let ui = &mut columns[1];
+                ui.strong("Where to act first (EU): most urgent technologies");
+                if overview.priorities.is_empty() {
+                    ui.label("Nothing to rank yet: record supply figures, assessments and measures");
+                }
+                for (id, name, score, uncovered) in &overview.priorities {
+                    let text = format!("{score:.0}  {name}  ({uncovered} uncovered)");
+                    if ui.link(text).clicked() {
+                        commands.push(Command::Edit(Kind::Technology, Some(*id)));
+                    }
+                }
+                if ui.button("All priorities…").clicked() {
+                    commands.push(Command::Navigate(View::Priorities));
+                }
+                ui.add_space(10.0);
                 ui.strong("Consultation: open rounds");
                 if overview.rounds.is_empty() {
                     ui.label("No open consultation round");

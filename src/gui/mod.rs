@@ -16,6 +16,7 @@ pub mod graph;
 pub mod history;
 pub mod import;
 mod prefs;
+pub mod priorities;
 mod register;
 pub mod reports;
 pub mod theme;

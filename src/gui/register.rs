@@ -343,6 +343,8 @@ impl Unlocked {
         egui::Panel::left("nav")
             .exact_size(theme::NAV_WIDTH)
             .show(ui, |ui| {
+                // The navigation scrolls on a small screen rather than hide its last buttons.
+                egui::ScrollArea::vertical().id_salt("nav-scroll").show(ui, |ui| {
                 ui.add_space(6.0);
                 let mut nav = |ui: &mut egui::Ui, view: View, label: &str| {
                     if ui.selectable_label(self.view == view, label).clicked() {
@@ -357,6 +359,7 @@ impl Unlocked {
                 nav(ui, View::Register(Kind::Link), "Links");
                 nav(ui, View::Graph, "Supply graph");
                 nav(ui, View::Timeline, "Timeline");
+                nav(ui, View::Priorities, "Priorities");
                 nav(ui, View::Reports, "Reports");
                 ui.separator();
                 nav(ui, View::Register(Kind::Assessment), "Assessments");
@@ -376,27 +379,29 @@ impl Unlocked {
                 {
                     commands.push(Command::ShowImport);
                 }
-                if ui
-                    .add_enabled(writable, egui::Button::new("Undo"))
-                    .on_hover_text("Undo the last applied edit")
-                    .clicked()
-                {
-                    commands.push(Command::Undo);
-                }
-                if ui
-                    .add_enabled(writable, egui::Button::new("Redo"))
-                    .on_hover_text("Apply again what was undone")
-                    .clicked()
-                {
-                    commands.push(Command::Redo);
-                }
-                if ui
-                    .button("Lock")
-                    .on_hover_text("Lock now (Ctrl+L)")
-                    .clicked()
-                {
-                    commands.push(Command::Lock);
-                }
+                ui.horizontal_wrapped(|ui| {
+                    if ui
+                        .add_enabled(writable, egui::Button::new("Undo"))
+                        .on_hover_text("Undo the last applied edit")
+                        .clicked()
+                    {
+                        commands.push(Command::Undo);
+                    }
+                    if ui
+                        .add_enabled(writable, egui::Button::new("Redo"))
+                        .on_hover_text("Apply again what was undone")
+                        .clicked()
+                    {
+                        commands.push(Command::Redo);
+                    }
+                    if ui
+                        .button("Lock")
+                        .on_hover_text("Lock now (Ctrl+L)")
+                        .clicked()
+                    {
+                        commands.push(Command::Lock);
+                    }
+                });
                 ui.separator();
                 ui.horizontal_wrapped(|ui| {
                     for (label, window) in [
@@ -408,6 +413,7 @@ impl Unlocked {
                             commands.push(Command::Toggle(window));
                         }
                     }
+                });
                 });
             });
         egui::CentralPanel::default().show(ui, |ui| {
@@ -425,6 +431,7 @@ impl Unlocked {
                 View::Reports => self.reports.ui(ui, &self.session),
                 View::Exchange => self.exchange.ui(ui, &self.session, commands),
                 View::Consultation => self.consultation.ui(ui, &self.session, commands),
+                View::Priorities => self.priorities.ui(ui, &self.session, commands),
             }
         });
         self.history_windows_ui(ui.ctx(), commands);

@@ -288,6 +288,7 @@ pub fn build(
         measures_section(&register),
         changes_section(session, source, &date, ceiling, &register)?,
         consultation_section(session, &register, &all_assessments, ceiling)?,
+        priorities_section(session, &register),
         method_section(ceiling, omitted),
         sources_section(&register),
     ];
@@ -1286,6 +1287,193 @@ fn consultation_section(
         title: "Consultation and horizon scanning".into(),
         blocks,
     })
+}
+
+/// Section 7: where to act first, for the EU: the ranking with its parts and uncovered gaps,
+/// the items that fail a Critical Raw Materials Act benchmark, and, where measures record an
+/// expected effect, the ranking before and after they succeed. Computed from the report's own
+/// records (see [`crate::service::priorities`]).
+fn priorities_section(session: &Session, register: &Register) -> Section {
+    use crate::service::priorities::{WEIGHTS, rank_records};
+    let mut blocks = Vec::new();
+    let bloc = register
+        .of(Kind::Bloc)
+        .iter()
+        .find(|b| b.text("name") == Some("EU"))
+        .map_or_else(
+            || crate::model::bloc::Bloc {
+                name: "EU".into(),
+                countries: crate::model::bloc::built_in_countries("EU")
+                    .into_iter()
+                    .collect(),
+            },
+            |b| crate::model::bloc::Bloc {
+                name: "EU".into(),
+                countries: b.texts("countries").into_iter().collect(),
+            },
+        );
+    let records = crate::service::SupplyRecords {
+        technologies: register.of(Kind::Technology).to_vec(),
+        items: register.of(Kind::Item).to_vec(),
+        organisations: register.of(Kind::Organisation).to_vec(),
+        links: register.of(Kind::Link).to_vec(),
+        governance: session.store().governance().unwrap_or_default(),
+        data_year: session.data_year(),
+    };
+    let measures = register.of(Kind::Measure);
+    let effects: Vec<Record> = measures
+        .iter()
+        .filter(|m| m.fields.contains_key("effect_trl") || m.fields.contains_key("effect_share"))
+        .cloned()
+        .collect();
+    let ranking = rank_records(
+        &records,
+        register.of(Kind::Assessment),
+        measures,
+        &bloc,
+        &effects,
+    );
+    let shown: Vec<_> = ranking.iter().filter(|t| t.score > 0.0).take(25).collect();
+    if shown.is_empty() {
+        blocks.push(Block::Paragraph(
+            Classification::Unclassified,
+            "Nothing to rank: no technology has supply figures, an assessment or a measure.".into(),
+        ));
+    } else {
+        blocks.push(Block::Paragraph(
+            Classification::Unclassified,
+            format!(
+                "Technologies ranked by urgency for the EU, 0-100: dependency outside the EU (look-through exposure, the worst single third country, single sources, chokepoint firms, Critical Raw Materials Act benchmarks) weighs {}, capability (EU position, TRL against what the domains need) {}, open gaps and root causes {}, and what no measure in force or planned covers {}. A part with no data is left out and the others weigh more.{}",
+                WEIGHTS[0].1,
+                WEIGHTS[1].1,
+                WEIGHTS[2].1,
+                WEIGHTS[3].1,
+                if effects.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " The score assumes that the {} measure(s) recording an expected effect succeed; \"before\" is the score without them.",
+                        effects.len()
+                    )
+                }
+            ),
+        ));
+        let part = |t: &crate::service::priorities::Priority, n: &str| {
+            t.components
+                .get(n)
+                .map_or_else(|| "n/a".to_owned(), |v| format!("{v:.0}"))
+        };
+        let mut columns = vec![("Technology".into(), 3.0), ("Score".into(), 0.9)];
+        if !effects.is_empty() {
+            columns.push(("Before".into(), 0.9));
+        }
+        columns.extend([
+            ("Dep.".into(), 0.7),
+            ("Cap.".into(), 0.7),
+            ("Gaps".into(), 0.7),
+            ("Mitig.".into(), 0.8),
+            ("Uncovered".into(), 3.2),
+        ]);
+        blocks.push(Block::Table {
+            columns,
+            rows: shown
+                .iter()
+                .map(|t| {
+                    let mut cells = vec![t.name.clone(), format!("{:.1}", t.score)];
+                    if !effects.is_empty() {
+                        cells.push(
+                            t.score_before
+                                .map_or_else(String::new, |b| format!("{b:.1}")),
+                        );
+                    }
+                    cells.extend([
+                        part(t, "dependency"),
+                        part(t, "capability"),
+                        part(t, "gaps"),
+                        part(t, "mitigation"),
+                        if t.uncovered_gaps.is_empty() {
+                            "–".to_owned()
+                        } else {
+                            t.uncovered_gaps.join("; ")
+                        },
+                    ]);
+                    Row {
+                        level: t.classification,
+                        cells,
+                    }
+                })
+                .collect(),
+        });
+        blocks.push(Block::Chart {
+            title: "The parts of each score (their contribution, same scale)".into(),
+            level: Classification::highest(shown.iter().map(|t| t.classification)),
+            chart: Chart::Stacked {
+                series: WEIGHTS.iter().map(|(n, _)| (*n).to_owned()).collect(),
+                groups: shown
+                    .iter()
+                    .take(12)
+                    .map(|t| {
+                        let known: f64 = WEIGHTS
+                            .iter()
+                            .filter(|(n, _)| t.components.contains_key(*n))
+                            .map(|(_, w)| w)
+                            .sum();
+                        (
+                            t.name.chars().take(40).collect(),
+                            WEIGHTS
+                                .iter()
+                                .map(|(n, w)| {
+                                    t.components.get(*n).map_or(0.0, |v| {
+                                        if known > 0.0 { w * v / known } else { 0.0 }
+                                    })
+                                })
+                                .collect(),
+                        )
+                    })
+                    .collect(),
+            },
+        });
+    }
+    // The Critical Raw Materials Act benchmarks.
+    let graph = records.graph_at(records.data_year);
+    let items: BTreeMap<String, &Record> = register
+        .of(Kind::Item)
+        .iter()
+        .map(|r| (r.meta.id.to_string(), r))
+        .collect();
+    let mut flags = Vec::new();
+    for c in graph.item_metrics() {
+        let Some(item) = items.get(&c.id.to_string()) else {
+            continue;
+        };
+        let links_level = Classification::highest(
+            register
+                .of(Kind::Link)
+                .iter()
+                .filter(|l| l.text("from_id") == Some(c.id.to_string().as_str()))
+                .map(|l| l.meta.classification),
+        );
+        for f in crate::analysis::crma::flags(item, &c) {
+            flags.push(Row {
+                level: item.meta.classification.max(links_level),
+                cells: vec![c.name.clone(), f.text],
+            });
+        }
+    }
+    if !flags.is_empty() {
+        blocks.push(Block::Heading(
+            "Critical Raw Materials Act benchmarks (Regulation (EU) 2024/1252, Art. 5)".into(),
+        ));
+        blocks.push(Block::Table {
+            columns: vec![("Material".into(), 2.5), ("Benchmark not met".into(), 6.0)],
+            rows: flags,
+        });
+    }
+    Section {
+        number: "7".into(),
+        title: "Where to act first".into(),
+        blocks,
+    }
 }
 
 fn method_section(ceiling: Option<Classification>, omitted: usize) -> Section {

@@ -27,6 +27,7 @@ mod content;
 mod layout;
 mod markdown;
 mod pdf;
+pub mod roadmap;
 
 pub use content::{Block, Chart, Report, ReportSource, Row, Section, build};
 pub use markdown::to_markdown;

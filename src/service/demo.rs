@@ -238,7 +238,69 @@ impl Session {
         })();
         self.store_mut().simulate_clock(None);
         result?;
-        self.add_open_round()
+        self.add_open_round()?;
+        self.add_roadmaps()
+    }
+
+    /// Roadmaps for two technologies, and what the EDF call is expected to change.
+    fn add_roadmaps(&mut self) -> Result<(), ServiceError> {
+        let tech = |code: &str| reference::reference_technology_id(code).to_string();
+        let measure = |s: &Session, name: &str| -> Option<String> {
+            s.list(Kind::Measure)
+                .ok()?
+                .into_iter()
+                .find(|m| m.text("name") == Some(name))
+                .map(|m| m.meta.id.to_string())
+        };
+        let edf = measure(self, "EDF call on GaN radar components (example)");
+        let horizon = measure(self, "Horizon Europe quantum sensing (example)");
+        if let Some(edf) = &edf
+            && let Ok(id) = Uuid::parse_str(edf)
+        {
+            self.edit(
+                Kind::Measure,
+                id,
+                &input(json!({"gaps_addressed": ["hardware"], "causes_addressed": ["critical-raw-materials"],
+                    "effect_trl": 7, "effect_date": "2029-08-31", "budget_eur": 60_000_000.0})),
+            )?;
+        }
+        for (title, code, targets, milestones, m) in [
+            (
+                "GaN radar chips: roadmap (example)",
+                "high-frequency-chips",
+                json!([
+                    "2028: TRL 7, outside bloc 80 %",
+                    "2030: TRL 8, outside bloc 60 %, EU capacity 20 %"
+                ]),
+                json!([
+                    "2027-06-30: EU GaN-on-SiC pilot line qualified",
+                    "2029-03-31: first EU-sourced radar modules"
+                ]),
+                edf,
+            ),
+            (
+                "Quantum sensing: roadmap (example)",
+                "quantum-sensing",
+                json!(["2027: TRL 6", "2030: TRL 8"]),
+                json!([
+                    "2026-12-31: field trials of gravimeters",
+                    "2028-06-30: defence qualification"
+                ]),
+                horizon,
+            ),
+        ] {
+            self.add(
+                Kind::Roadmap,
+                None,
+                &input(json!({
+                    "title": title, "technology_id": tech(code), "bloc": "EU",
+                    "targets": targets, "milestones": milestones,
+                    "measure_ids": m.map(|m| vec![m]).unwrap_or_default(),
+                    "narrative": EXAMPLE_NOTE,
+                })),
+            )?;
+        }
+        Ok(())
     }
 
     /// The demo's members, by name and Member State (throwaway keys, made for the demo).

@@ -232,6 +232,32 @@ impl Session {
     }
 }
 
+/// The ranking from given records (a report's, under its ceiling or from an edition).
+#[must_use]
+pub fn rank_records(
+    records: &SupplyRecords,
+    assessments: &[Record],
+    measures: &[Record],
+    bloc: &Bloc,
+    applied: &[Record],
+) -> Vec<Priority> {
+    let mut out = rank(
+        records,
+        assessments,
+        measures,
+        bloc,
+        applied,
+        records.data_year,
+    );
+    if !applied.is_empty() {
+        let before = rank(records, assessments, measures, bloc, &[], records.data_year);
+        for t in &mut out {
+            t.score_before = before.iter().find(|b| b.id == t.id).map(|b| b.score);
+        }
+    }
+    out
+}
+
 /// Applies measures' expected effects to copies of the supply records (see the module docs).
 fn with_effects(records: &SupplyRecords, applied: &[Record]) -> SupplyRecords {
     let mut out = SupplyRecords {
@@ -256,6 +282,9 @@ fn with_effects(records: &SupplyRecords, applied: &[Record]) -> SupplyRecords {
                 && !l.meta.deleted
         };
         // The figures of the latest year and their source: those the new supplier joins.
+        if !out.links.iter().any(&supply) {
+            continue; // no figures to join: a share of nothing would be all of it
+        }
         let latest = out
             .links
             .iter()
