@@ -2236,3 +2236,77 @@ fn priorities_view_ranks_shows_the_parts_and_applies_a_measure() {
     harness.run_steps(3);
     harness.get_by_label("69  Alpha radar  (2 uncovered)");
 }
+
+#[test]
+fn a_technology_gets_a_roadmap_in_its_editor_with_a_plan() {
+    let env = Env::new();
+    let mut small = crate::priorities::small(&env);
+    let (alpha, beta, measure) = (small.alpha, small.beta, small.measure);
+    let _ = alpha;
+    small
+        .session
+        .add(
+            Kind::Roadmap,
+            None,
+            &RecordInput {
+                classification: Some(Classification::Confidential),
+                fields: serde_json::from_value(serde_json::json!({
+                    "title": "Alpha roadmap", "technology_id": alpha.to_string(),
+                    "milestones": ["2027-06-30: pilot line"], "measure_ids": [measure.to_string()],
+                }))
+                .unwrap(),
+                ..RecordInput::default()
+            },
+        )
+        .unwrap();
+    small.session.save().unwrap();
+    drop(small);
+    let (mut harness, _clock) = harness(&env, &env.path("p.observatory"));
+    unlock(&mut harness, PASSPHRASE);
+    // The app opens on the Technologies register.
+    let open = |harness: &mut Harness<'static, ObservatoryApp>, name: &str| {
+        harness.get_by_label(name).click();
+        harness.run_steps(4);
+    };
+    open(&mut harness, "Alpha radar");
+    harness.get_by_label("Roadmaps (1)");
+    assert_eq!(
+        harness.state().marking(),
+        Classification::Confidential,
+        "its roadmap is on screen"
+    );
+    harness.get_by_label("Alpha roadmap").click();
+    harness.run_steps(4);
+    harness.get_by_label("Edit roadmap");
+    harness.get_by_label("Plan: milestones and measures");
+    if std::env::var("OBSERVATORY_SCREENSHOTS").is_ok() {
+        match harness.render() {
+            Ok(image) => image
+                .save(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/tests/screenshots/roadmap-editor.png"
+                ))
+                .unwrap(),
+            Err(e) => eprintln!("SKIPPED: no GPU adapter for the screenshot: {e}"),
+        }
+    }
+    harness.get_by_label("Cancel").click();
+    harness.run_steps(2);
+    open(&mut harness, "Beta sensor");
+    harness
+        .get_by_label("New roadmap for this technology")
+        .click();
+    harness.run_steps(4);
+    harness.get_by_label("New roadmap");
+    harness.get_by_label("Apply").click();
+    harness.run_steps(4);
+    let session = harness.state().session().unwrap();
+    let made: Vec<_> = session
+        .list(Kind::Roadmap)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.text("technology_id") == Some(beta.to_string().as_str()))
+        .collect();
+    assert_eq!(made.len(), 1);
+    assert_eq!(made[0].text("title"), Some("Roadmap: Beta sensor"));
+}

@@ -180,6 +180,8 @@ pub enum Command {
     Navigate(View),
     /// Open the editor on a record (None: a new one).
     Edit(Kind, Option<Uuid>),
+    /// Open the editor on a new record with these fields filled in (name, draft text).
+    NewWith(Kind, Vec<(&'static str, String)>),
     /// Apply an editor's draft.
     Apply {
         /// Kind.
@@ -1194,6 +1196,11 @@ impl Unlocked {
             Command::Edit(kind, id) => {
                 let record = id.and_then(|id| self.session.get(kind, id).ok());
                 self.editor = Some(Editor::new(kind, record.as_ref(), &self.session));
+            }
+            Command::NewWith(kind, values) => {
+                let mut editor = Editor::new(kind, None, &self.session);
+                editor.prefill(&values);
+                self.editor = Some(editor);
             }
             Command::Apply { kind, id, input } => {
                 let result = match id {

@@ -46,6 +46,131 @@ pub struct Editor {
     /// An item's supply figures by source, side by side: (source, year, HHI, top country
     /// and share, used by the analysis).
     figures: Vec<(String, String, String, String, bool)>,
+    /// A technology's roadmaps (id, title), or a roadmap's plan: the Gantt bars (label, start
+    /// day, end day, milestone) of its milestones and measures, and their highest level.
+    roadmaps: Vec<(Uuid, String)>,
+    gantt: Vec<(String, f64, f64, bool)>,
+    roadmap_level: Classification,
+}
+
+/// A roadmap's milestones and measures as Gantt bars, and the highest level among them.
+fn roadmap_plan(
+    session: &Session,
+    record: &Record,
+) -> (Vec<(String, f64, f64, bool)>, Classification) {
+    use crate::service::timeline::day_number;
+    let mut bars = Vec::new();
+    let mut level = Classification::Unclassified;
+    for line in record.texts("milestones") {
+        if let Some((date, what)) = crate::report::roadmap::parse_milestone(&line)
+            && let Some(d) = day_number(&date)
+        {
+            bars.push((format!("{date} {what}"), d, d, true));
+        }
+    }
+    for id in record.texts("measure_ids") {
+        let Ok(id) = Uuid::parse_str(&id) else {
+            continue;
+        };
+        let Ok(m) = session.get(Kind::Measure, id) else {
+            continue;
+        };
+        level = level.max(m.meta.classification);
+        if let (Some(s), Some(e)) = (
+            m.text("start").and_then(day_number),
+            m.text("end").and_then(day_number),
+        ) {
+            bars.push((m.label(), s, e, false));
+        }
+    }
+    (bars, level)
+}
+
+/// A small Gantt chart: one row per bar, milestones as diamonds, a year scale on top.
+fn gantt_ui(ui: &mut egui::Ui, bars: &[(String, f64, f64, bool)]) {
+    let (Some(lo), Some(hi)) = (
+        bars.iter().map(|b| b.1).reduce(f64::min),
+        bars.iter().map(|b| b.2).reduce(f64::max),
+    ) else {
+        return;
+    };
+    let (lo, hi) = (lo - 60.0, hi.max(lo + 365.0) + 60.0);
+    let label_width = 220.0;
+    let row = 18.0;
+    #[allow(clippy::cast_precision_loss)]
+    let height = row * (bars.len() as f32 + 1.0);
+    let (rect, _) = ui.allocate_exact_size(
+        egui::vec2(ui.available_width().max(400.0), height),
+        egui::Sense::hover(),
+    );
+    let painter = ui.painter_at(rect);
+    let left = rect.left() + label_width;
+    let width = (rect.width() - label_width).max(50.0);
+    #[allow(clippy::cast_possible_truncation)]
+    let x = |day: f64| left + ((day - lo) / (hi - lo)) as f32 * width;
+    let text = ui.visuals().text_color();
+    // Year lines.
+    #[allow(clippy::cast_possible_truncation)] // days since 1970 of dates that were parsed
+    let (first_year, last_year) = (
+        1970 + (lo / 365.25).floor() as i64,
+        1970 + (hi / 365.25).ceil() as i64,
+    );
+    // A label every `step` years, at least 40 points apart.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let step = (((last_year - first_year).max(1) as f32 * 40.0 / width).ceil() as usize).max(1);
+    for year in (first_year..=last_year).step_by(step) {
+        if let Some(d) = crate::service::timeline::day_number(&format!("{year}-01-01"))
+            && d >= lo
+            && d <= hi
+        {
+            painter.line_segment(
+                [
+                    egui::pos2(x(d), rect.top()),
+                    egui::pos2(x(d), rect.bottom()),
+                ],
+                egui::Stroke::new(0.5, egui::Color32::GRAY),
+            );
+            painter.text(
+                egui::pos2(x(d) + 2.0, rect.top()),
+                egui::Align2::LEFT_TOP,
+                year.to_string(),
+                egui::FontId::proportional(11.0),
+                text,
+            );
+        }
+    }
+    for (i, (label, start, end, milestone)) in bars.iter().enumerate() {
+        #[allow(clippy::cast_precision_loss)]
+        let y = rect.top() + row * (i as f32 + 1.0) + row / 2.0;
+        let short: String = label.chars().take(34).collect();
+        painter.text(
+            egui::pos2(rect.left(), y),
+            egui::Align2::LEFT_CENTER,
+            short,
+            egui::FontId::proportional(12.0),
+            text,
+        );
+        if *milestone {
+            let c = egui::pos2(x(*start), y);
+            let r = 5.0;
+            painter.add(egui::Shape::convex_polygon(
+                vec![
+                    egui::pos2(c.x, c.y - r),
+                    egui::pos2(c.x + r, c.y),
+                    egui::pos2(c.x, c.y + r),
+                    egui::pos2(c.x - r, c.y),
+                ],
+                egui::Color32::from_rgb(192, 57, 43),
+                egui::Stroke::NONE,
+            ));
+        } else {
+            let bar = egui::Rect::from_min_max(
+                egui::pos2(x(*start), y - 5.0),
+                egui::pos2(x(*end).max(x(*start) + 2.0), y + 5.0),
+            );
+            painter.rect_filled(bar, 2.0, egui::Color32::from_rgb(230, 160, 30));
+        }
+    }
 }
 
 /// The highest level of an item's supply links, what they point to and the sources they
@@ -301,6 +426,49 @@ impl Editor {
                 .filter(|_| kind == Kind::Item)
                 .map(|r| item_figures(session, r.meta.id))
                 .unwrap_or_default(),
+            roadmaps: record
+                .filter(|_| kind == Kind::Technology)
+                .map(|r| {
+                    session
+                        .list(Kind::Roadmap)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter(|m| m.text("technology_id") == Some(r.meta.id.to_string().as_str()))
+                        .map(|m| (m.meta.id, m.label()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            gantt: Vec::new(),
+            roadmap_level: Classification::Unclassified,
+        }
+        .with_plan(kind, record, session)
+    }
+
+    fn with_plan(mut self, kind: Kind, record: Option<&Record>, session: &Session) -> Self {
+        if kind == Kind::Roadmap
+            && let Some(r) = record
+        {
+            (self.gantt, self.roadmap_level) = roadmap_plan(session, r);
+        }
+        if kind == Kind::Technology
+            && let Some(r) = record
+        {
+            self.roadmap_level = session
+                .list(Kind::Roadmap)
+                .unwrap_or_default()
+                .iter()
+                .filter(|m| m.text("technology_id") == Some(r.meta.id.to_string().as_str()))
+                .map(|m| m.meta.classification)
+                .max()
+                .unwrap_or_default();
+        }
+        self
+    }
+
+    /// Prefills a new record's fields (a roadmap for a technology).
+    pub(super) fn prefill(&mut self, values: &[(&'static str, String)]) {
+        for (name, value) in values {
+            self.drafts.insert(name, value.clone());
         }
     }
 
@@ -313,7 +481,7 @@ impl Editor {
         if self.merge_open {
             level = self.merge_candidates.iter().fold(level, |l, c| l.max(c.2));
         }
-        level
+        level.max(self.roadmap_level)
     }
 
     /// Shows an error from the service next to its field, or above the form.
@@ -483,6 +651,40 @@ impl Editor {
                             }
                         });
                     });
+                }
+                if self.kind == Kind::Technology
+                    && let Some(id) = self.id
+                {
+                    egui::CollapsingHeader::new(format!("Roadmaps ({})", self.roadmaps.len()))
+                        .default_open(true)
+                        .show(ui, |ui| {
+                            for (rid, title) in &self.roadmaps {
+                                if ui.link(title).clicked() {
+                                    commands.push(Command::Edit(Kind::Roadmap, Some(*rid)));
+                                }
+                            }
+                            if ui
+                                .add_enabled(
+                                    self.read_only.is_none(),
+                                    egui::Button::new("New roadmap for this technology"),
+                                )
+                                .clicked()
+                            {
+                                commands.push(Command::NewWith(
+                                    Kind::Roadmap,
+                                    vec![
+                                        ("technology_id", id.to_string()),
+                                        ("title", format!("Roadmap: {}", self.label)),
+                                        ("bloc", "EU".to_owned()),
+                                    ],
+                                ));
+                            }
+                        });
+                }
+                if self.kind == Kind::Roadmap && !self.gantt.is_empty() {
+                    egui::CollapsingHeader::new("Plan: milestones and measures")
+                        .default_open(true)
+                        .show(ui, |ui| gantt_ui(ui, &self.gantt));
                 }
                 if let Some(id) = self.id
                     && self.read_only.is_none()

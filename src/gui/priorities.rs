@@ -90,6 +90,24 @@ impl PrioritiesView {
         self.load(session);
         ui.heading("Priorities: where to act first");
         ui.horizontal(|ui| {
+            if ui
+                .button("Blocs")
+                .on_hover_text(
+                    "The blocs of partners: EU, EU+EEA, NATO, like-minded (editable), and yours",
+                )
+                .clicked()
+            {
+                commands.push(Command::Navigate(super::app::View::Register(Kind::Bloc)));
+            }
+            if ui
+                .button("Roadmaps")
+                .on_hover_text("Technology roadmaps: targets, milestones, measures")
+                .clicked()
+            {
+                commands.push(Command::Navigate(super::app::View::Register(Kind::Roadmap)));
+            }
+        });
+        ui.horizontal(|ui| {
             ui.label("Bloc");
             let before = self.bloc.clone();
             egui::ComboBox::from_id_salt("priorities-bloc")
