@@ -546,6 +546,8 @@ fn the_demo_observatory_is_built_from_the_public_data_and_examples() {
         follow.technologies[0].previous.as_ref().unwrap()["trl"],
         serde_json::json!([3.0, 4.0, 6.0])
     );
+    // Roadmaps for two technologies.
+    assert_eq!(session.list(Kind::Roadmap).unwrap().len(), 2);
     // The incubator flagged quantum sensing for uptake.
     assert!(
         session

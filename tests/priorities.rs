@@ -276,6 +276,29 @@ fn the_priorities_command_and_analyse_read_a_bloc() {
         "everything outside the EU cut"
     );
     env.fails(&["analyse", f, "--cut-outside"], 2);
+    // The analysis as if the measure succeeds: DE supplies half of the gallium.
+    let measure = {
+        let s = observatory::service::Session::open(
+            &env.path("p.observatory"),
+            env.identity(),
+            observatory::store::OpenMode::ReadOnly,
+        )
+        .unwrap();
+        s.list(Kind::Measure).unwrap()[0].meta.id.to_string()
+    };
+    let a: Value = serde_json::from_str(&env.ok(&[
+        "analyse", f, "--bloc", "EU", "--apply", &measure, "--format", "json",
+    ]))
+    .unwrap();
+    let g = a["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == gallium.as_str())
+        .unwrap();
+    assert_eq!(g["bloc_share"], 0.531, "0.062 × 0.5 + 0.5");
+    assert_eq!(g["top_country"], "DE");
+    assert!(g["crma_flags"].as_array().unwrap().is_empty(), "{g}");
 }
 
 #[test]

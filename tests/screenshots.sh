@@ -48,9 +48,9 @@ xdotool mousemove 55 49 click 1
 sleep 1.5
 import -window root "$out/dashboard.png"
 # Lock, then open the built-in demo from the welcome screen and shoot every view.
-xdotool mousemove 37 640 click 1
+xdotool mousemove 155 611 click 1
 sleep 1.5
-xdotool mousemove 105 389 click 1
+xdotool mousemove 105 418 click 1
 sleep 15
 shoot() { xdotool mousemove "$2" "$3" click 1; sleep 1.2; import -window root "$out/$1.png"; }
 shoot demo-dashboard 55 49
@@ -60,6 +60,7 @@ shoot demo-organisations 64 152
 shoot demo-links 38 181
 shoot demo-graph 65 210
 shoot demo-timeline 48 239
+shoot demo-priorities 58 268
 # The register as it stood on a past date: type it into "As of", Enter.
 xdotool mousemove 267 49 click 1
 sleep 0.3
@@ -71,22 +72,22 @@ shoot demo-items-as-of-2024 40 123
 xdotool mousemove 726 53 click 1   # Back to today
 sleep 1
 # The Reports view with the outline of the demo's report.
-xdotool mousemove 45 268 click 1
+xdotool mousemove 45 297 click 1
 sleep 1
 shoot demo-reports 238 331
-shoot demo-assessments 61 309
-shoot demo-measures 51 338
-shoot demo-sources 46 367
-shoot demo-events 43 396
-shoot demo-members 48 425
-shoot demo-exchange 50 454
-shoot demo-consultation 58 483
-shoot demo-audit 50 512
+shoot demo-assessments 61 338
+shoot demo-measures 51 367
+shoot demo-sources 46 396
+shoot demo-events 43 425
+shoot demo-members 48 454
+shoot demo-exchange 50 483
+shoot demo-consultation 58 512
+shoot demo-audit 50 541
 shoot demo-items 40 123
 shoot demo-item-editor 500 161
 xdotool key Escape
-shoot demo-import 64 553
+shoot demo-import 64 582
 xdotool mousemove 1246 57 click 1
 sleep 0.5
-shoot demo-help 108 681
+shoot demo-help 116 652
 echo "wrote $(ls "$out"/*.png | tr '\n' ' ')"

@@ -37,6 +37,10 @@ pub struct AnalyseArgs {
     /// The cut-off scenario cuts every country outside the bloc (with --bloc).
     #[arg(long, requires = "bloc")]
     cut_outside: bool,
+    /// Compute as if these measures succeed: their expected new suppliers join the figures
+    /// (repeatable; see `priorities`).
+    #[arg(long = "apply", value_name = "MEASURE")]
+    apply: Vec<uuid::Uuid>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     format: OutputFormat,
@@ -72,8 +76,17 @@ pub(super) fn analyse(cli: &Cli, args: &AnalyseArgs) -> anyhow::Result<ExitCode>
         };
     let mut cut = cut;
     let session = open(cli, &args.file, OpenMode::ReadOnly)?;
-    let records = session.supply_records_at(cutoff)?;
-    let mut highest = records.highest();
+    let mut records = session.supply_records_at(cutoff)?;
+    let mut applied = Vec::new();
+    for id in &args.apply {
+        applied.push(session.get(Kind::Measure, *id)?);
+    }
+    if !applied.is_empty() {
+        records = crate::service::priorities::with_effects(&records, &applied);
+    }
+    let mut highest = records.highest().max(crate::model::Classification::highest(
+        applied.iter().map(|m| m.meta.classification),
+    ));
     let bloc = match &args.bloc {
         Some(name) => {
             let (bloc, level) = session.bloc(name)?;
@@ -188,6 +201,9 @@ pub(super) fn analyse(cli: &Cli, args: &AnalyseArgs) -> anyhow::Result<ExitCode>
             );
             if let Some(b) = &bloc {
                 body.insert("bloc".into(), json!(b.name));
+            }
+            if !args.apply.is_empty() {
+                body.insert("applied".into(), json!(args.apply));
             }
             if let Some(impacts) = &scenario {
                 body.insert("cut".into(), json!(cut));

@@ -572,8 +572,10 @@ impl Editor {
             .collapsible(false)
             .default_width(560.0)
             .show(ctx, |ui| {
+                // The fields scroll, shorter on a small screen, so that the sections below and
+                // the buttons stay in sight.
                 egui::ScrollArea::vertical()
-                    .max_height(520.0)
+                    .max_height((ctx.content_rect().height() - 330.0).clamp(200.0, 520.0))
                     .show(ui, |ui| {
                         egui::Grid::new("editor")
                             .num_columns(2)

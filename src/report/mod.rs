@@ -18,7 +18,12 @@
 //! assessment; TRL distribution chart), 2 dependency risks (risk matrix, most concentrated
 //! items, single sources, chokepoints, exposure of technologies by country with a bar chart),
 //! 3 gaps and root causes, 4 mitigating measures and roadmaps (a Gantt chart per area),
-//! 5 changes since the previous edition, annex A method, annex B sources.
+//! 5 changes since the previous edition, 6 consultation and horizon scanning (rounds,
+//! participation, where Member States disagree, consolidated assessments, the list version in
+//! force, the incubator's flags), 7 where to act first (the urgency ranking with its parts and
+//! uncovered gaps, before and after measures with an expected effect, the Critical Raw
+//! Materials Act benchmarks), annex A method, annex B sources. Technology roadmaps are
+//! documents of their own ([`roadmap`]).
 //!
 //! A generated report is plaintext on disk: write it only where material of its marking may be
 //! stored (the app asks first).

@@ -259,7 +259,8 @@ pub fn rank_records(
 }
 
 /// Applies measures' expected effects to copies of the supply records (see the module docs).
-fn with_effects(records: &SupplyRecords, applied: &[Record]) -> SupplyRecords {
+#[must_use]
+pub fn with_effects(records: &SupplyRecords, applied: &[Record]) -> SupplyRecords {
     let mut out = SupplyRecords {
         technologies: records.technologies.clone(),
         items: records.items.clone(),
