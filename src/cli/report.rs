@@ -49,15 +49,7 @@ pub(super) fn report(cli: &Cli, args: &ReportArgs) -> anyhow::Result<ExitCode> {
             })
         })
         .transpose()?;
-    for path in std::iter::once(&args.out).chain(&args.markdown) {
-        if path.exists() {
-            return Err(InputError(format!(
-                "{} exists already: choose a new file name",
-                path.display()
-            ))
-            .into());
-        }
-    }
+    refuse_existing(&args.out, args.markdown.as_ref())?;
     let source = match (&args.edition, &args.as_of) {
         (Some(e), _) => ReportSource::Edition(e.clone()),
         (None, Some(d)) => ReportSource::AsOf(d.clone()),
@@ -66,27 +58,7 @@ pub(super) fn report(cli: &Cli, args: &ReportArgs) -> anyhow::Result<ExitCode> {
     let session = open(cli, &args.file, OpenMode::ReadOnly)?;
     let started = std::time::Instant::now();
     let report = report::build(&session, &source, ceiling, args.title.as_deref())?;
-    let markdown_out = args
-        .out
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("md"));
-    let write = |path: &PathBuf, bytes: &[u8]| {
-        crate::fsutil::write_new_durable(path, bytes, None).map_err(|source| ServiceError::Export {
-            path: path.clone(),
-            source,
-        })
-    };
-    let pages = if markdown_out {
-        write(&args.out, report::to_markdown(&report).as_bytes())?;
-        None
-    } else {
-        let (bytes, pages) = report::to_pdf(&report)?;
-        write(&args.out, &bytes)?;
-        Some(pages)
-    };
-    if let Some(md) = &args.markdown {
-        write(md, report::to_markdown(&report).as_bytes())?;
-    }
+    let pages = write_document(&report, &args.out, args.markdown.as_ref())?;
     let marking = report.classification.marking();
     outln!(
         "wrote {}{} marked {marking} in {:.1} s",
@@ -105,4 +77,48 @@ pub(super) fn report(cli: &Cli, args: &ReportArgs) -> anyhow::Result<ExitCode> {
         "note: the report is plaintext marked {marking}: keep it only where material of that level may be stored"
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses to write over a file (exit code 11).
+pub(super) fn refuse_existing(out: &PathBuf, markdown: Option<&PathBuf>) -> anyhow::Result<()> {
+    for path in std::iter::once(out).chain(markdown) {
+        if path.exists() {
+            return Err(InputError(format!(
+                "{} exists already: choose a new file name",
+                path.display()
+            ))
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// Writes a document to new files: `out` as Markdown when it ends in `.md`, else as PDF, and
+/// `markdown` too; returns the PDF's page count.
+pub(super) fn write_document(
+    doc: &report::Report,
+    out: &PathBuf,
+    markdown: Option<&PathBuf>,
+) -> anyhow::Result<Option<usize>> {
+    let write = |path: &PathBuf, bytes: &[u8]| {
+        crate::fsutil::write_new_durable(path, bytes, None).map_err(|source| ServiceError::Export {
+            path: path.clone(),
+            source,
+        })
+    };
+    let markdown_out = out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("md"));
+    let pages = if markdown_out {
+        write(out, report::to_markdown(doc).as_bytes())?;
+        None
+    } else {
+        let (bytes, pages) = report::to_pdf(doc)?;
+        write(out, &bytes)?;
+        Some(pages)
+    };
+    if let Some(md) = markdown {
+        write(md, report::to_markdown(doc).as_bytes())?;
+    }
+    Ok(pages)
 }

@@ -8,7 +8,6 @@ use uuid::Uuid;
 
 use super::{Cli, InputError, open};
 use crate::report::roadmap::{self, Subject};
-use crate::service::ServiceError;
 use crate::store::OpenMode;
 
 /// Arguments of `roadmap`.
@@ -36,15 +35,7 @@ pub struct RoadmapArgs {
 }
 
 pub(super) fn roadmap(cli: &Cli, args: &RoadmapArgs) -> anyhow::Result<ExitCode> {
-    for path in std::iter::once(&args.out).chain(&args.markdown) {
-        if path.exists() {
-            return Err(InputError(format!(
-                "{} exists already: choose a new file name",
-                path.display()
-            ))
-            .into());
-        }
-    }
+    super::report::refuse_existing(&args.out, args.markdown.as_ref())?;
     let subject = match (&args.technology, &args.area) {
         (Some(t), _) => Subject::Technology(*t),
         (None, Some(a)) => Subject::Area(a.trim().to_lowercase()),
@@ -52,27 +43,7 @@ pub(super) fn roadmap(cli: &Cli, args: &RoadmapArgs) -> anyhow::Result<ExitCode>
     };
     let session = open(cli, &args.file, OpenMode::ReadOnly)?;
     let doc = roadmap::build(&session, &subject)?;
-    let write = |path: &PathBuf, bytes: &[u8]| {
-        crate::fsutil::write_new_durable(path, bytes, None).map_err(|source| ServiceError::Export {
-            path: path.clone(),
-            source,
-        })
-    };
-    let markdown_out = args
-        .out
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("md"));
-    let pages = if markdown_out {
-        write(&args.out, crate::report::to_markdown(&doc).as_bytes())?;
-        None
-    } else {
-        let (bytes, pages) = crate::report::to_pdf(&doc)?;
-        write(&args.out, &bytes)?;
-        Some(pages)
-    };
-    if let Some(md) = &args.markdown {
-        write(md, crate::report::to_markdown(&doc).as_bytes())?;
-    }
+    let pages = super::report::write_document(&doc, &args.out, args.markdown.as_ref())?;
     let marking = doc.classification.marking();
     outln!(
         "wrote {}{} marked {marking}",
