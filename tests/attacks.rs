@@ -1222,3 +1222,83 @@ fn forged_consultation_records_do_not_count() {
         .to_string();
     assert!(err.contains("merge refused"), "{err}");
 }
+
+/// Issue 18: the treaties' blocs cannot be rewritten, and no member's bloc stands in for a
+/// built-in one, whatever they sign.
+#[test]
+fn a_member_cannot_move_china_into_the_eu_bloc() {
+    use observatory::model::bloc::built_in_id;
+    let env = Env::new();
+    let mut victim = replica_in(&env, "victim", "FR", Classification::Secret);
+    let mut mallory = replica_in(&env, "mallory", "DE", Classification::Secret);
+    introduce(&mut [&mut victim, &mut mallory]);
+    let m = mallory.session.author().to_owned();
+    let key = mallory.session.identity().signing_key().clone();
+    let eu = built_in_id("EU");
+    let mut countries = observatory::model::bloc::built_in_countries("EU");
+    countries.push("CN".into());
+    countries.sort();
+    let shadow = uuid::Uuid::now_v7();
+    let forged = vec![
+        change(
+            Kind::Bloc,
+            eu,
+            "countries",
+            &json!(countries),
+            now(),
+            &m,
+            &key,
+        ),
+        change(
+            Kind::Bloc,
+            shadow,
+            "*",
+            &json!({"classification": "UNCLASSIFIED", "releasable_to": [], "name": "like-minded",
+                    "countries": ["CN", "RU"]}),
+            now(),
+            &m,
+            &key,
+        ),
+    ];
+    let bundle = hand_bundle(&mallory, &victim, &uuid::Uuid::now_v7().to_string(), forged);
+    victim.session.import_bundle(&bundle, false).unwrap();
+    let record = victim.session.get(Kind::Bloc, eu).unwrap();
+    assert!(
+        !record.texts("countries").contains(&"CN".to_owned()),
+        "{record:?}"
+    );
+    let (bloc, _) = victim.session.bloc("EU").unwrap();
+    assert!(!bloc.contains("CN") && bloc.countries.len() == 27);
+    let (like, _) = victim.session.bloc("like-minded").unwrap();
+    assert!(
+        like.contains("JP") && !like.contains("CN"),
+        "the built-in one, not hers"
+    );
+    // On her own file: the EU bloc cannot be edited, nor a bloc named "eu" made.
+    let err = mallory
+        .session
+        .edit(
+            Kind::Bloc,
+            eu,
+            &RecordInput {
+                fields: serde_json::from_value(json!({"countries": ["CN"]})).unwrap(),
+                ..RecordInput::default()
+            },
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("never changes"), "{err}");
+    let err = mallory
+        .session
+        .add(
+            Kind::Bloc,
+            None,
+            &RecordInput {
+                fields: serde_json::from_value(json!({"name": "eu", "countries": ["CN"]})).unwrap(),
+                ..RecordInput::default()
+            },
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("built-in bloc"), "{err}");
+}

@@ -1,10 +1,12 @@
 //! Blocs of partner countries (the `bloc` record kind): the built-in ones, and reading a
 //! figure for a bloc.
 //!
-//! Four blocs are built in, as reference records with the same ids in every file (like the EU
-//! 2023 list, a member may edit them, and the edit replicates): **EU** (the 27 Member States),
-//! **EU+EEA** (with Iceland, Liechtenstein, Norway), **NATO** (its 32 members) and
-//! **like-minded** (EU, EEA, US, CA, JP, KR, AU, NZ, GB, CH). Members add their own.
+//! Four blocs are built in, as reference records with the same ids in every file: **EU** (the
+//! 27 Member States), **EU+EEA** (with Iceland, Liechtenstein, Norway) and **NATO** (its 32
+//! members), read from the country table and immutable (a change to them, by anyone and by any
+//! path, does not count), and **like-minded** (EU, EEA, US, CA, JP, KR, AU, NZ, GB, CH), which
+//! members edit like the reference technologies (the edit replicates). Members add their own
+//! blocs under other names.
 //!
 //! For a bloc, a supply share is *inside* when its country is one of the bloc's; the
 //! unattributed rest (`ZZ`) and regional aggregates (`XE` Europe, ...) are never inside, since
@@ -33,6 +35,25 @@ pub const BUILT_IN: [(&str, &str); 4] = [
         "The EU, the EEA, and the United States, Canada, Japan, South Korea, Australia, New Zealand, the United Kingdom and Switzerland (editable)",
     ),
 ];
+
+/// The built-in blocs that are facts of treaties, read from the country table and never
+/// changed: EU, EU+EEA, NATO ("like-minded" is the members' to edit).
+pub const FIXED: [&str; 3] = ["EU", "EU+EEA", "NATO"];
+
+/// Whether a record id is one of the [`FIXED`] built-in blocs.
+#[must_use]
+pub fn is_fixed_id(id: &str) -> bool {
+    FIXED.iter().any(|n| built_in_id(n).to_string() == id)
+}
+
+/// Whether a name is taken by a built-in bloc (case-insensitive): a member's own bloc cannot
+/// take it, so that no "EU" of someone's making stands in for the EU.
+#[must_use]
+pub fn is_built_in_name(name: &str) -> bool {
+    BUILT_IN
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case(name.trim()))
+}
 
 /// Partners beyond the EU and the EEA in the built-in "like-minded" bloc.
 pub const LIKE_MINDED_PARTNERS: [&str; 8] = ["US", "CA", "JP", "KR", "AU", "NZ", "GB", "CH"];

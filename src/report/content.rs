@@ -1296,22 +1296,13 @@ fn consultation_section(
 fn priorities_section(session: &Session, register: &Register) -> Section {
     use crate::service::priorities::{WEIGHTS, rank_records};
     let mut blocks = Vec::new();
-    let bloc = register
-        .of(Kind::Bloc)
-        .iter()
-        .find(|b| b.text("name") == Some("EU"))
-        .map_or_else(
-            || crate::model::bloc::Bloc {
-                name: "EU".into(),
-                countries: crate::model::bloc::built_in_countries("EU")
-                    .into_iter()
-                    .collect(),
-            },
-            |b| crate::model::bloc::Bloc {
-                name: "EU".into(),
-                countries: b.texts("countries").into_iter().collect(),
-            },
-        );
+    // The EU bloc is the treaties' (the country table), never a record's.
+    let bloc = crate::model::bloc::Bloc {
+        name: "EU".into(),
+        countries: crate::model::bloc::built_in_countries("EU")
+            .into_iter()
+            .collect(),
+    };
     let records = crate::service::SupplyRecords {
         technologies: register.of(Kind::Technology).to_vec(),
         items: register.of(Kind::Item).to_vec(),

@@ -267,8 +267,15 @@ pub fn build(session: &Session, subject: &Subject) -> Result<Report, ServiceErro
             });
         }
     }
+    // Today's figures come from its assessments and supply: at their level.
+    let today_level = ranking
+        .technologies
+        .iter()
+        .filter(|p| ids.contains(&p.id.to_string()))
+        .map(|p| p.classification)
+        .fold(level, Classification::max);
     let mut target_blocks = vec![Block::Paragraph(
-        level,
+        today_level,
         format!(
             "Today: TRL {}, {} of the supply from outside {bloc_name}.",
             now_trl.map_or_else(|| "not assessed".to_owned(), |t| t.to_string()),

@@ -453,6 +453,17 @@ impl Session {
                     || (kind == Kind::Assessment
                         && (input.fields.contains_key("round_id")
                             || input.fields.contains_key("assessment_kind")));
+                if kind == Kind::Bloc
+                    && input
+                        .fields
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .is_some_and(crate::model::bloc::is_built_in_name)
+                {
+                    return Err(
+                        "a bloc with a built-in bloc's name (EU, EU+EEA, NATO, like-minded) cannot be imported: rename it".into(),
+                    );
+                }
                 if owned {
                     return Err(format!(
                         "a new {kind} of the consultation cycle cannot be imported: rounds, answers and list versions are made with `observatory round` / `proposal accept` and travel in signed bundles"

@@ -163,10 +163,27 @@ impl Session {
     /// of the members').
     pub fn bloc(&self, name: &str) -> Result<(Bloc, Classification), ServiceError> {
         let wanted = name.trim().to_lowercase();
+        // The treaties' blocs come from the country table, whatever any record says.
+        if let Some(fixed) = crate::model::bloc::FIXED
+            .iter()
+            .find(|n| n.to_lowercase() == wanted)
+        {
+            return Ok((
+                Bloc {
+                    name: (*fixed).to_owned(),
+                    countries: crate::model::bloc::built_in_countries(fixed)
+                        .into_iter()
+                        .collect(),
+                },
+                Classification::Unclassified,
+            ));
+        }
         let blocs = self.list(Kind::Bloc)?;
+        // A built-in name is the built-in record's (never a member's bloc of the same name).
         let found = blocs
             .iter()
-            .find(|b| b.text("name").is_some_and(|n| n.to_lowercase() == wanted))
+            .filter(|b| b.text("name").is_some_and(|n| n.to_lowercase() == wanted))
+            .min_by_key(|b| (!b.meta.reference, b.meta.id))
             .ok_or_else(|| {
                 let names: Vec<String> = blocs.iter().map(Record::label).collect();
                 ServiceError::Invalid(format!(

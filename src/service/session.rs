@@ -429,6 +429,17 @@ impl Session {
         input: &RecordInput,
     ) -> Result<Uuid, ServiceError> {
         self.check_writable()?;
+        if kind == Kind::Bloc
+            && input
+                .fields
+                .get("name")
+                .and_then(Value::as_str)
+                .is_some_and(crate::model::bloc::is_built_in_name)
+        {
+            return Err(ServiceError::Invalid(
+                "that name is a built-in bloc's (EU, EU+EEA, NATO, like-minded): give your bloc another name".into(),
+            ));
+        }
         if kind == Kind::ListVersion {
             return Err(ServiceError::Invalid(
                 "a version of the list is made by accepting proposals (`observatory proposal accept`), not added by hand".into(),
@@ -477,6 +488,16 @@ impl Session {
         self.check_ownership(&current, false)?;
         self.check_originator_fields(&current, &changes)?;
         self.check_originator_control(&current, &changes)?;
+        if kind == Kind::Bloc
+            && !current.meta.reference
+            && changes.iter().any(|c| {
+                matches!(c, RecordChange::Field("name", Some(Value::String(n))) if crate::model::bloc::is_built_in_name(n))
+            })
+        {
+            return Err(ServiceError::Invalid(
+                "that name is a built-in bloc's (EU, EU+EEA, NATO, like-minded): give your bloc another name".into(),
+            ));
+        }
         let count = changes.len();
         self.store.write(&self.author, |w| {
             let fields: BTreeMap<String, Value> = changes
@@ -563,6 +584,14 @@ impl Session {
         sets_round: bool,
     ) -> Result<(), ServiceError> {
         let ties = sets_round || current.fields.contains_key("round_id");
+        if current.kind == Kind::Bloc
+            && crate::model::bloc::is_fixed_id(&current.meta.id.to_string())
+        {
+            return Err(ServiceError::Invalid(format!(
+                "the {} bloc is built in from the treaties and never changes; make your own bloc under another name",
+                current.label()
+            )));
+        }
         if current.meta.reference && current.kind == Kind::ListVersion {
             return Err(ServiceError::Invalid(format!(
                 "{} is built-in reference data: it never changes",

@@ -154,7 +154,14 @@ pub fn decide(kind: Kind, rows: &[ChangeRow]) -> Settled {
             .as_ref()
             .and_then(|v| v.get("round_id"))
             .is_some_and(|v| !v.is_null());
-    let ownership = control::ownership(kind, ties_to_round);
+    let mut ownership = control::ownership(kind, ties_to_round);
+    if kind == Kind::Bloc
+        && rows
+            .first()
+            .is_some_and(|r| crate::model::bloc::is_fixed_id(&r.record_id))
+    {
+        ownership = control::Ownership::Frozen;
+    }
     let mut names: Vec<&str> = vec!["classification", "releasable_to", "deleted"];
     names.extend(kind.fields().iter().map(|f| f.name));
     for name in names {
