@@ -397,3 +397,121 @@ fn a_roadmap_pdf_reads_back_with_its_marking_targets_measures_and_what_moved() {
     env.fails(&["roadmap", f, "--area", "alchemy", "--out", "x.pdf"], 11);
     env.fails(&["roadmap", f, "--out", "y.pdf"], 2);
 }
+
+#[test]
+fn what_a_row_rests_on_marks_it_and_effects_apply_only_where_they_can() {
+    let env = Env::new();
+    let mut s = small(&env);
+    // A SECRET supply figure behind Alpha: the row, the ranking and Alpha's roadmap are SECRET.
+    let link = s
+        .session
+        .list(Kind::Link)
+        .unwrap()
+        .into_iter()
+        .find(|l| {
+            l.text("from_id") == Some(s.gallium.to_string().as_str())
+                && l.text("to_id") == Some("CN")
+        })
+        .unwrap();
+    s.session
+        .edit(
+            Kind::Link,
+            link.meta.id,
+            &RecordInput {
+                classification: Some(Classification::Secret),
+                ..RecordInput::default()
+            },
+        )
+        .unwrap();
+    let r = s.session.priorities("EU", &[]).unwrap();
+    let a = r.technologies.iter().find(|t| t.id == s.alpha).unwrap();
+    let b = r.technologies.iter().find(|t| t.id == s.beta).unwrap();
+    assert_eq!(
+        (a.classification, b.classification),
+        (Classification::Secret, Classification::Unclassified)
+    );
+    assert_eq!(r.classification, Classification::Secret);
+    let doc = observatory::report::roadmap::build(
+        &s.session,
+        &observatory::report::roadmap::Subject::Technology(s.alpha),
+    )
+    .unwrap();
+    assert_eq!(
+        doc.classification,
+        Classification::Secret,
+        "its figures rest on the SECRET link"
+    );
+    // A measure given twice succeeds once: DE 0.5, not 0.75.
+    let twice = s.session.priorities("EU", &[s.measure, s.measure]).unwrap();
+    let a2 = twice.technologies.iter().find(|t| t.id == s.alpha).unwrap();
+    assert!(close(a2.components["dependency"], 37.5), "{a2:?}");
+    // A new supplier never joins firm figures: an item with firms only is left as it is, and
+    // the ranking says why.
+    let firm = add(
+        &mut s.session,
+        Kind::Organisation,
+        json!({"name": "Sole Refiner Ltd", "hq_country": "CN"}),
+    );
+    let wafers = add(
+        &mut s.session,
+        Kind::Item,
+        json!({"name": "Wafers", "item_kind": "component"}),
+    );
+    add(
+        &mut s.session,
+        Kind::Link,
+        json!({"from_id": wafers.to_string(), "to_id": firm.to_string(), "link_kind": "supplied-by", "share": 1.0, "year": 2023}),
+    );
+    add(
+        &mut s.session,
+        Kind::Link,
+        json!({"from_id": s.beta.to_string(), "to_id": wafers.to_string(), "link_kind": "requires"}),
+    );
+    let m = add(
+        &mut s.session,
+        Kind::Measure,
+        json!({"name": "Wafer fab", "status": "planned", "target_ids": [s.beta.to_string()],
+        "effect_item_id": wafers.to_string(), "effect_country": "FR", "effect_share": 0.5}),
+    );
+    let before = s.session.priorities("EU", &[]).unwrap();
+    let after = s.session.priorities("EU", &[m]).unwrap();
+    let (b0, b1) = (
+        before.technologies.iter().find(|t| t.id == s.beta).unwrap(),
+        after.technologies.iter().find(|t| t.id == s.beta).unwrap(),
+    );
+    assert_eq!(b0.components["dependency"], b1.components["dependency"]);
+    assert!(
+        b1.concerns
+            .iter()
+            .any(|c| c.contains("Wafer fab: its item has no country figures")),
+        "{:?}",
+        b1.concerns
+    );
+}
+
+#[test]
+fn crma_flags_only_strategic_raw_materials() {
+    use observatory::analysis::crma::is_strategic;
+    for yes in [
+        "Gallium (processing)",
+        "Cobalt (extraction)",
+        "Rare earth elements",
+        "Gadolinium",
+        "Silicon metal (processing)",
+        "Platinum group metals",
+    ] {
+        assert!(is_strategic(yes), "{yes}");
+    }
+    for no in [
+        "Titanium dioxide",
+        "Gallium nitride wafers",
+        "Lithium niobate",
+        "Boron carbide",
+        "NdFeB permanent magnets",
+        "Lithium-ion battery cells",
+        "Iron ore",
+        "Tantalum",
+    ] {
+        assert!(!is_strategic(no), "{no}");
+    }
+}

@@ -63,16 +63,43 @@ const STRATEGIC: &[&str] = &[
     "dysprosium",
     "terbium",
     "samarium",
+    "gadolinium",
+    "cerium",
     "silicon metal",
+    "metallurgical silicon",
     "titanium",
     "tungsten",
 ];
 
-/// Whether an item's name is a strategic raw material of Annex I.
+/// Words that make a name a compound or a product, not the raw material of Annex I
+/// ("titanium dioxide", "gallium nitride", "lithium niobate", "boron carbide").
+const COMPOUNDS: &[&str] = &[
+    "oxide",
+    "dioxide",
+    "nitride",
+    "arsenide",
+    "phosphide",
+    "niobate",
+    "tantalate",
+    "carbide",
+    "sulfate",
+    "sulphate",
+    "chloride",
+    "fluoride",
+    "hydroxide",
+    "carbonate",
+    "wafer",
+    "cell",
+    "magnet",
+    "alloy",
+];
+
+/// Whether an item's name is a strategic raw material of Annex I (and not a compound or a
+/// product made of one).
 #[must_use]
 pub fn is_strategic(name: &str) -> bool {
     let lower = name.to_lowercase();
-    STRATEGIC.iter().any(|k| lower.contains(k))
+    STRATEGIC.iter().any(|k| lower.contains(k)) && !COMPOUNDS.iter().any(|c| lower.contains(c))
 }
 
 /// The stage of an item for the benchmarks.
@@ -92,18 +119,17 @@ fn stage_of(item: &Record) -> Option<Stage> {
         item.text("name").unwrap_or_default()
     )
     .to_lowercase();
-    if ["process", "refin", "smelt"]
+    let processing = ["process", "refin", "smelt"]
         .iter()
-        .any(|k| text.contains(k))
-    {
-        Some(Stage::Processing)
-    } else if ["extract", "mining", "mine "]
+        .any(|k| text.contains(k));
+    let extraction = ["extract", "mining", "mine"]
         .iter()
-        .any(|k| text.contains(k))
-    {
-        Some(Stage::Extraction)
-    } else {
-        None
+        .any(|k| text.contains(k));
+    // Both named ("extraction and processing"): the stage is not known.
+    match (extraction, processing) {
+        (true, false) => Some(Stage::Extraction),
+        (false, true) => Some(Stage::Processing),
+        _ => None,
     }
 }
 
@@ -180,8 +206,13 @@ pub fn flags(item: &Record, c: &ItemConcentration) -> Vec<Flag> {
                 limit,
                 year: c.year,
                 text: format!(
-                    "EU {what} {:.1} % of world production, below the {:.0} % benchmark, {year} (EU consumption not recorded: world production stands in)",
+                    "EU {what} {:.1} % of world production{}, below the {:.0} % benchmark, {year} (EU consumption not recorded: world production stands in)",
                     c.eu_share * 100.0,
+                    if c.country_basis == "country rows" {
+                        String::new()
+                    } else {
+                        format!(" ({})", c.country_basis)
+                    },
                     limit * 100.0
                 ),
             });
@@ -199,7 +230,7 @@ pub fn flags(item: &Record, c: &ItemConcentration) -> Vec<Flag> {
             limit: EU_RECYCLING,
             year: None,
             text: format!(
-                "EU recycling {:.1} % (end-of-life recycling input rate), below the 25 % benchmark",
+                "EU recycling {:.1} % (end-of-life recycling input rate, as recorded on the item), below the 25 % benchmark",
                 rate * 100.0
             ),
         });

@@ -81,6 +81,13 @@ pub(super) fn report(cli: &Cli, args: &ReportArgs) -> anyhow::Result<ExitCode> {
 
 /// Refuses to write over a file (exit code 11).
 pub(super) fn refuse_existing(out: &PathBuf, markdown: Option<&PathBuf>) -> anyhow::Result<()> {
+    if markdown == Some(out) {
+        return Err(InputError(format!(
+            "--out and --markdown are the same file ({}): give two names",
+            out.display()
+        ))
+        .into());
+    }
     for path in std::iter::once(out).chain(markdown) {
         if path.exists() {
             return Err(InputError(format!(

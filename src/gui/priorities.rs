@@ -62,6 +62,14 @@ impl PrioritiesView {
             "EU".clone_into(&mut self.bloc);
         }
         if self.ranking.is_none() {
+            // A measure deleted (or not there at the date viewed) is no longer applied.
+            let live: Vec<Uuid> = session
+                .list(Kind::Measure)
+                .unwrap_or_default()
+                .iter()
+                .map(|m| m.meta.id)
+                .collect();
+            self.applied.retain(|id| live.contains(id));
             self.ranking = Some(
                 session
                     .priorities(&self.bloc, &self.applied)
@@ -82,6 +90,23 @@ impl PrioritiesView {
                 .iter()
                 .map(|b| (b.label(), b.meta.classification))
                 .collect();
+            // Built-in blocs first; a member's bloc is shown as theirs.
+            let mut blocs: Vec<(String, Classification)> = session
+                .list(Kind::Bloc)
+                .unwrap_or_default()
+                .iter()
+                .filter(|b| b.meta.reference)
+                .map(|b| (b.label(), b.meta.classification))
+                .collect();
+            blocs.extend(
+                session
+                    .list(Kind::Bloc)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter(|b| !b.meta.reference)
+                    .map(|b| (b.label(), b.meta.classification)),
+            );
+            self.blocs = blocs;
         }
     }
 
@@ -113,8 +138,13 @@ impl PrioritiesView {
             egui::ComboBox::from_id_salt("priorities-bloc")
                 .selected_text(self.bloc.clone())
                 .show_ui(ui, |ui| {
-                    for (name, _) in &self.blocs {
-                        ui.selectable_value(&mut self.bloc, name.clone(), name);
+                    for (i, (name, _)) in self.blocs.iter().enumerate() {
+                        let shown = if i < 4 {
+                            name.clone()
+                        } else {
+                            format!("{name} (a member's)")
+                        };
+                        ui.selectable_value(&mut self.bloc, name.clone(), shown);
                     }
                 });
             if self.bloc != before {

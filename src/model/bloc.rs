@@ -10,8 +10,9 @@
 //!
 //! For a bloc, a supply share is *inside* when its country is one of the bloc's; the
 //! unattributed rest (`ZZ`) and regional aggregates (`XE` Europe, ...) are never inside, since
-//! nothing says they are: the bloc's share is never overstated and the exposure outside it
-//! never understated.
+//! nothing says they are, so an item's bloc share is never overstated. A technology's
+//! look-through exposure holds countries only (the analysis gives the rest and regions no
+//! exposure): its exposure outside the bloc is that of the countries outside it.
 
 use std::collections::BTreeSet;
 
@@ -50,9 +51,48 @@ pub fn is_fixed_id(id: &str) -> bool {
 /// take it, so that no "EU" of someone's making stands in for the EU.
 #[must_use]
 pub fn is_built_in_name(name: &str) -> bool {
+    let wanted = skeleton(name);
+    BUILT_IN.iter().any(|(n, _)| skeleton(n) == wanted)
+}
+
+/// A name as it looks: lower case, ASCII look-alikes for Cyrillic and Greek letters, without
+/// spaces, punctuation other than `+` and `-`, or invisible characters ("ЕU" with a Cyrillic
+/// Е, "E U", "EU" with a zero-width space all look like "eu").
+#[must_use]
+pub fn skeleton(name: &str) -> String {
+    name.chars()
+        .filter_map(|c| {
+            let c = match c {
+                'А' | 'а' | 'Α' | 'α' => 'a',
+                'В' | 'Β' | 'в' => 'b',
+                'Е' | 'е' | 'Ε' | 'ε' | 'Ё' | 'ё' => 'e',
+                'К' | 'к' | 'Κ' | 'κ' => 'k',
+                'М' | 'м' | 'Μ' => 'm',
+                'Н' | 'н' | 'Η' => 'h',
+                'О' | 'о' | 'Ο' | 'ο' => 'o',
+                'Р' | 'р' | 'Ρ' | 'ρ' => 'p',
+                'С' | 'с' => 'c',
+                'Т' | 'т' | 'Τ' | 'τ' => 't',
+                'У' | 'у' | 'Υ' => 'y',
+                'Х' | 'х' | 'Χ' | 'χ' => 'x',
+                'І' | 'і' | 'Ι' | 'ι' => 'i',
+                'Ѕ' | 'ѕ' => 's',
+                'Ј' | 'ј' => 'j',
+                'Ν' | 'ν' => 'n',
+                'Ζ' => 'z',
+                other => other,
+            };
+            (c.is_ascii_alphanumeric() || c == '+' || c == '-').then(|| c.to_ascii_lowercase())
+        })
+        .collect()
+}
+
+/// Whether a record id is a built-in bloc's.
+#[must_use]
+pub fn is_built_in_id(id: &str) -> bool {
     BUILT_IN
         .iter()
-        .any(|(n, _)| n.eq_ignore_ascii_case(name.trim()))
+        .any(|(n, _)| built_in_id(n).to_string() == id)
 }
 
 /// Partners beyond the EU and the EEA in the built-in "like-minded" bloc.
@@ -138,6 +178,10 @@ mod tests {
         assert_eq!(like.len(), 38);
         assert!(like.contains(&"JP".to_owned()) && !like.contains(&"CN".to_owned()));
         assert_ne!(built_in_id("EU"), built_in_id("NATO"));
+        for spoof in ["ЕU", "E U", "eu\u{200B}", "NАTO", "Like-Minded", "eu+EEA"] {
+            assert!(is_built_in_name(spoof), "{spoof}");
+        }
+        assert!(!is_built_in_name("Nordic-Baltic") && !is_built_in_name("EUR"));
         let eu = Bloc {
             name: "EU".into(),
             countries: built_in_countries("EU").into_iter().collect(),

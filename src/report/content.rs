@@ -1312,9 +1312,12 @@ fn priorities_section(session: &Session, register: &Register) -> Section {
         data_year: session.data_year(),
     };
     let measures = register.of(Kind::Measure);
+    // Only measures in force or planned can still succeed.
+    let today: String = crate::store::now_rfc3339().chars().take(10).collect();
     let effects: Vec<Record> = measures
         .iter()
         .filter(|m| m.fields.contains_key("effect_trl") || m.fields.contains_key("effect_share"))
+        .filter(|m| crate::service::priorities::is_active(m, &today))
         .cloned()
         .collect();
     let ranking = rank_records(
@@ -1322,8 +1325,22 @@ fn priorities_section(session: &Session, register: &Register) -> Section {
         register.of(Kind::Assessment),
         measures,
         &bloc,
-        &effects,
+        &[],
     );
+    let after: BTreeMap<uuid::Uuid, (f64, Classification)> = if effects.is_empty() {
+        BTreeMap::new()
+    } else {
+        rank_records(
+            &records,
+            register.of(Kind::Assessment),
+            measures,
+            &bloc,
+            &effects,
+        )
+        .into_iter()
+        .map(|t| (t.id, (t.score, t.classification)))
+        .collect()
+    };
     let shown: Vec<_> = ranking.iter().filter(|t| t.score > 0.0).take(25).collect();
     if shown.is_empty() {
         blocks.push(Block::Paragraph(
@@ -1343,7 +1360,7 @@ fn priorities_section(session: &Session, register: &Register) -> Section {
                     String::new()
                 } else {
                     format!(
-                        " The score assumes that the {} measure(s) recording an expected effect succeed; \"before\" is the score without them.",
+                        " \"If they succeed\" is the score if the {} measure(s) in force or planned that record an expected effect succeed.",
                         effects.len()
                     )
                 }
@@ -1356,7 +1373,7 @@ fn priorities_section(session: &Session, register: &Register) -> Section {
         };
         let mut columns = vec![("Technology".into(), 3.0), ("Score".into(), 0.9)];
         if !effects.is_empty() {
-            columns.push(("Before".into(), 0.9));
+            columns.push(("If they succeed".into(), 1.1));
         }
         columns.extend([
             ("Dep.".into(), 0.7),
@@ -1371,11 +1388,11 @@ fn priorities_section(session: &Session, register: &Register) -> Section {
                 .iter()
                 .map(|t| {
                     let mut cells = vec![t.name.clone(), format!("{:.1}", t.score)];
+                    let mut level = t.classification;
                     if !effects.is_empty() {
-                        cells.push(
-                            t.score_before
-                                .map_or_else(String::new, |b| format!("{b:.1}")),
-                        );
+                        let then = after.get(&t.id);
+                        cells.push(then.map_or_else(String::new, |(s, _)| format!("{s:.1}")));
+                        level = level.max(then.map_or(Classification::Unclassified, |x| x.1));
                     }
                     cells.extend([
                         part(t, "dependency"),
@@ -1388,10 +1405,7 @@ fn priorities_section(session: &Session, register: &Register) -> Section {
                             t.uncovered_gaps.join("; ")
                         },
                     ]);
-                    Row {
-                        level: t.classification,
-                        cells,
-                    }
+                    Row { level, cells }
                 })
                 .collect(),
         });

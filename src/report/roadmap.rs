@@ -148,12 +148,22 @@ pub fn build(session: &Session, subject: &Subject) -> Result<Report, ServiceErro
         .unwrap_or("EU")
         .to_owned();
     let ranking = session.priorities(&bloc_name, &[])?;
-    let mut level = Classification::highest(
+    // The bloc is named in headings: at its level.
+    let bloc_level = session.bloc(&bloc_name)?.1;
+    let mut level = bloc_level.max(Classification::highest(
         technologies
             .iter()
             .chain(&roadmaps)
             .map(|r| r.meta.classification),
-    );
+    ));
+    // Every row of the technologies' figures rests on what their priorities rest on.
+    for p in ranking
+        .technologies
+        .iter()
+        .filter(|p| ids.contains(&p.id.to_string()))
+    {
+        level = level.max(p.classification);
+    }
     let title = match subject {
         Subject::Technology(_) => format!(
             "Technology roadmap: {}",
@@ -357,14 +367,15 @@ pub fn build(session: &Session, subject: &Subject) -> Result<Report, ServiceErro
             bars.push((m.label(), s, e, m.text("status").unwrap_or("").to_owned()));
         }
     }
-    let names: BTreeMap<String, String> = session
+    let names: BTreeMap<String, (String, Classification)> = session
         .list(Kind::Item)?
         .iter()
-        .map(|i| (i.meta.id.to_string(), i.label()))
+        .map(|i| (i.meta.id.to_string(), (i.label(), i.meta.classification)))
         .collect();
     let mut measure_rows = Vec::new();
     for (instrument, list) in &by_instrument {
         for m in list {
+            let mut row_level = m.meta.classification;
             let mut change = Vec::new();
             let addressed: Vec<String> = m
                 .texts("gaps_addressed")
@@ -386,7 +397,13 @@ pub fn build(session: &Session, subject: &Subject) -> Result<Report, ServiceErro
                 let item = m
                     .text("effect_item_id")
                     .and_then(|i| names.get(i).cloned())
-                    .unwrap_or_else(|| "its item".to_owned());
+                    .map_or_else(
+                        || "its item".to_owned(),
+                        |(name, l)| {
+                            row_level = row_level.max(l);
+                            name
+                        },
+                    );
                 change.push(format!("{c} supplies {:.0} % of {item}", s * 100.0));
             }
             if let Some(t) = m.fields.get("effect_trl").and_then(Value::as_i64) {
@@ -395,8 +412,9 @@ pub fn build(session: &Session, subject: &Subject) -> Result<Report, ServiceErro
             if let Some(d) = m.text("effect_date") {
                 change.push(format!("by {d}"));
             }
+            level = level.max(row_level);
             measure_rows.push(Row {
-                level: m.meta.classification,
+                level: row_level,
                 cells: vec![
                     instrument.clone(),
                     m.label(),
@@ -420,6 +438,18 @@ pub fn build(session: &Session, subject: &Subject) -> Result<Report, ServiceErro
         }
     }
     let mut plan = Vec::new();
+    // A page holds about 40 bars: the rest are in the tables below.
+    if bars.len() > 40 {
+        bars.sort_by(|a, b| a.1.total_cmp(&b.1));
+        plan.push(Block::Paragraph(
+            Classification::Unclassified,
+            format!(
+                "The chart shows the first 40 of {} measures and milestones; all are listed below.",
+                bars.len()
+            ),
+        ));
+        bars.truncate(40);
+    }
     if !bars.is_empty() {
         plan.push(Block::Chart {
             title: "Measures and milestones".into(),
@@ -512,8 +542,13 @@ pub fn build(session: &Session, subject: &Subject) -> Result<Report, ServiceErro
                 .find(|p| p.id == t.meta.id)
                 .and_then(|p| p.trl);
             if was.copied() != is {
+                let now_level = ranking
+                    .technologies
+                    .iter()
+                    .find(|p| p.id == t.meta.id)
+                    .map_or(t.meta.classification, |p| p.classification);
                 moved.push(Row {
-                    level: t.meta.classification.max(previous.classification),
+                    level: now_level.max(previous.classification),
                     cells: vec![
                         t.label(),
                         format!(
@@ -528,8 +563,8 @@ pub fn build(session: &Session, subject: &Subject) -> Result<Report, ServiceErro
         let mut blocks = vec![Block::Paragraph(
             Classification::Unclassified,
             format!(
-                "Compared with the edition \"{}\" (as of {}).",
-                previous.title, previous.as_of
+                "Compared with the previous edition, as of {}.",
+                previous.as_of
             ),
         )];
         if moved.is_empty() {
@@ -554,7 +589,26 @@ pub fn build(session: &Session, subject: &Subject) -> Result<Report, ServiceErro
     ));
     // Releasable to the Member States every record it draws on is releasable to.
     let mut common: Option<BTreeSet<String>> = None;
-    for r in technologies.iter().chain(&roadmaps).chain(&measures) {
+    let mut drawn: Vec<Record> = Vec::new();
+    for p in ranking
+        .technologies
+        .iter()
+        .filter(|p| ids.contains(&p.id.to_string()))
+    {
+        for id in &p.behind {
+            if let Some((kind, false)) = session.store().find_kind(*id)?
+                && let Ok(r) = session.get(kind, *id)
+            {
+                drawn.push(r);
+            }
+        }
+    }
+    for r in technologies
+        .iter()
+        .chain(&roadmaps)
+        .chain(&measures)
+        .chain(&drawn)
+    {
         if !r.meta.releasable_to.is_empty() {
             let these: BTreeSet<String> = r.meta.releasable_to.iter().cloned().collect();
             common = Some(match common {

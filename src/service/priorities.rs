@@ -8,12 +8,15 @@
 //! lists it under `unknown`, so a blank is never read as "no problem" nor as "urgent".
 //!
 //! - **dependency** (weight 35): `100 × min(1, 0.5·E + 0.3·W + 0.2·C)`, where E is the
-//!   look-through exposure to sources outside the bloc (every share whose supplier is not a
-//!   country of the bloc, the unattributed rest and regional aggregates included), W the loss
-//!   in the worst plausible cut-off (the largest exposure to one country outside the bloc), and
-//!   C is 1 when an item it depends on is single-sourced from outside the bloc, when it has a
-//!   chokepoint firm, or when an item it depends on fails a Critical Raw Materials Act benchmark
-//!   ([`crate::analysis::crma`]); else 0.
+//!   look-through exposure to countries outside the bloc (the analysis gives the unattributed
+//!   rest and regional aggregates no exposure, so they count in neither), W the loss in the
+//!   worst plausible cut-off (the largest exposure to one country outside the bloc: what
+//!   `analyse --cut` of that country loses), and C is 1 when an item it depends on is
+//!   single-sourced from outside the bloc, when it has a chokepoint firm, or when an item it
+//!   depends on gets more than 65 % from one third country (the Critical Raw Materials Act
+//!   benchmark, [`crate::analysis::crma`]); else 0. The EU capacity benchmarks are listed
+//!   among its concerns but not in C: most materials miss them, so they would not tell
+//!   technologies apart.
 //! - **capability** (weight 25): the mean of the EU position (leading 0, on-par 33.3, lagging
 //!   66.7, absent 100) and the TRL shortfall against what its domains need
 //!   (`100 × max(0, need − TRL) / (need − 1)`, need: defence 7, space 7, civil-security 6,
@@ -37,8 +40,12 @@
 //! A measure can carry its expected effect: a new supplier (`effect_country`, e.g. a Member
 //! State) with a share (`effect_share`) of an item (`effect_item_id`), and a TRL its target
 //! technologies reach (`effect_trl`) by a date (`effect_date`). Applied, the new supplier
-//! takes its share of the item's figures of the latest year and source, every other share
-//! of those figures scales by `1 − share`; the TRL of its targets is at least `effect_trl`.
+//! joins the item's country figures that the analysis uses (the source and year it chooses:
+//! the latest year up to the data year, then the most complete, then the smaller source id)
+//! with its share, and every other share of those figures scales by `1 − share`; an item
+//! with firm figures only is left as it is (a country never joins firm figures) and the
+//! ranking says so among the technology's concerns; a measure given twice succeeds once. The
+//! TRL of its targets is at least `effect_trl`.
 //! The ranking is then computed again, beside the one without: `score_before`.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -99,8 +106,13 @@ pub struct Priority {
     pub measures: Vec<String>,
     /// With measures applied: the score without them.
     pub score_before: Option<f64>,
-    /// Highest level of the records behind it.
+    /// Highest level of the records behind it (the technology, the items it depends on,
+    /// their supply links and the firms they name, its latest assessment, the measures aimed
+    /// at it or its items, measures applied).
     pub classification: Classification,
+    /// The ids of those records (for a document's releasability).
+    #[serde(skip)]
+    pub behind: Vec<Uuid>,
 }
 
 /// The ranking.
@@ -153,7 +165,9 @@ pub fn combine(components: &BTreeMap<String, f64>) -> f64 {
     if weights > 0.0 { sum / weights } else { 0.0 }
 }
 
-fn is_active(m: &Record, today: &str) -> bool {
+/// Whether a measure is in force or planned and not ended (as of `today`, `YYYY-MM-DD`).
+#[must_use]
+pub fn is_active(m: &Record, today: &str) -> bool {
     matches!(m.text("status"), Some("planned" | "ongoing"))
         && m.text("end").is_none_or(|e| e >= today)
 }
@@ -185,10 +199,14 @@ impl Session {
             .filter(|b| b.text("name").is_some_and(|n| n.to_lowercase() == wanted))
             .min_by_key(|b| (!b.meta.reference, b.meta.id))
             .ok_or_else(|| {
-                let names: Vec<String> = blocs.iter().map(Record::label).collect();
+                let own = blocs.iter().filter(|b| !b.meta.reference).count();
                 ServiceError::Invalid(format!(
-                    "there is no bloc {name:?}: the blocs are {}",
-                    names.join(", ")
+                    "there is no bloc {name:?}: the built-in blocs are EU, EU+EEA, NATO and like-minded{}",
+                    if own > 0 {
+                        format!(", and this file has {own} of the members' own (see the Blocs register)")
+                    } else {
+                        String::new()
+                    }
                 ))
             })?;
         Ok((
@@ -211,35 +229,15 @@ impl Session {
             let m = self.get(Kind::Measure, *id)?;
             applied.push(m);
         }
-        let mut level = records.highest().max(bloc_level);
-        for a in &assessments {
-            level = level.max(a.meta.classification);
-        }
-        for m in measures.iter().chain(&applied) {
-            level = level.max(m.meta.classification);
-        }
-        let after = rank(
-            &records,
-            &assessments,
-            &measures,
-            &bloc,
-            &applied,
-            self.data_year(),
-        );
-        let mut technologies = after;
-        if !applied.is_empty() {
-            let before = rank(
-                &records,
-                &assessments,
-                &measures,
-                &bloc,
-                &[],
-                self.data_year(),
-            );
-            for t in &mut technologies {
-                t.score_before = before.iter().find(|b| b.id == t.id).map(|b| b.score);
-            }
-        }
+        let mut records = records;
+        records.data_year = self.data_year();
+        let technologies = rank_records(&records, &assessments, &measures, &bloc, &applied);
+        // Marked with what it shows: every row's records, the bloc, the measures applied.
+        let level = Classification::highest(technologies.iter().map(|t| t.classification))
+            .max(bloc_level)
+            .max(Classification::highest(
+                applied.iter().map(|m| m.meta.classification),
+            ));
         Ok(Priorities {
             bloc: bloc.name,
             applied: apply.to_vec(),
@@ -267,17 +265,28 @@ pub fn rank_records(
         records.data_year,
     );
     if !applied.is_empty() {
-        let before = rank(records, assessments, measures, bloc, &[], records.data_year);
+        let before: BTreeMap<Uuid, f64> =
+            rank(records, assessments, measures, bloc, &[], records.data_year)
+                .into_iter()
+                .map(|b| (b.id, b.score))
+                .collect();
         for t in &mut out {
-            t.score_before = before.iter().find(|b| b.id == t.id).map(|b| b.score);
+            t.score_before = before.get(&t.id).copied();
         }
     }
     out
 }
 
 /// Applies measures' expected effects to copies of the supply records (see the module docs).
+/// Returns the records and, per measure that could not be applied, why.
 #[must_use]
 pub fn with_effects(records: &SupplyRecords, applied: &[Record]) -> SupplyRecords {
+    apply_effects(records, applied).0
+}
+
+/// [`with_effects`], with a note per effect that could not be applied.
+#[must_use]
+pub fn apply_effects(records: &SupplyRecords, applied: &[Record]) -> (SupplyRecords, Vec<String>) {
     let mut out = SupplyRecords {
         technologies: records.technologies.clone(),
         items: records.items.clone(),
@@ -286,7 +295,12 @@ pub fn with_effects(records: &SupplyRecords, applied: &[Record]) -> SupplyRecord
         governance: records.governance.clone(),
         data_year: records.data_year,
     };
+    let mut notes = Vec::new();
+    let mut seen = BTreeSet::new();
     for m in applied {
+        if !seen.insert(m.meta.id) {
+            continue; // the same measure twice succeeds once
+        }
         let (Some(item), Some(country), Some(share)) = (
             m.text("effect_item_id"),
             m.text("effect_country"),
@@ -294,37 +308,56 @@ pub fn with_effects(records: &SupplyRecords, applied: &[Record]) -> SupplyRecord
         ) else {
             continue;
         };
-        let supply = |l: &Record| {
-            l.text("from_id") == Some(item)
-                && matches!(l.text("link_kind"), Some("produced-in" | "supplied-by"))
-                && !l.meta.deleted
-        };
-        // The figures of the latest year and their source: those the new supplier joins.
-        if !out.links.iter().any(&supply) {
-            continue; // no figures to join: a share of nothing would be all of it
+        let first_source = |l: &Record| l.texts("source_ids").first().cloned().unwrap_or_default();
+        let year_of = |l: &Record| l.fields.get("year").and_then(Value::as_i64);
+        let limit = out.data_year;
+        // Country figures of the item (firm figures are never mixed with countries).
+        let country_links: Vec<&Record> = out
+            .links
+            .iter()
+            .filter(|l| {
+                !l.meta.deleted
+                    && l.text("from_id") == Some(item)
+                    && l.text("link_kind") == Some("produced-in")
+                    && l.fields.contains_key("share")
+                    && limit.is_none_or(|y| year_of(l).is_none_or(|ly| ly <= y))
+            })
+            .collect();
+        if country_links.is_empty() {
+            notes.push(format!(
+                "{}: its item has no country figures{} for a new supplier to join; not applied",
+                m.label(),
+                limit.map_or_else(String::new, |y| format!(" up to {y}"))
+            ));
+            continue;
         }
-        let latest = out
-            .links
+        // The group the analysis uses: per (first source, year), the latest year, then the
+        // highest total, then the smaller source id (see `analysis::graph::choose`).
+        let mut groups: BTreeMap<(String, Option<i64>), f64> = BTreeMap::new();
+        for l in &country_links {
+            *groups.entry((first_source(l), year_of(l))).or_insert(0.0) +=
+                l.fields.get("share").and_then(Value::as_f64).unwrap_or(0.0);
+        }
+        let Some(((source, year), _)) = groups.iter().max_by(|a, b| {
+            a.0.1
+                .cmp(&b.0.1)
+                .then(a.1.total_cmp(b.1))
+                .then_with(|| b.0.0.cmp(&a.0.0))
+        }) else {
+            continue;
+        };
+        let (source, year) = (source.clone(), *year);
+        let source_ids = country_links
             .iter()
-            .filter(|l| supply(l))
-            .filter_map(|l| l.fields.get("year").and_then(Value::as_i64))
-            .max();
-        let group = out
-            .links
-            .iter()
-            .filter(|l| supply(l) && l.fields.get("year").and_then(Value::as_i64) == latest)
-            .max_by(|a, b| a.texts("source_ids").cmp(&b.texts("source_ids")))
-            .map(|l| l.texts("source_ids"));
-        let kind_of_group = out
-            .links
-            .iter()
-            .find(|l| supply(l) && l.fields.get("year").and_then(Value::as_i64) == latest)
-            .and_then(|l| l.text("link_kind").map(str::to_owned))
-            .unwrap_or_else(|| "produced-in".to_owned());
+            .find(|l| first_source(l) == source && year_of(l) == year)
+            .map(|l| l.texts("source_ids"))
+            .unwrap_or_default();
         for l in &mut out.links {
-            if supply(l)
-                && l.fields.get("year").and_then(Value::as_i64) == latest
-                && Some(l.texts("source_ids")) == group
+            if !l.meta.deleted
+                && l.text("from_id") == Some(item)
+                && l.text("link_kind") == Some("produced-in")
+                && first_source(l) == source
+                && year_of(l) == year
                 && let Some(s) = l.fields.get("share").and_then(Value::as_f64)
             {
                 l.fields
@@ -334,31 +367,22 @@ pub fn with_effects(records: &SupplyRecords, applied: &[Record]) -> SupplyRecord
         let mut fields = BTreeMap::new();
         fields.insert("from_id".to_owned(), Value::from(item));
         fields.insert("to_id".to_owned(), Value::from(country));
-        fields.insert("link_kind".to_owned(), Value::from(kind_of_group.clone()));
+        fields.insert("link_kind".to_owned(), Value::from("produced-in"));
         fields.insert("share".to_owned(), Value::from(share));
-        if let Some(y) = latest {
+        if let Some(y) = year {
             fields.insert("year".to_owned(), Value::from(y));
         }
-        if let Some(g) = &group
-            && !g.is_empty()
-        {
-            fields.insert("source_ids".to_owned(), Value::from(g.clone()));
+        if !source_ids.is_empty() {
+            fields.insert("source_ids".to_owned(), Value::from(source_ids));
         }
         let mut link = m.clone();
         link.kind = Kind::Link;
         link.meta.id = Uuid::now_v7();
         link.meta.deleted = false;
         link.fields = fields;
-        if kind_of_group == "supplied-by" {
-            // A firm figure: the new supplier is a country, so it joins as country figures
-            // would (the analysis never adds firms and countries together).
-            if let Some(f) = link.fields.get_mut("link_kind") {
-                *f = Value::from("produced-in");
-            }
-        }
         out.links.push(link);
     }
-    out
+    (out, notes)
 }
 
 #[allow(clippy::too_many_lines)]
@@ -370,35 +394,71 @@ fn rank(
     applied: &[Record],
     year: Option<i64>,
 ) -> Vec<Priority> {
+    use std::collections::HashMap;
     let today: String = crate::store::now_rfc3339().chars().take(10).collect();
-    let records = with_effects(records, applied);
+    let (records, effect_notes) = apply_effects(records, applied);
     let graph = records.graph_at(year);
-    let metrics = graph.technology_metrics(None);
-    let items = graph.item_metrics();
-    let needed = graph.needed_by();
+    let metrics: HashMap<String, analysis::TechnologyMetrics> = graph
+        .technology_metrics(None)
+        .into_iter()
+        .map(|m| (m.id.clone(), m))
+        .collect();
+    let items: HashMap<String, analysis::ItemConcentration> = graph
+        .item_metrics()
+        .into_iter()
+        .map(|c| (c.id.to_string(), c))
+        .collect();
+    // Technology → the items it depends on.
+    let mut depends: HashMap<String, Vec<String>> = HashMap::new();
+    for (item, techs) in graph.needed_by() {
+        for t in techs {
+            depends.entry(t).or_default().push(item.clone());
+        }
+    }
     let latest = analysis::latest_assessments(assessments);
-    let item_records: BTreeMap<String, &Record> = records
+    let item_records: HashMap<String, &Record> = records
         .items
         .iter()
         .map(|r| (r.meta.id.to_string(), r))
         .collect();
-    let names: BTreeMap<String, String> = records
-        .items
-        .iter()
-        .chain(&records.organisations)
-        .map(|r| (r.meta.id.to_string(), r.label()))
-        .collect();
-    let orgs: BTreeSet<String> = records
+    let org_records: HashMap<String, &Record> = records
         .organisations
         .iter()
-        .map(|r| r.meta.id.to_string())
+        .map(|r| (r.meta.id.to_string(), r))
         .collect();
+    // Item → its supply links (what its figures and the named firms come from).
+    let mut links_from: HashMap<String, Vec<&Record>> = HashMap::new();
+    for l in &records.links {
+        if let Some(f) = l.text("from_id") {
+            links_from.entry(f.to_owned()).or_default().push(l);
+        }
+    }
+    // Record → the measures aimed at it.
+    let mut aimed_at: HashMap<String, Vec<&Record>> = HashMap::new();
+    for m in measures {
+        for t in m.texts("target_ids") {
+            aimed_at.entry(t).or_default().push(m);
+        }
+    }
     let mut out = Vec::new();
     for t in &records.technologies {
         let tid = t.meta.id.to_string();
-        let m = metrics.iter().find(|m| m.id == tid);
+        let m = metrics.get(&tid);
+        let needed: &[String] = depends.get(&tid).map_or(&[], Vec::as_slice);
         let mut concerns = Vec::new();
-        let mut level = t.meta.classification;
+        // Everything the row is derived from: its level and releasability.
+        let mut behind: Vec<&Record> = vec![t];
+        for item in needed {
+            if let Some(r) = item_records.get(item) {
+                behind.push(r);
+            }
+            for l in links_from.get(item).map_or(&[][..], Vec::as_slice) {
+                behind.push(l);
+                if let Some(o) = l.text("to_id").and_then(|o| org_records.get(o)) {
+                    behind.push(o);
+                }
+            }
+        }
         // Dependency.
         let (dependency, outside, worst) = match m.filter(|m| !m.exposure.is_empty()) {
             Some(m) => {
@@ -412,11 +472,7 @@ fn rank(
                     .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(a.0)))
                     .map(|(c, s)| (c.clone(), s.min(1.0)));
                 let mut critical = false;
-                for c in items.iter().filter(|c| {
-                    needed
-                        .get(&c.id.to_string())
-                        .is_some_and(|techs| techs.contains(&tid))
-                }) {
+                for c in needed.iter().filter_map(|i| items.get(i)) {
                     if c.single_source && !bloc.contains(&c.top_country) {
                         critical = true;
                         concerns.push(format!(
@@ -427,19 +483,22 @@ fn rank(
                         ));
                     }
                     if let Some(item) = item_records.get(&c.id.to_string()) {
-                        level = level.max(item.meta.classification);
                         for f in crma::flags(item, c) {
-                            critical = true;
+                            // Only the 65 % benchmark is a concentration of supply; the EU
+                            // capacity benchmarks are shown, but most materials miss them.
+                            if f.benchmark == "single-third-country" {
+                                critical = true;
+                            }
                             concerns.push(format!("{}: {}", c.name, f.text));
                         }
                     }
                 }
-                for ch in m.chokepoints.iter().filter(|c| orgs.contains(*c)) {
-                    critical = true;
-                    concerns.push(format!(
-                        "chokepoint firm {}",
-                        names.get(ch).cloned().unwrap_or_else(|| ch.clone())
-                    ));
+                for ch in &m.chokepoints {
+                    if let Some(o) = org_records.get(ch) {
+                        critical = true;
+                        behind.push(o);
+                        concerns.push(format!("chokepoint firm {}", o.label()));
+                    }
                 }
                 let w = worst.as_ref().map_or(0.0, |x| x.1);
                 let c = if critical { 1.0 } else { 0.0 };
@@ -452,9 +511,9 @@ fn rank(
             None => (None, None, None),
         };
         // Capability.
-        let a = latest.get(&t.meta.id);
+        let a = latest.get(&t.meta.id).copied();
         if let Some(a) = a {
-            level = level.max(a.meta.classification);
+            behind.push(a);
         }
         let mut trl = a.and_then(|a| a.fields.get("trl")).and_then(Value::as_i64);
         let domains = t.texts("domains");
@@ -463,6 +522,7 @@ fn rank(
             if m.texts("target_ids").contains(&tid)
                 && let Some(reach) = m.fields.get("effect_trl").and_then(Value::as_i64)
             {
+                behind.push(m);
                 trl = Some(trl.map_or(reach, |x| x.max(reach)));
             }
         }
@@ -482,15 +542,18 @@ fn rank(
         #[allow(clippy::cast_precision_loss)]
         let gaps_score = a.map(|_| 100.0 * ((gaps.len() + causes.len()) as f64 / 5.0).min(1.0));
         // Mitigation.
-        let active: Vec<&Record> = measures.iter().filter(|m| is_active(m, &today)).collect();
-        let aimed: Vec<&&Record> = active
+        let aimed: Vec<&Record> = aimed_at
+            .get(&tid)
+            .map_or(&[][..], Vec::as_slice)
             .iter()
-            .filter(|m| m.texts("target_ids").contains(&tid))
+            .copied()
+            .filter(|m| is_active(m, &today))
             .collect();
-        let depends_on: BTreeSet<String> = needed
+        let via_items: Vec<&Record> = needed
             .iter()
-            .filter(|(_, techs)| techs.contains(&tid))
-            .map(|(item, _)| item.clone())
+            .flat_map(|i| aimed_at.get(i).map_or(&[][..], Vec::as_slice))
+            .copied()
+            .filter(|m| is_active(m, &today))
             .collect();
         let mut needs: Vec<(String, bool)> = Vec::new();
         for g in &gaps {
@@ -504,11 +567,8 @@ fn rank(
             needs.push((format!("root cause: {c}"), covered));
         }
         if dependency.is_some_and(|d| d >= 50.0) {
-            let covered = active.iter().any(|m| {
-                m.texts("target_ids")
-                    .iter()
-                    .any(|x| *x == tid || depends_on.contains(x))
-            });
+            let covered = !aimed.is_empty() || !via_items.is_empty();
+            behind.extend(via_items.iter().copied());
             needs.push((
                 format!(
                     "dependency outside {} ({:.0} %)",
@@ -544,11 +604,11 @@ fn rank(
                 None => unknown.push(name.to_owned()),
             }
         }
-        let measures_text: Vec<String> = measures
+        let all_aimed = aimed_at.get(&tid).map_or(&[][..], Vec::as_slice);
+        behind.extend(all_aimed.iter().copied());
+        let measures_text: Vec<String> = all_aimed
             .iter()
-            .filter(|m| m.texts("target_ids").contains(&tid))
             .map(|m| {
-                level = level.max(m.meta.classification);
                 format!(
                     "{} ({}, {}{}{})",
                     m.label(),
@@ -563,6 +623,13 @@ fn rank(
                 )
             })
             .collect();
+        concerns.extend(effect_notes.iter().cloned());
+        let level = Classification::highest(behind.iter().map(|r| r.meta.classification)).max(
+            Classification::highest(applied.iter().map(|m| m.meta.classification)),
+        );
+        let mut behind_ids: Vec<Uuid> = behind.iter().map(|r| r.meta.id).collect();
+        behind_ids.sort_unstable();
+        behind_ids.dedup();
         out.push(Priority {
             id: t.meta.id,
             name: t.label(),
@@ -579,6 +646,7 @@ fn rank(
             measures: measures_text,
             score_before: None,
             classification: level,
+            behind: behind_ids,
         });
     }
     out.sort_by(|a, b| {

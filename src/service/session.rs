@@ -489,6 +489,15 @@ impl Session {
         self.check_originator_fields(&current, &changes)?;
         self.check_originator_control(&current, &changes)?;
         if kind == Kind::Bloc
+            && current.meta.reference
+            && changes.iter().any(|c| c.name() == "name")
+        {
+            return Err(ServiceError::Invalid(format!(
+                "the {} bloc is built in: its name does not change (make your own bloc instead)",
+                current.label()
+            )));
+        }
+        if kind == Kind::Bloc
             && !current.meta.reference
             && changes.iter().any(|c| {
                 matches!(c, RecordChange::Field("name", Some(Value::String(n))) if crate::model::bloc::is_built_in_name(n))
@@ -948,6 +957,12 @@ impl Session {
         self.check_writable()?;
         let current = self.get(kind, id)?;
         self.check_ownership(&current, false)?;
+        if kind == Kind::Bloc && crate::model::bloc::is_built_in_id(&id.to_string()) {
+            return Err(ServiceError::Invalid(format!(
+                "the {} bloc is built in: it is never deleted (edit its countries instead)",
+                current.label()
+            )));
+        }
         self.set_tombstone(&current, true)
     }
 

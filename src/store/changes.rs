@@ -155,6 +155,10 @@ pub fn decide(kind: Kind, rows: &[ChangeRow]) -> Settled {
             .and_then(|v| v.get("round_id"))
             .is_some_and(|v| !v.is_null());
     let mut ownership = control::ownership(kind, ties_to_round);
+    let built_in_bloc = kind == Kind::Bloc
+        && rows
+            .first()
+            .is_some_and(|r| crate::model::bloc::is_built_in_id(&r.record_id));
     if kind == Kind::Bloc
         && rows
             .first()
@@ -179,7 +183,10 @@ pub fn decide(kind: Kind, rows: &[ChangeRow]) -> Settled {
         // Owned records: changes by anyone but the originator (all changes, for a frozen
         // record) are proposals; see `model::control`.
         let counts = |r: &&ChangeRow| {
-            !control::creation_only(kind, name)
+            // The built-in "like-minded" bloc keeps its name and is never deleted: its
+            // countries are the members' to edit.
+            !(built_in_bloc && (name == "name" || name == "deleted"))
+                && !control::creation_only(kind, name)
                 && match ownership {
                     control::Ownership::Shared => {
                         !control::originator_field(kind, name)
