@@ -1446,18 +1446,25 @@ fn priorities_section(session: &Session, register: &Register) -> Section {
         .iter()
         .map(|r| (r.meta.id.to_string(), r))
         .collect();
+    // Each item's links, once (not a scan of every link per item).
+    let mut links_level: BTreeMap<String, Classification> = BTreeMap::new();
+    for l in register.of(Kind::Link) {
+        if let Some(f) = l.text("from_id") {
+            let e = links_level
+                .entry(f.to_owned())
+                .or_insert(Classification::Unclassified);
+            *e = (*e).max(l.meta.classification);
+        }
+    }
     let mut flags = Vec::new();
     for c in graph.item_metrics() {
         let Some(item) = items.get(&c.id.to_string()) else {
             continue;
         };
-        let links_level = Classification::highest(
-            register
-                .of(Kind::Link)
-                .iter()
-                .filter(|l| l.text("from_id") == Some(c.id.to_string().as_str()))
-                .map(|l| l.meta.classification),
-        );
+        let links_level = links_level
+            .get(&c.id.to_string())
+            .copied()
+            .unwrap_or(Classification::Unclassified);
         for f in crate::analysis::crma::flags(item, &c) {
             flags.push(Row {
                 level: item.meta.classification.max(links_level),
