@@ -176,7 +176,7 @@ fn reaches_source(
 #[test]
 fn exposures_are_bounded_and_independent_of_insertion_order() {
     let mut rng = Rng(0x5eed_0b5e);
-    for case in 0..1000 {
+    for case in 0..crate::util::property_cases(1000) {
         let calls = random_graph(&mut rng);
         let graph = build(&calls);
         let metrics = graph.technology_metrics(None);

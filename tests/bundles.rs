@@ -546,7 +546,7 @@ fn replicas_exchanging_in_any_order_with_duplicates_end_the_same() {
         (seed % n as u64) as usize
     };
     let env = Env::new();
-    for case in 0..1000 {
+    for case in 0..crate::util::property_cases(1000) {
         let count = 3 + next(3);
         let mut replicas: Vec<Replica> = (0..count)
             .map(|i| replica(&env, &format!("r{case}x{i}"), Classification::Secret))

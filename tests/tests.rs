@@ -5,6 +5,7 @@
 // Pedantic style lints are for the product code; tests favour directness.
 #![allow(clippy::pedantic)]
 
+mod graph_gen;
 mod util;
 
 mod analysis;
@@ -12,6 +13,7 @@ mod attacks;
 mod bundles;
 mod cli_flow;
 mod consultation;
+mod engines;
 mod errors;
 #[cfg(feature = "gui")]
 mod gui;

@@ -301,3 +301,14 @@ ALTER TABLE technology DROP COLUMN watch_status; ALTER TABLE technology DROP COL
 ALTER TABLE technology DROP COLUMN watch_date; ALTER TABLE technology DROP COLUMN listed_date;
 ALTER TABLE technology DROP COLUMN retired_date; ALTER TABLE technology DROP COLUMN uptake_to;
 ALTER TABLE technology DROP COLUMN uptake_route; ALTER TABLE technology DROP COLUMN uptake_date;";
+
+/// How many cases a property test runs: `full` in the long run (`OBSERVATORY_LONG_TESTS=1`,
+/// see the README), a quarter of it in the suite, so that its slowest test stays well under
+/// its time limit (tests/nextest.toml).
+pub fn property_cases(full: usize) -> usize {
+    if std::env::var("OBSERVATORY_LONG_TESTS").as_deref() == Ok("1") {
+        full
+    } else {
+        (full / 4).max(1)
+    }
+}

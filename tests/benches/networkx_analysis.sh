@@ -11,4 +11,4 @@ if ! python3 -c 'import networkx' 2>/dev/null; then
     "$venv/bin/pip" install -q networkx >&2
     python="$venv/bin/python"
 fi
-exec "$python" "$here/networkx_analysis.py" "$1"
+exec "$python" "$here/networkx_analysis.py" "$@"
