@@ -99,19 +99,22 @@ pub fn generate(scale: usize) -> String {
 pub fn build(text: &str) -> SupplyGraph {
     let mut b = GraphBuilder::default();
     for line in text.lines() {
-        let parts: Vec<&str> = line.split(' ').collect();
-        match parts[0] {
+        let mut parts = line.split(' ');
+        let (Some(what), Some(a), Some(c)) = (parts.next(), parts.next(), parts.next()) else {
+            continue;
+        };
+        match what {
             "node" => {
-                let kind = match parts[2] {
+                let kind = match c {
                     "technology" => NodeKind::Technology,
                     "organisation" => NodeKind::Organisation,
                     _ => NodeKind::Item,
                 };
-                b.node(parts[1], kind, parts[1]);
+                b.node(a, kind, a);
             }
-            "input" => b.input(parts[1], parts[2], 1.0),
-            "supply" => b.supply(parts[1], parts[2], parts[3].parse().unwrap(), None),
-            "home" => b.home(parts[1], parts[2]),
+            "input" => b.input(a, c, 1.0),
+            "supply" => b.supply(a, c, parts.next().unwrap().parse().unwrap(), None),
+            "home" => b.home(a, c),
             _ => {}
         }
     }

@@ -368,11 +368,17 @@ impl GraphBuilder {
                 );
             }
         };
+        // Each supplier once (there are far fewer suppliers than supply rows).
+        let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
         for row in &self.supply {
-            add_country(&mut nodes, &row.supplier);
+            if seen.insert(row.supplier.as_str()) {
+                add_country(&mut nodes, &row.supplier);
+            }
         }
         for (_, home, _) in &self.home {
-            add_country(&mut nodes, home);
+            if seen.insert(home.as_str()) {
+                add_country(&mut nodes, home);
+            }
         }
         let ids: Vec<String> = nodes.keys().cloned().collect();
         let index: HashMap<String, u32> = ids
@@ -381,6 +387,8 @@ impl GraphBuilder {
             .map(|(i, id)| (id.clone(), u32::try_from(i).unwrap_or(u32::MAX)))
             .collect();
         let n = ids.len();
+        // Kinds by index (nodes are in id order, like `ids`): no lookup by name per row.
+        let kinds_by_index: Vec<NodeKind> = nodes.values().map(|v| v.kind).collect();
         let mut inputs: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n];
         for (node, input, factor) in &self.inputs {
             if let (Some(&a), Some(&b)) = (index.get(node), index.get(input))
@@ -402,21 +410,19 @@ impl GraphBuilder {
             let Some(&a) = index.get(&row.node) else {
                 continue;
             };
+            // A node first (most rows): regions and the unattributed rest are never nodes.
             let (target, firm) = if row.firm_rest {
                 (Target::Unattributed, true)
-            } else if row.supplier == country::UNATTRIBUTED {
-                (Target::Unattributed, false)
-            } else if let Some(r) = country::region(&row.supplier) {
-                (Target::Region(r.code.to_owned()), false)
             } else if let Some(&b) = index.get(&row.supplier) {
                 if a == b {
                     continue;
                 }
-                {
-                    let is_org =
-                        nodes.get(&ids[b as usize]).map(|v| v.kind) == Some(NodeKind::Organisation);
-                    (Target::Node(b), is_org)
-                }
+                let is_org = kinds_by_index.get(b as usize) == Some(&NodeKind::Organisation);
+                (Target::Node(b), is_org)
+            } else if row.supplier == country::UNATTRIBUTED {
+                (Target::Unattributed, false)
+            } else if let Some(r) = country::region(&row.supplier) {
+                (Target::Region(r.code.to_owned()), false)
             } else {
                 continue;
             };
