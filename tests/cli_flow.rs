@@ -351,3 +351,38 @@ fn import_is_all_or_nothing_and_never_lowers_a_classification() {
     std::fs::write(env.path("notjson.json"), "{not json").unwrap();
     env.fails(&["import", f, "notjson.json"], 11);
 }
+
+/// Issue 20: manual pages and shell completions come from the command definitions.
+#[test]
+fn man_pages_and_completions_are_generated_from_the_commands() {
+    let env = Env::new();
+    let dir = env.path("man");
+    let out = env.ok(&["man", "--out", dir.to_str().unwrap()]);
+    assert!(out.contains("manual page(s)"), "{out}");
+    let main = std::fs::read_to_string(dir.join("observatory.1")).unwrap();
+    for sub in ["round", "priorities", "roadmap", "bundle", "report"] {
+        assert!(main.contains(sub), "observatory(1) lists {sub}");
+        let page = std::fs::read_to_string(dir.join(format!("observatory-{sub}.1"))).unwrap();
+        assert!(
+            page.contains(".TH") && page.contains(&format!("observatory {sub}")),
+            "{sub}"
+        );
+    }
+    for shell in ["bash", "zsh", "fish"] {
+        let text = env.ok(&["completions", shell]);
+        assert!(
+            text.len() > 1000 && text.contains("priorities") && text.contains("round"),
+            "{shell}"
+        );
+    }
+    env.fails(&["completions", "powershell-7"], 2);
+    // The version says which commit and which build date (SOURCE_DATE_EPOCH, never the clock).
+    let version = env.ok(&["--version"]);
+    assert!(
+        version.starts_with(&format!(
+            "observatory {} (commit ",
+            env!("CARGO_PKG_VERSION")
+        )) && version.contains(", built "),
+        "{version}"
+    );
+}

@@ -494,7 +494,7 @@ fn help_about_settings_and_a_shorter_idle_lock() {
     let (mut harness, clock) = harness(&env, &file);
     harness.get_by_label("About").click();
     harness.run_steps(3);
-    harness.get_by_label(&format!("Observatory {}", env!("CARGO_PKG_VERSION")));
+    harness.get_by_label(&format!("Observatory {}", observatory::cli::VERSION));
     harness
         .get_by_label("Critical technology areas: Commission Recommendation (EU) 2023/2113, Annex");
     harness.get_by_label("About").click(); // toggles it closed

@@ -39,6 +39,7 @@ mod analyse;
 mod bundle;
 mod changes;
 mod consult;
+mod docs;
 mod edition;
 mod fields;
 mod files;
@@ -62,10 +63,20 @@ use crate::store::{OpenMode, StoreError};
 
 pub use fields::FieldFlags;
 
+/// The version, the git commit and the build date (from `SOURCE_DATE_EPOCH`; see build.rs).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("OBSERVATORY_COMMIT"),
+    ", built ",
+    env!("OBSERVATORY_BUILD_DATE"),
+    ")"
+);
+
 /// Observatory: register, supply-chain analysis and encrypted exchange for the EU Observatory
 /// of critical technologies. Without a command, starts the desktop app.
 #[derive(Debug, Parser)]
-#[command(name = "observatory", version, about, max_term_width = 100)]
+#[command(name = "observatory", version = VERSION, about, max_term_width = 100)]
 pub struct Cli {
     /// Your passphrase-protected identity file.
     #[arg(long, global = true, env = "OBSERVATORY_IDENTITY", value_name = "ID")]
@@ -151,6 +162,10 @@ pub enum Command {
     /// A technology roadmap (a technology or an area) as PDF or Markdown, marked like the
     /// report: where it stands, targets, milestones, measures, what moved.
     Roadmap(roadmap::RoadmapArgs),
+    /// Write the manual pages (observatory(1) and one per command) into a folder.
+    Man(docs::ManArgs),
+    /// Print the shell completions for bash, zsh or fish.
+    Completions(docs::CompletionsArgs),
     /// Horizon scanning: technologies the incubator flags (TRL 5-6, security, space or
     /// defence potential), and flagging one for uptake.
     Incubator(consult::IncubatorArgs),
@@ -227,6 +242,8 @@ fn run(cli: &Cli, command: &Command) -> anyhow::Result<ExitCode> {
         Command::Incubator(args) => consult::incubator(cli, args),
         Command::Priorities(args) => priorities::priorities(cli, args),
         Command::Roadmap(args) => roadmap::roadmap(cli, args),
+        Command::Man(args) => docs::man(cli, args),
+        Command::Completions(args) => Ok(docs::completions(args)),
     }
 }
 

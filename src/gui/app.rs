@@ -803,7 +803,7 @@ impl ObservatoryApp {
                         .open(&mut open)
                         .anchor(egui::Align2::RIGHT_TOP, [-16.0, 40.0])
                         .default_width(420.0).show(ctx, |ui| {
-                        ui.label(format!("Observatory {}", env!("CARGO_PKG_VERSION")));
+                        ui.label(format!("Observatory {}", crate::cli::VERSION));
                         ui.label("Register, supply chains and dependencies of critical technologies, for the expert group of the EU Observatory of critical technologies.");
                         ui.separator();
                         ui.strong("Reference data");
