@@ -426,18 +426,7 @@ impl Editor {
                 .filter(|_| kind == Kind::Item)
                 .map(|r| item_figures(session, r.meta.id))
                 .unwrap_or_default(),
-            roadmaps: record
-                .filter(|_| kind == Kind::Technology)
-                .map(|r| {
-                    session
-                        .list(Kind::Roadmap)
-                        .unwrap_or_default()
-                        .into_iter()
-                        .filter(|m| m.text("technology_id") == Some(r.meta.id.to_string().as_str()))
-                        .map(|m| (m.meta.id, m.label()))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            roadmaps: Vec::new(),
             gantt: Vec::new(),
             roadmap_level: Classification::Unclassified,
         }
@@ -453,14 +442,14 @@ impl Editor {
         if kind == Kind::Technology
             && let Some(r) = record
         {
-            self.roadmap_level = session
-                .list(Kind::Roadmap)
-                .unwrap_or_default()
-                .iter()
-                .filter(|m| m.text("technology_id") == Some(r.meta.id.to_string().as_str()))
-                .map(|m| m.meta.classification)
-                .max()
-                .unwrap_or_default();
+            // Its roadmaps, listed and on screen: their level too.
+            let id = r.meta.id.to_string();
+            for m in session.list(Kind::Roadmap).unwrap_or_default() {
+                if m.text("technology_id") == Some(id.as_str()) {
+                    self.roadmap_level = self.roadmap_level.max(m.meta.classification);
+                    self.roadmaps.push((m.meta.id, m.label()));
+                }
+            }
         }
         self
     }

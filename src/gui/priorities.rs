@@ -32,7 +32,7 @@ pub struct PrioritiesView {
     /// Measures with an expected effect (id, label).
     measures: Vec<(Uuid, String, Classification)>,
     /// Blocs (name).
-    blocs: Vec<(String, Classification)>,
+    blocs: Vec<(String, Classification, bool)>,
 }
 
 impl PrioritiesView {
@@ -51,7 +51,7 @@ impl PrioritiesView {
         for (_, _, l) in &self.measures {
             level = level.max(*l);
         }
-        for (_, l) in &self.blocs {
+        for (_, l, _) in &self.blocs {
             level = level.max(*l);
         }
         level
@@ -84,29 +84,13 @@ impl PrioritiesView {
                 })
                 .map(|m| (m.meta.id, m.label(), m.meta.classification))
                 .collect();
-            self.blocs = session
-                .list(Kind::Bloc)
-                .unwrap_or_default()
-                .iter()
-                .map(|b| (b.label(), b.meta.classification))
-                .collect();
             // Built-in blocs first; a member's bloc is shown as theirs.
-            let mut blocs: Vec<(String, Classification)> = session
-                .list(Kind::Bloc)
-                .unwrap_or_default()
+            let mut blocs = session.list(Kind::Bloc).unwrap_or_default();
+            blocs.sort_by_key(|b| !b.meta.reference);
+            self.blocs = blocs
                 .iter()
-                .filter(|b| b.meta.reference)
-                .map(|b| (b.label(), b.meta.classification))
+                .map(|b| (b.label(), b.meta.classification, b.meta.reference))
                 .collect();
-            blocs.extend(
-                session
-                    .list(Kind::Bloc)
-                    .unwrap_or_default()
-                    .iter()
-                    .filter(|b| !b.meta.reference)
-                    .map(|b| (b.label(), b.meta.classification)),
-            );
-            self.blocs = blocs;
         }
     }
 
@@ -138,8 +122,8 @@ impl PrioritiesView {
             egui::ComboBox::from_id_salt("priorities-bloc")
                 .selected_text(self.bloc.clone())
                 .show_ui(ui, |ui| {
-                    for (i, (name, _)) in self.blocs.iter().enumerate() {
-                        let shown = if i < 4 {
+                    for (name, _, built_in) in &self.blocs {
+                        let shown = if *built_in {
                             name.clone()
                         } else {
                             format!("{name} (a member's)")

@@ -50,6 +50,31 @@ pub enum Ownership {
     Frozen,
 }
 
+/// The releasability common to all these lists (`[]` = the whole group): `Some([])` if all
+/// are open to the whole group, `Some(states)` those every list allows, `None` if no Member
+/// State is in all of them (then nothing made from them may be released to anyone).
+#[must_use]
+pub fn common_releasability<'a>(
+    lists: impl IntoIterator<Item = &'a [String]>,
+) -> Option<Vec<String>> {
+    let mut common: Option<BTreeSet<String>> = None;
+    for list in lists {
+        if list.is_empty() {
+            continue;
+        }
+        let these: BTreeSet<String> = list.iter().cloned().collect();
+        common = Some(match common {
+            None => these,
+            Some(before) => before.intersection(&these).cloned().collect(),
+        });
+    }
+    match common {
+        None => Some(Vec::new()),
+        Some(set) if set.is_empty() => None,
+        Some(set) => Some(set.into_iter().collect()),
+    }
+}
+
 /// Fields of a shared record that only its originator changes: what a proposal to revise
 /// the list proposes (its action, technology, name, area, criteria, rationale, sources), so
 /// that nobody changes it under the members' stances; its decision (`status`, `decided`,

@@ -263,23 +263,7 @@ pub fn build(
         .collect();
     let (records, omitted) = under(records, ceiling);
     let mut classification = Classification::highest(records.iter().map(|r| r.meta.classification));
-    let mut releasable: Option<BTreeSet<String>> = None;
-    for r in &records {
-        if !r.meta.releasable_to.is_empty() {
-            let these: BTreeSet<String> = r.meta.releasable_to.iter().cloned().collect();
-            releasable = Some(match releasable {
-                None => these,
-                Some(before) => before.intersection(&these).cloned().collect(),
-            });
-        }
-    }
-    let releasability = match releasable {
-        None => "the whole expert group".to_owned(),
-        Some(set) if set.is_empty() => {
-            "no Member State (records with disjoint releasability): the author only".to_owned()
-        }
-        Some(set) => set.into_iter().collect::<Vec<_>>().join(", "),
-    };
+    let releasability = releasability_text(records.iter());
     let register = split(records);
     let mut sections = vec![
         technologies_section(&register),
@@ -339,6 +323,17 @@ pub fn build(
         omitted,
         sections,
     })
+}
+
+/// To whom a document drawn on `records` may be released: the Member States every one of
+/// them is releasable to, in words.
+pub(crate) fn releasability_text<'a>(records: impl Iterator<Item = &'a Record>) -> String {
+    let lists: Vec<&[String]> = records.map(|r| r.meta.releasable_to.as_slice()).collect();
+    match crate::model::control::common_releasability(lists) {
+        Some(states) if states.is_empty() => "the whole expert group".to_owned(),
+        Some(states) => states.join(", "),
+        None => "no Member State (records with disjoint releasability): the author only".to_owned(),
+    }
 }
 
 /// The latest assessment of each subject, by subject id text.

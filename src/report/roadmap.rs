@@ -9,7 +9,7 @@
 //! (any of the three, in any order); its `milestones` lines `YYYY-MM-DD: what`. A part that
 //! cannot be read is printed as it was written, marked "(not read)", never dropped.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde_json::Value;
@@ -588,7 +588,6 @@ pub fn build(session: &Session, subject: &Subject) -> Result<Report, ServiceErro
         sections.iter().flat_map(|s| &s.blocks).map(Block::level),
     ));
     // Releasable to the Member States every record it draws on is releasable to.
-    let mut common: Option<BTreeSet<String>> = None;
     let mut drawn: Vec<Record> = Vec::new();
     for p in ranking
         .technologies
@@ -603,27 +602,13 @@ pub fn build(session: &Session, subject: &Subject) -> Result<Report, ServiceErro
             }
         }
     }
-    for r in technologies
-        .iter()
-        .chain(&roadmaps)
-        .chain(&measures)
-        .chain(&drawn)
-    {
-        if !r.meta.releasable_to.is_empty() {
-            let these: BTreeSet<String> = r.meta.releasable_to.iter().cloned().collect();
-            common = Some(match common {
-                None => these,
-                Some(before) => before.intersection(&these).cloned().collect(),
-            });
-        }
-    }
-    let releasability = match common {
-        None => "the whole expert group".to_owned(),
-        Some(set) if set.is_empty() => {
-            "no Member State (records with disjoint releasability): the author only".to_owned()
-        }
-        Some(set) => set.into_iter().collect::<Vec<_>>().join(", "),
-    };
+    let releasability = super::content::releasability_text(
+        technologies
+            .iter()
+            .chain(&roadmaps)
+            .chain(&measures)
+            .chain(&drawn),
+    );
     let profile = session.identity().profile();
     Ok(Report {
         title,

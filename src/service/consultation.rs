@@ -344,28 +344,6 @@ fn position_rank(p: &str) -> Option<usize> {
     EU_POSITIONS.iter().position(|x| *x == p)
 }
 
-/// The releasability common to all these lists (`[]` = the whole group): `Some([])` if all
-/// are open to the whole group, `Some(states)` those every list allows, `None` if no Member
-/// State is in all of them (then nothing made from them may be released to anyone).
-fn common_releasability<'a>(lists: impl IntoIterator<Item = &'a [String]>) -> Option<Vec<String>> {
-    let mut common: Option<BTreeSet<String>> = None;
-    for list in lists {
-        if list.is_empty() {
-            continue;
-        }
-        let these: BTreeSet<String> = list.iter().cloned().collect();
-        common = Some(match common {
-            None => these,
-            Some(before) => before.intersection(&these).cloned().collect(),
-        });
-    }
-    match common {
-        None => Some(Vec::new()),
-        Some(set) if set.is_empty() => None,
-        Some(set) => Some(set.into_iter().collect()),
-    }
-}
-
 impl Session {
     fn round_record(&self, id: Uuid) -> Result<Record, ServiceError> {
         self.get(Kind::Round, id)
@@ -468,7 +446,7 @@ impl Session {
                     lists.push(self.get(Kind::Assessment, r.id)?.meta.releasable_to);
                 }
             }
-            releasable = common_releasability(lists.iter().map(Vec::as_slice)).ok_or_else(|| {
+            releasable = crate::model::control::common_releasability(lists.iter().map(Vec::as_slice)).ok_or_else(|| {
                 ServiceError::Invalid(
                     "the previous round's answers are releasable to no Member State in common: its distribution could be released to nobody; open the follow-up without them, or ask the members to widen their releasability".into(),
                 )
@@ -916,7 +894,9 @@ impl Session {
                 level = level.max(resp.classification);
                 lists.push(self.get(Kind::Assessment, resp.id)?.meta.releasable_to);
             }
-            let Some(releasable) = common_releasability(lists.iter().map(Vec::as_slice)) else {
+            let Some(releasable) =
+                crate::model::control::common_releasability(lists.iter().map(Vec::as_slice))
+            else {
                 return Err(ServiceError::Invalid(format!(
                     "the answers on {} are releasable to no Member State in common: the consolidated assessment could be released to nobody; ask the members to widen their releasability first",
                     t.name
@@ -1824,7 +1804,9 @@ mod tests {
     #[test]
     fn common_releasability_keeps_only_states_in_every_list() {
         let v = |x: &[&str]| x.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        let common = |lists: &[Vec<String>]| common_releasability(lists.iter().map(Vec::as_slice));
+        let common = |lists: &[Vec<String>]| {
+            crate::model::control::common_releasability(lists.iter().map(Vec::as_slice))
+        };
         assert_eq!(common(&[v(&[]), v(&[])]), Some(v(&[])), "the whole group");
         assert_eq!(common(&[v(&[]), v(&["FR"])]), Some(v(&["FR"])));
         assert_eq!(

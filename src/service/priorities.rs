@@ -229,8 +229,6 @@ impl Session {
             let m = self.get(Kind::Measure, *id)?;
             applied.push(m);
         }
-        let mut records = records;
-        records.data_year = self.data_year();
         let technologies = rank_records(&records, &assessments, &measures, &bloc, &applied);
         // Marked with what it shows: every row's records, the bloc, the measures applied.
         let level = Classification::highest(technologies.iter().map(|t| t.classification))
