@@ -93,6 +93,10 @@ pub struct ConsultationView {
     /// revision panel, the technologies of the new-round form, this member's answers to the
     /// previous round of a follow-up (read with the rest, so the marking is never late).
     extra_level: Classification,
+    /// The revision panel, read with the rounds: the versions and the newest diff (lines),
+    /// and the proposals waiting for a decision (id, line).
+    revision: Vec<String>,
+    waiting: Vec<(Uuid, String)>,
 }
 
 /// The colour of a TRL cell (red: low, green: high).
@@ -143,6 +147,22 @@ impl ConsultationView {
             self.rounds = Some(session.rounds().unwrap_or_default());
             let versions = session.list_versions().unwrap_or_default();
             let proposals = session.list(Kind::Proposal).unwrap_or_default();
+            self.revision = revision_lines(session, &versions);
+            self.waiting = proposals
+                .iter()
+                .filter(|p| p.text("status") == Some("proposed"))
+                .map(|p| {
+                    (
+                        p.meta.id,
+                        format!(
+                            "{} · criteria: {} · {}",
+                            session.describe_proposal(p),
+                            p.texts("criteria").join(", "),
+                            p.meta.classification.code()
+                        ),
+                    )
+                })
+                .collect();
             self.extra_level = versions
                 .iter()
                 .map(|v| v.classification)
@@ -282,7 +302,7 @@ impl ConsultationView {
         if self.new_round.open {
             self.new_round_ui(ui, commands);
         }
-        Self::revision_ui(ui, session, writable, commands);
+        self.revision_ui(ui, writable, commands);
         let rounds = self.rounds.clone().unwrap_or_default();
         if rounds.is_empty() {
             ui.label("No consultation round yet: open one with \"New round…\", or receive one in a bundle.");
@@ -337,74 +357,30 @@ impl ConsultationView {
         }
     }
 
-    fn revision_ui(
-        ui: &mut egui::Ui,
-        session: &Session,
-        writable: bool,
-        commands: &mut Vec<Command>,
-    ) {
+    fn revision_ui(&self, ui: &mut egui::Ui, writable: bool, commands: &mut Vec<Command>) {
         egui::CollapsingHeader::new("Revision of the list: proposals and versions")
             .default_open(false)
             .show(ui, |ui| {
-                let versions = session.list_versions().unwrap_or_default();
-                for v in &versions {
-                    ui.label(format!(
-                        "Version {} of {}: {} technologies, {} proposal(s) accepted ({})",
-                        v.number,
-                        v.date,
-                        v.technologies,
-                        v.proposals,
-                        v.classification.code()
-                    ));
+                for line in &self.revision {
+                    ui.label(line);
                 }
-                if let [.., before, last] = versions.as_slice()
-                    && let Ok((_, _, diff)) = session.diff_versions(before.number, last.number)
-                {
-                    for d in diff {
-                        use crate::model::listing::Difference;
-                        ui.label(match d {
-                            Difference::Added { entry } => {
-                                format!("  added {} ({})", entry.name, entry.area)
-                            }
-                            Difference::Removed { entry } => {
-                                format!("  removed {} (stays in the register, retired)", entry.name)
-                            }
-                            Difference::Renamed { from, to, .. } => {
-                                format!("  renamed {from} -> {to}")
-                            }
-                            Difference::Moved { name, from, to, .. } => {
-                                format!("  moved {name}: {from} -> {to}")
-                            }
-                        });
-                    }
-                }
-                let proposals = session.list(Kind::Proposal).unwrap_or_default();
-                let open: Vec<_> = proposals
-                    .iter()
-                    .filter(|p| p.text("status") == Some("proposed"))
-                    .collect();
-                if open.is_empty() {
+                if self.waiting.is_empty() {
                     ui.label("No proposal waiting for a decision.");
                 }
-                for p in open {
+                for (id, line) in &self.waiting {
                     ui.horizontal(|ui| {
-                        ui.label(format!(
-                            "{} · criteria: {} · {}",
-                            session.describe_proposal(p),
-                            p.texts("criteria").join(", "),
-                            p.meta.classification.code()
-                        ));
+                        ui.label(line);
                         if ui
                             .add_enabled(writable, egui::Button::new("Accept into a new version"))
                             .clicked()
                         {
-                            commands.push(Command::Consult(ConsultAction::Accept(vec![p.meta.id])));
+                            commands.push(Command::Consult(ConsultAction::Accept(vec![*id])));
                         }
                         if ui
                             .add_enabled(writable, egui::Button::new("Reject"))
                             .clicked()
                         {
-                            commands.push(Command::Consult(ConsultAction::Reject(p.meta.id)));
+                            commands.push(Command::Consult(ConsultAction::Reject(*id)));
                         }
                     });
                 }
@@ -875,4 +851,38 @@ fn stances_ui(ui: &mut egui::Ui, view: &RoundView, writable: bool, commands: &mu
             }
         });
     }
+}
+
+/// The versions of the list and the newest one's changes, as lines.
+fn revision_lines(
+    session: &Session,
+    versions: &[crate::service::consultation::VersionSummary],
+) -> Vec<String> {
+    use crate::model::listing::Difference;
+    let mut lines: Vec<String> = versions
+        .iter()
+        .map(|v| {
+            format!(
+                "Version {} of {}: {} technologies, {} proposal(s) accepted ({})",
+                v.number,
+                v.date,
+                v.technologies,
+                v.proposals,
+                v.classification.code()
+            )
+        })
+        .collect();
+    if let [.., before, last] = versions
+        && let Ok((_, _, diff)) = session.diff_versions(before.number, last.number)
+    {
+        lines.extend(diff.into_iter().map(|d| match d {
+            Difference::Added { entry } => format!("  added {} ({})", entry.name, entry.area),
+            Difference::Removed { entry } => {
+                format!("  removed {} (stays in the register, retired)", entry.name)
+            }
+            Difference::Renamed { from, to, .. } => format!("  renamed {from} -> {to}"),
+            Difference::Moved { name, from, to, .. } => format!("  moved {name}: {from} -> {to}"),
+        }));
+    }
+    lines
 }
