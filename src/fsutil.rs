@@ -34,7 +34,9 @@ pub fn group_hex(hex: &str) -> String {
 }
 
 /// Creates a new file readable and writable by its owner only (0600 on Unix). Fails if it
-/// exists: nothing is ever overwritten in place.
+/// exists: nothing is ever overwritten in place. Windows: no mode; the file inherits the
+/// folder's ACL (in the user's profile: the user, SYSTEM and Administrators only). See the
+/// README's "Windows" section.
 pub fn create_private_file(path: &Path) -> io::Result<File> {
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
@@ -47,6 +49,8 @@ pub fn create_private_file(path: &Path) -> io::Result<File> {
 }
 
 /// Flushes a folder's entries to disk (after a rename), where the platform supports it.
+/// Windows: a no-op. A folder cannot be flushed there; the file itself was flushed
+/// (`sync_all` is `FlushFileBuffers`) before the rename, and NTFS journals the rename.
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {

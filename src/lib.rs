@@ -24,6 +24,11 @@
 //!   ([`sources::eto`], [`sources::crm`], [`sources::usgs`]), including how their records get
 //!   stable ids so that a newer release updates the same records.
 //!
+//! Packaging (the Debian package, the offline source bundle, the SBOM `observatory sbom`, the
+//! licence policy, reproducible builds) and what differs on Windows are in the README
+//! ("Installing on an air-gapped workstation", "Windows"). Unix-only code sits behind
+//! `cfg(unix)` with its Windows behaviour stated beside it.
+//!
 //! Deployment on a classified system needs accreditation and approved cryptography; this tool
 //! provides the technical controls (encryption at rest, markings, audit), not the approval.
 

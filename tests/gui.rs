@@ -495,6 +495,13 @@ fn help_about_settings_and_a_shorter_idle_lock() {
     harness.get_by_label("About").click();
     harness.run_steps(3);
     harness.get_by_label(&format!("Observatory {}", observatory::cli::VERSION));
+    // What the binary contains: the SBOM's count, the same number `observatory sbom` gives.
+    let linked: usize = observatory::cli::SBOM_LINKED_CRATES.parse().unwrap();
+    assert!(linked > 100, "{linked}");
+    harness.get_by_label(&format!(
+        "Contains {linked} crates (software bill of materials: {} components; `observatory sbom`)",
+        observatory::cli::SBOM_COMPONENTS
+    ));
     harness
         .get_by_label("Critical technology areas: Commission Recommendation (EU) 2023/2113, Annex");
     harness.get_by_label("About").click(); // toggles it closed

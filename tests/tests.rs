@@ -22,6 +22,7 @@ mod importers;
 mod interop;
 mod members;
 mod no_plaintext;
+mod package;
 mod priorities;
 mod real_data;
 mod report;

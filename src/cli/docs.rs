@@ -1,6 +1,34 @@
-//! `man` and `completions`: the manual pages and the shell completions, generated from the
-//! command definitions (for packages: `observatory man --out DIR`, then
-//! `observatory completions bash|zsh|fish`).
+//! `man`, `completions` and `sbom`: the manual pages and the shell completions, generated from
+//! the command definitions (for packages: `observatory man --out DIR`, then
+//! `observatory completions bash|zsh|fish`), and the software bill of materials compiled into
+//! the binary.
+//!
+//! # The SBOM
+//!
+//! `observatory sbom` prints a [CycloneDX 1.5](https://cyclonedx.org/docs/1.5/json/) JSON
+//! document, made by the build script (`src/build.rs`) when the binary was built, so it lists
+//! exactly what this binary was built from:
+//!
+//! - `metadata.component`: Observatory itself; `metadata.timestamp`: `SOURCE_DATE_EPOCH`
+//!   (absent when the build had none); `metadata.properties`: `observatory:commit`,
+//!   `observatory:target` (the Rust target triple), `observatory:profile` (`release` for
+//!   packages), `observatory:linked-crates`.
+//! - `components[]` of `type` `library`: every crate of the dependency graph for this target and
+//!   these features, resolved as for this build (`cargo tree -e normal,build`, no
+//!   dev-dependencies). `scope` is `required` for crates linked into the binary (proc-macros
+//!   included, with an `observatory:role` property: they run at build time and their expansion
+//!   is compiled in) and `excluded` for crates that only run while building (build scripts'
+//!   dependencies). Each has `name`, `version`, `purl` (`pkg:cargo/NAME@VERSION`), `hashes`
+//!   (the SHA-256 of the `.crate` file, from `Cargo.lock`), `licenses[0].expression` (SPDX, as
+//!   the crate declares it; the legacy `/` is written `OR`) and the repository as a `vcs`
+//!   reference.
+//! - `components[]` of `type` `data`: what is compiled in but is not a crate (fonts, reference
+//!   data, demo data, SQLite's and mimalloc's C sources), with their licences.
+//!
+//! `observatory sbom --format licences` prints the licence report: each licence expression
+//! with the components under it. The policy those licences are checked against is
+//! `assets/packaging/deny.toml` (`cargo deny --manifest-path Cargo.toml check --config
+//! assets/packaging/deny.toml licenses`, and the test suite's own check of this SBOM).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +62,71 @@ pub struct CompletionsArgs {
     /// The shell.
     #[arg(value_enum)]
     shell: Shell,
+}
+
+/// What `sbom` prints.
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub enum SbomFormat {
+    /// The CycloneDX 1.5 JSON document.
+    #[default]
+    Cyclonedx,
+    /// Each licence expression with the components under it.
+    Licences,
+}
+
+/// Arguments of `sbom`.
+#[derive(Debug, Args)]
+pub struct SbomArgs {
+    /// What to print.
+    #[arg(long, value_enum, default_value_t)]
+    format: SbomFormat,
+}
+
+/// The CycloneDX SBOM of this build (see the module docs).
+pub const SBOM: &str = include_str!(concat!(env!("OUT_DIR"), "/sbom.cdx.json"));
+/// How many crates are linked into this binary (the SBOM's `required` libraries).
+pub const SBOM_LINKED_CRATES: &str = env!("OBSERVATORY_SBOM_LINKED");
+/// How many components the SBOM lists (crates, build-time crates and embedded data).
+pub const SBOM_COMPONENTS: &str = env!("OBSERVATORY_SBOM_COMPONENTS");
+
+pub(super) fn sbom(args: &SbomArgs) -> anyhow::Result<ExitCode> {
+    match args.format {
+        SbomFormat::Cyclonedx => out!("{SBOM}"),
+        SbomFormat::Licences => {
+            let doc: serde_json::Value = serde_json::from_str(SBOM)?;
+            let mut by_licence: std::collections::BTreeMap<String, Vec<String>> =
+                std::collections::BTreeMap::new();
+            let components = doc["components"].as_array().cloned().unwrap_or_default();
+            for c in &components {
+                let licence = c["licenses"][0]["expression"]
+                    .as_str()
+                    .unwrap_or("(none declared)")
+                    .to_owned();
+                let mut entry = format!(
+                    "{} {}",
+                    c["name"].as_str().unwrap_or("?"),
+                    c["version"].as_str().unwrap_or("?")
+                );
+                if c["scope"] == "excluded" {
+                    entry.push_str(" (build time only)");
+                }
+                by_licence.entry(licence).or_default().push(entry);
+            }
+            outln!(
+                "Licences of observatory {} ({} components: {} crates linked in; policy: assets/packaging/deny.toml)",
+                super::VERSION,
+                components.len(),
+                SBOM_LINKED_CRATES
+            );
+            for (licence, names) in &by_licence {
+                outln!("\n{licence} ({}):", names.len());
+                for n in names {
+                    outln!("  {n}");
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 pub(super) fn man(_cli: &Cli, args: &ManArgs) -> anyhow::Result<ExitCode> {

@@ -40,6 +40,7 @@ mod bundle;
 mod changes;
 mod consult;
 mod docs;
+pub use docs::{SBOM, SBOM_COMPONENTS, SBOM_LINKED_CRATES};
 mod edition;
 mod fields;
 mod files;
@@ -166,6 +167,9 @@ pub enum Command {
     Man(docs::ManArgs),
     /// Print the shell completions for bash, zsh or fish.
     Completions(docs::CompletionsArgs),
+    /// Print what this binary contains: its software bill of materials (CycloneDX 1.5 JSON),
+    /// or a licence report.
+    Sbom(docs::SbomArgs),
     /// Horizon scanning: technologies the incubator flags (TRL 5-6, security, space or
     /// defence potential), and flagging one for uptake.
     Incubator(consult::IncubatorArgs),
@@ -244,6 +248,7 @@ fn run(cli: &Cli, command: &Command) -> anyhow::Result<ExitCode> {
         Command::Roadmap(args) => roadmap::roadmap(cli, args),
         Command::Man(args) => docs::man(cli, args),
         Command::Completions(args) => Ok(docs::completions(args)),
+        Command::Sbom(args) => docs::sbom(args),
     }
 }
 

@@ -804,6 +804,11 @@ impl ObservatoryApp {
                         .anchor(egui::Align2::RIGHT_TOP, [-16.0, 40.0])
                         .default_width(420.0).show(ctx, |ui| {
                         ui.label(format!("Observatory {}", crate::cli::VERSION));
+                        ui.label(format!(
+                            "Contains {} crates (software bill of materials: {} components; `observatory sbom`)",
+                            crate::cli::SBOM_LINKED_CRATES,
+                            crate::cli::SBOM_COMPONENTS
+                        ));
                         ui.label("Register, supply chains and dependencies of critical technologies, for the expert group of the EU Observatory of critical technologies.");
                         ui.separator();
                         ui.strong("Reference data");
@@ -1769,9 +1774,11 @@ fn open_demo() -> JobResult {
         std::process::id(),
         Uuid::now_v7()
     ));
+    #[cfg_attr(not(unix), allow(unused_mut))]
     let mut builder = std::fs::DirBuilder::new();
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    // Windows: the folder inherits the ACL of the user's temporary folder (the user's only).
     builder
         .create(&dir)
         .map_err(|e| format!("cannot create a folder for the demo: {e}"))?;

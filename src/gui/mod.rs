@@ -25,11 +25,28 @@ mod welcome;
 
 pub use app::{Clipboard, Clock, ObservatoryApp, SystemClock, View};
 
+/// The application icon (`assets/packaging/icons`, the one the package installs), 256 px.
+const ICON_PNG: &[u8] = include_bytes!("../../assets/packaging/icons/observatory-256.png");
+
+/// The window icon, decoded from [`ICON_PNG`] (`None` if it does not decode: the window then
+/// has the system's default icon).
+#[must_use]
+pub fn window_icon() -> Option<egui::IconData> {
+    eframe::icon_data::from_png_bytes(ICON_PNG).ok()
+}
+
 /// Starts the desktop app.
 pub fn run() -> anyhow::Result<()> {
+    let mut viewport = egui::ViewportBuilder::default()
+        // The desktop entry is `observatory.desktop`: the same id (Wayland app id, X11
+        // WM_CLASS) ties the window to it, for its icon and name in the task bar.
+        .with_app_id("observatory");
+    if let Some(icon) = window_icon() {
+        viewport = viewport.with_icon(icon);
+    }
     let options = eframe::NativeOptions {
         renderer: eframe::Renderer::Glow,
-        viewport: egui::ViewportBuilder::default()
+        viewport: viewport
             .with_title("Observatory")
             .with_inner_size([1280.0, 760.0])
             .with_min_inner_size([900.0, 560.0]),

@@ -311,6 +311,7 @@ impl Session {
             .parent()
             .map_or_else(std::env::temp_dir, std::path::Path::to_path_buf)
             .join(format!(".demo-members-{}", Uuid::now_v7()));
+        #[cfg_attr(not(unix), allow(unused_mut))]
         let mut builder = std::fs::DirBuilder::new();
         #[cfg(unix)]
         std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);

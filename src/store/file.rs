@@ -39,6 +39,7 @@ pub enum OpenMode {
 struct DiskStamp {
     len: u64,
     modified: Option<std::time::SystemTime>,
+    /// Unix only; Windows compares the length and the modification time.
     #[cfg(unix)]
     dev_ino_ctime: (u64, u64, i64, i64),
 }
@@ -171,6 +172,9 @@ fn acquire_lock(path: &Path) -> Result<WriterLock, StoreError> {
         // truncate and write to whatever it points at).
         options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
     }
+    // Windows: the lock file inherits the folder's ACL; a link planted there is refused by the
+    // regular-file check below (and making one needs a privilege). The lock itself is
+    // `File::try_lock` on both (`flock` / `LockFileEx`).
     let mut file = options.open(&lock_path).map_err(|e| {
         let symlink = fs::symlink_metadata(&lock_path).is_ok_and(|m| m.file_type().is_symlink());
         if symlink {
