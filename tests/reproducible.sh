@@ -31,12 +31,9 @@ compare() {
   local sa sb
   sa="$(sha256sum "$a" | cut -d' ' -f1)"
   sb="$(sha256sum "$b" | cut -d' ' -f1)"
-  if [ "$sa" = "$sb" ]; then
-    printf '%-28s identical  %s\n' "$what" "$sa"
-  else
-    printf '%-28s DIFFERENT  %s\n%-28s            %s\n' "$what" "$sa" "" "$sb"
-    status=1
-  fi
+  local verdict=identical
+  [ "$sa" = "$sb" ] || { verdict=DIFFERENT; status=1; }
+  printf '%-30s %-9s a: %s\n%-30s %-9s b: %s\n' "$what" "$verdict" "$sa" "" "" "$sb"
 }
 deb_a="$(ls "$work"/a/dist/*.deb)"
 deb_b="$(ls "$work"/b-with-a-longer-path/dist/*.deb)"

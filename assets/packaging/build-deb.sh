@@ -10,6 +10,8 @@
 #   observatory_VERSION-1_ARCH.cdx.json the CycloneDX SBOM of the binary inside (`observatory sbom`)
 #   observatory_VERSION-1_ARCH.licences.txt  the licence report (`observatory sbom --format licences`)
 #   SHA256SUMS                          the sums of the three, for `sha256sum -c`
+# The Maintainer field and the changelog name DEBFULLNAME <DEBEMAIL> (set them to the office
+# that builds the package; the default, observatory@localhost, is a placeholder).
 # Sign SHA256SUMS with assets/packaging/sign.sh (Ed25519, ssh-keygen -Y); see the README.
 #
 # Needs: dpkg-deb, binutils (strip, objdump), gzip, git (or a source bundle's
@@ -56,6 +58,8 @@ fi
 [ -x "$binary" ] || { echo "build-deb: no binary at $binary" >&2; exit 2; }
 
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
+# The packager (the IT security office that builds and signs it): DEBFULLNAME and DEBEMAIL.
+maintainer="${DEBFULLNAME:-Observatory developers} <${DEBEMAIL:-observatory@localhost}>"
 arch="$(dpkg --print-architecture)"
 name="observatory_${version}-1_${arch}"
 stage="$root/target/deb/$name"
@@ -124,7 +128,7 @@ install -m 0644 assets/fonts/LICENSE-DejaVu.txt "$doc/LICENSE-DejaVu.txt"
   echo
   echo "  * Built from commit $("$bin" --version | sed -n 's/.*commit \([^,]*\),.*/\1/p')."
   echo
-  echo " -- Observatory developers <observatory@localhost>  $(date -u -d "@$SOURCE_DATE_EPOCH" -R)"
+  echo " -- ${maintainer}  $(date -u -d "@$SOURCE_DATE_EPOCH" -R)"
 } | gzip -9n > "$doc/changelog.Debian.gz"
 
 # Dependencies. Linked: from the ELF's NEEDED entries and the newest glibc symbol version.
@@ -140,7 +144,7 @@ cat > "$stage/DEBIAN/control" <<EOF
 Package: observatory
 Version: ${version}-1
 Architecture: ${arch}
-Maintainer: Observatory developers <observatory@localhost>
+Maintainer: ${maintainer}
 Installed-Size: ${installed}
 Depends: ${depends}
 Recommends: libwayland-client0, libwayland-cursor0, libwayland-egl1, xdg-desktop-portal-gtk | xdg-desktop-portal
@@ -148,12 +152,13 @@ Suggests: age, sqlite3
 Section: misc
 Priority: optional
 Description: register and supply-chain analysis of critical technologies
- Observatory keeps the register of critical technologies of the expert group of the
- EU Observatory of critical technologies (security, defence, space): technology
- readiness over time, value and supply chains down to materials, firms and countries,
- dependencies, gaps, mitigating measures and roadmaps, consultation rounds, and the
- exchange of all of it as encrypted, signed files. Everything is kept in one
- age-encrypted SQLite file; every record carries an EU classification level.
+ Observatory keeps the register of critical technologies of the expert group
+ of the EU Observatory of critical technologies (security, defence, space):
+ technology readiness over time, value and supply chains down to materials,
+ firms and countries, dependencies, gaps, mitigating measures and roadmaps,
+ consultation rounds, and the exchange of all of it as encrypted, signed
+ files. Everything is kept in one age-encrypted SQLite file; every record
+ carries an EU classification level.
  .
  The binary links: ${needed}
 EOF
