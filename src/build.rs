@@ -7,9 +7,9 @@
 //!   same.
 //! - The software bill of materials (CycloneDX 1.5 JSON, specified in `cli::sbom`'s docs) of
 //!   exactly this build: the crates linked into the binary for this target and these features
-//!   (`cargo tree -e normal`, which resolves features without dev-dependencies), the crates
-//!   that only run while building (build scripts' dependencies, scope `excluded`), and the data
-//!   and fonts compiled in. Licences come from the crates' manifests, SHA-256 sums from
+//!   (`cargo tree -e normal,no-proc-macro`, which resolves features without dev-dependencies),
+//!   the crates that only run while building (build scripts' dependencies, proc-macros and
+//!   theirs: scope `excluded`), and the data and fonts compiled in. Licences come from the crates' manifests, SHA-256 sums from
 //!   `Cargo.lock`. It is written to `OUT_DIR/sbom.cdx.json` and compiled into the binary.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,14 +22,15 @@ fn main() {
     println!("cargo:rerun-if-env-changed=OBSERVATORY_COMMIT");
     println!("cargo:rerun-if-changed=.git/HEAD");
     println!("cargo:rerun-if-changed=.git/refs");
+    println!("cargo:rerun-if-changed=.git/packed-refs");
+    println!("cargo:rerun-if-changed=.git/index");
     println!("cargo:rerun-if-changed=.observatory-commit");
+    println!("cargo:rerun-if-changed=.observatory-source-date");
     println!("cargo:rerun-if-changed=Cargo.lock");
     println!("cargo:rerun-if-changed=Cargo.toml");
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".to_owned());
     let commit = commit(Path::new(&manifest_dir));
-    let epoch = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.trim().parse::<i64>().ok());
+    let epoch = source_date(Path::new(&manifest_dir));
     let date = epoch.map_or_else(
         || "unknown (SOURCE_DATE_EPOCH not set)".to_owned(),
         |s| civil(s).0,
@@ -55,29 +56,65 @@ fn main() {
     println!("cargo:rustc-env=OBSERVATORY_SBOM_COMPONENTS={}", counts.1);
 }
 
-fn commit(manifest_dir: &Path) -> String {
-    if let Ok(c) = std::env::var("OBSERVATORY_COMMIT") {
-        let c = c.trim().to_owned();
-        if !c.is_empty() {
-            return c;
-        }
-    }
-    let from_git = Command::new("git")
-        .args(["rev-parse", "--short=12", "HEAD"])
+/// A commit id as printed: 7 to 40 hex digits, `-dirty` when the tree had changes.
+fn valid_commit(c: &str) -> bool {
+    let hex = c.strip_suffix("-dirty").unwrap_or(c);
+    (7..=40).contains(&hex.len()) && hex.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn git(manifest_dir: &Path, args: &[&str]) -> Option<String> {
+    Command::new("git")
+        .args(args)
         .current_dir(manifest_dir)
         .output()
         .ok()
         .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .filter(|c| !c.is_empty());
-    from_git
-        .or_else(|| {
-            std::fs::read_to_string(manifest_dir.join(".observatory-commit"))
-                .ok()
-                .map(|s| s.trim().to_owned())
-                .filter(|c| !c.is_empty() && c.len() <= 64)
-        })
+}
+
+/// The commit: `OBSERVATORY_COMMIT`, else the source bundle's `.observatory-commit` (a bundle
+/// unpacked inside some other checkout must not take that checkout's commit), else git, but
+/// only when this folder is the top of its own repository; `-dirty` when its tree has
+/// uncommitted changes. Anything that is not a commit id is `unknown`.
+fn commit(manifest_dir: &Path) -> String {
+    let from_env = std::env::var("OBSERVATORY_COMMIT")
+        .ok()
+        .map(|c| c.trim().to_owned());
+    let from_bundle = || {
+        std::fs::read_to_string(manifest_dir.join(".observatory-commit"))
+            .ok()
+            .map(|s| s.trim().to_owned())
+    };
+    let from_git = || {
+        let top = git(manifest_dir, &["rev-parse", "--show-toplevel"])?;
+        let same = std::fs::canonicalize(&top).ok()? == std::fs::canonicalize(manifest_dir).ok()?;
+        if !same {
+            return None;
+        }
+        let id = git(manifest_dir, &["rev-parse", "--short=12", "HEAD"])?;
+        let dirty = git(
+            manifest_dir,
+            &["status", "--porcelain", "--untracked-files=no"],
+        )
+        .is_some_and(|s| !s.is_empty());
+        Some(if dirty { format!("{id}-dirty") } else { id })
+    };
+    from_env
+        .filter(|c| !c.is_empty())
+        .or_else(from_bundle)
+        .or_else(from_git)
+        .filter(|c| valid_commit(c))
         .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The build date: `SOURCE_DATE_EPOCH`, else the source bundle's `.observatory-source-date`
+/// (the commit's date), so that a plain `cargo build` from the bundle is dated too.
+fn source_date(manifest_dir: &Path) -> Option<i64> {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .or_else(|| std::fs::read_to_string(manifest_dir.join(".observatory-source-date")).ok())
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .filter(|s| (0..=253_402_300_799).contains(s))
 }
 
 /// `(YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ)` (UTC) of a Unix time (days-from-civil, H. Hinnant's
@@ -118,7 +155,14 @@ fn tree(manifest_dir: &Path, edges: &str) -> Result<BTreeMap<(String, String), C
     let target = std::env::var("TARGET").map_err(|e| format!("TARGET: {e}"))?;
     let mut cmd = Command::new(cargo);
     cmd.current_dir(manifest_dir)
-        .args(["tree", "--offline", "--quiet", "--prefix", "none"])
+        .args([
+            "tree",
+            "--offline",
+            "--locked",
+            "--quiet",
+            "--prefix",
+            "none",
+        ])
         .args(["--manifest-path", "Cargo.toml"])
         .args(["--target", &target, "-e", edges])
         .args(["-f", "{p}\t{l}\t{r}", "--no-default-features"]);
@@ -257,7 +301,9 @@ fn sbom(
     commit: &str,
     epoch: Option<i64>,
 ) -> Result<(String, (usize, usize)), String> {
-    let linked = tree(manifest_dir, "normal")?;
+    // Linked into the binary: normal edges, not through proc-macros (a proc-macro and what it
+    // depends on run in the compiler; only their expansion is compiled in).
+    let linked = tree(manifest_dir, "normal,no-proc-macro")?;
     let all = tree(manifest_dir, "normal,build")?;
     let sums = lock_checksums(manifest_dir);
     let name = std::env::var("CARGO_PKG_NAME").unwrap_or_else(|_| "observatory".to_owned());
@@ -306,11 +352,11 @@ fn sbom(
         let mut props = Vec::new();
         if c.proc_macro {
             props.push(
-                "{\"name\":\"observatory:role\",\"value\":\"proc-macro (runs at build time; its expansion is compiled in)\"}",
+                "{\"name\":\"observatory:role\",\"value\":\"proc-macro (runs in the compiler; its expansion is compiled in)\"}",
             );
         } else if scope == "excluded" {
             props.push(
-                "{\"name\":\"observatory:role\",\"value\":\"build-time only (a build script's dependency; not in the binary)\"}",
+                "{\"name\":\"observatory:role\",\"value\":\"build-time only (a build script's or a proc-macro's dependency; not in the binary)\"}",
             );
         }
         if !props.is_empty() {

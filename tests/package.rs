@@ -216,8 +216,21 @@ fn the_sbom_lists_what_the_binary_links_with_licences_and_sums() {
             "{name} is a dev-dependency"
         );
     }
-    // A build script's tool is listed as build time only.
-    assert!(excluded_names.contains("cc"), "{excluded:?}");
+    // A build script's tool, a proc-macro and a proc-macro's own dependency are build time
+    // only: they run in the compiler, they are not linked.
+    for name in ["cc", "serde_derive"] {
+        assert!(
+            excluded_names.contains(name) && !required_names.contains(name),
+            "{name}: {excluded:?}"
+        );
+    }
+    // syn 2 is only the proc-macros' (a crate that links syn itself keeps it `required`).
+    assert!(
+        excluded
+            .iter()
+            .any(|(n, v)| n == "syn" && v.starts_with("2.")),
+        "{excluded:?}"
+    );
     let data: Vec<&str> = components
         .iter()
         .filter(|c| c["type"] == "data")
@@ -267,6 +280,7 @@ fn every_licence_in_the_binary_is_on_the_allow_list() {
                 "assets/packaging/deny.toml",
                 "check",
                 "licenses",
+                "sources",
             ])
             .output()
             .unwrap();
@@ -276,7 +290,10 @@ fn every_licence_in_the_binary_is_on_the_allow_list() {
             String::from_utf8_lossy(&out.stderr)
         );
         assert!(out.status.success(), "cargo deny: {:?}: {said}", out.status);
-        assert!(said.contains("licenses ok"), "{said}");
+        assert!(
+            said.contains("licenses ok") && said.contains("sources ok"),
+            "{said}"
+        );
     }
 }
 

@@ -2,12 +2,13 @@
 # The package test, as an IT security office would do it (run by .ci/run, as root):
 #
 #  1. make the offline source bundle (assets/packaging/source-bundle.sh);
-#  2. build the release binary from it with no registry: an empty CARGO_HOME,
-#     CARGO_NET_OFFLINE=true, `cargo build --release --offline --locked`, and no network at all
-#     (a new network namespace, where unshare is allowed);
+#  2. build the release binary from it with the README's command and no registry: an empty
+#     CARGO_HOME, CARGO_NET_OFFLINE=true, `cargo build --release --offline --locked`, and no
+#     network at all (a new network namespace; under CI=true a missing unshare fails the test);
 #  3. build the Debian package from that binary with the bundle's own packaging files;
-#  4. sign the checksums with a throwaway Ed25519 key, verify them, and check that a changed
-#     package fails the verification;
+#  4. sign the checksums with a throwaway Ed25519 key, verify them (into a private copy, which
+#     is what gets installed), and check that a changed package, rewritten checksums and
+#     another key all fail the verification;
 #  5. install the package in a fresh Debian root (debootstrap, minbase) with apt, which must
 #     find every dependency the package declares; run `observatory --version` there, and start
 #     the app there on an Xvfb display: its window must appear, titled Observatory, with the
@@ -32,10 +33,19 @@ app_pid=""
 cleanup() {
   [ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null || true
   [ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null || true
-  for m in tmp/.X11-unix dev/pts dev proc sys; do
-    mountpoint -q "$chroot_dir/$m" 2>/dev/null && umount -l "$chroot_dir/$m" || true
+  for m in tmp/.X11-unix dev proc sys; do
+    mountpoint -q "$chroot_dir/$m" 2>/dev/null && umount -R -l "$chroot_dir/$m" || true
   done
-  [ "$keep" = 1 ] || rm -rf "$work"
+  # Never delete through a mount: the chroot binds the host's /dev and /tmp/.X11-unix.
+  if grep -q " $chroot_dir/" /proc/self/mounts 2>/dev/null; then
+    echo "package test: mounts are left under $chroot_dir; not deleting $work" >&2
+    return
+  fi
+  if [ "$keep" = 1 ]; then
+    # A kept work folder is reused; the fresh root is remade by the next run anyway.
+    return
+  fi
+  rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
 step() { echo; echo "== $* ($(date -u +%T))"; }
@@ -53,23 +63,29 @@ bundle="$(ls "$work"/dist/observatory-*-src.tar.gz)"
 mkdir -p "$work/src"
 tar xzf "$bundle" -C "$work/src"
 fi
-src="$(ls -d "$work"/src/observatory-*)"
+srcs=("$work"/src/observatory-*)
+[ "${#srcs[@]}" = 1 ] && [ -d "${srcs[0]}" ] || fail "expected one source folder in $work/src, found: ${srcs[*]}"
+src="${srcs[0]}"
 [ -d "$src/vendor" ] && [ -f "$src/.cargo/config.toml" ] || fail "the bundle has no vendor/ or .cargo/config.toml"
 
 step "2. offline release build from the bundle (empty CARGO_HOME, no network)"
 cargo_bin="$(rustup which cargo 2>/dev/null || command -v cargo)"
 rustc_bin="$(rustup which rustc 2>/dev/null || command -v rustc)"
 mkdir -p "$work/cargo-home"
-offline=(env CARGO_HOME="$work/cargo-home" CARGO_NET_OFFLINE=true RUSTC="$rustc_bin"
-  SOURCE_DATE_EPOCH="$(cat "$src/.observatory-source-date")"
-  RUSTFLAGS="--remap-path-prefix=$src=/build/observatory"
-  CFLAGS="-ffile-prefix-map=$src=/build/observatory")
+# Exactly the README's command, with an empty cargo home; the build date comes from the
+# bundle's .observatory-source-date.
+offline=(env CARGO_HOME="$work/cargo-home" CARGO_NET_OFFLINE=true RUSTC="$rustc_bin")
 if unshare -n true 2>/dev/null; then
   echo "(in a network namespace with no interface but lo, down)"
   offline=(unshare -n "${offline[@]}")
+elif [ "${CI:-}" = true ]; then
+  fail "unshare -n is not allowed here: the build could reach the network"
+else
+  echo "WARNING: unshare -n is not allowed here: built offline by cargo's settings only, with the network up"
 fi
 start=$(date +%s)
-rm -rf "$chroot_dir" "$work/unpacked" "$work/tampered" "$work"/release-key* "$work"/other-key* "$work"/dist/observatory_* "$work"/dist/SHA256SUMS*
+grep -q " $chroot_dir/" /proc/self/mounts && fail "mounts are left under $chroot_dir from an earlier run"
+rm -rf --one-file-system "$chroot_dir" "$work/unpacked" "$work/verified" "$work"/v[123] "$work/tampered" "$work"/release-key* "$work"/other-key* "$work"/dist/observatory_* "$work"/dist/SHA256SUMS*
 (cd "$src" && "${offline[@]}" "$cargo_bin" build --release --offline --locked)
 echo "offline build: $(( $(date +%s) - start )) s"
 [ -z "$(ls -A "$work/cargo-home" | grep -v -e '^\.package-cache' -e '^\.global-cache' || true)" ] \
@@ -102,23 +118,23 @@ dpkg-deb -f "$deb" Package Version Architecture Depends
 step "4. checksums signed with Ed25519, verified, and a changed package refused"
 "$root/assets/packaging/checksums.sh" key "$work/release-key" >/dev/null
 "$root/assets/packaging/checksums.sh" sign "$work/release-key" "$work/dist"
-"$root/assets/packaging/checksums.sh" verify "$work/release-key.pub" "$work/dist"
+"$root/assets/packaging/checksums.sh" verify "$work/release-key.pub" "$work/dist" --into "$work/verified"
 cp -a "$work/dist" "$work/tampered"
 printf 'x' >> "$work/tampered/$(basename "$deb")"
-if "$root/assets/packaging/checksums.sh" verify "$work/release-key.pub" "$work/tampered" >"$work/tamper1.log" 2>&1; then
+if "$root/assets/packaging/checksums.sh" verify "$work/release-key.pub" "$work/tampered" --into "$work/v1" >"$work/tamper1.log" 2>&1; then
   fail "a changed package passed the verification"
 fi
 grep -q "does not match SHA256SUMS" "$work/tamper1.log" || { cat "$work/tamper1.log"; fail "no clear message for a changed package"; }
 # The attacker also rewrites SHA256SUMS to match: the signature no longer verifies.
 (cd "$work/tampered" && sha256sum "$(basename "$deb")" "$(basename "$deb" .deb).cdx.json" \
   "$(basename "$deb" .deb).licences.txt" > SHA256SUMS)
-if "$root/assets/packaging/checksums.sh" verify "$work/release-key.pub" "$work/tampered" >"$work/tamper2.log" 2>&1; then
+if "$root/assets/packaging/checksums.sh" verify "$work/release-key.pub" "$work/tampered" --into "$work/v2" >"$work/tamper2.log" 2>&1; then
   fail "rewritten checksums passed the signature check"
 fi
 grep -q "signature of SHA256SUMS does not verify" "$work/tamper2.log" || { cat "$work/tamper2.log"; fail "no clear message for rewritten sums"; }
 # Another key's signature is refused too.
 "$root/assets/packaging/checksums.sh" key "$work/other-key" >/dev/null
-if "$root/assets/packaging/checksums.sh" verify "$work/other-key.pub" "$work/dist" >/dev/null 2>&1; then
+if "$root/assets/packaging/checksums.sh" verify "$work/other-key.pub" "$work/dist" --into "$work/v3" >/dev/null 2>&1; then
   fail "the sums verified with another key"
 fi
 echo "changed package, rewritten sums, another key: refused"
@@ -128,9 +144,12 @@ debootstrap --variant=minbase "$suite" "$chroot_dir" "$mirror" >"$work/debootstr
   || { tail -20 "$work/debootstrap.log"; fail "debootstrap"; }
 cp /etc/resolv.conf "$chroot_dir/etc/resolv.conf"
 mount -t proc proc "$chroot_dir/proc"
+# Slave mounts: unmounting them later never propagates back to the host's /dev.
 mount --rbind /dev "$chroot_dir/dev"
+mount --make-rslave "$chroot_dir/dev"
 mount -t sysfs sys "$chroot_dir/sys"
-cp "$deb" "$chroot_dir/tmp/observatory.deb"
+# The package installed is the verified copy, not the one on the "stick".
+cp "$work/verified/$(basename "$deb")" "$chroot_dir/tmp/observatory.deb"
 chroot "$chroot_dir" /usr/bin/env DEBIAN_FRONTEND=noninteractive sh -c \
   'apt-get update -qq && apt-get install -y -qq --no-install-recommends /tmp/observatory.deb' \
   >"$work/apt.log" 2>&1 || { tail -30 "$work/apt.log"; fail "apt could not install the package"; }
@@ -153,6 +172,7 @@ xvfb_pid=$!
 for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X${display#:}" ] && break; sleep 0.1; done
 mkdir -p "$chroot_dir/tmp/.X11-unix"
 mount --bind /tmp/.X11-unix "$chroot_dir/tmp/.X11-unix"
+mount --make-slave "$chroot_dir/tmp/.X11-unix"
 chroot "$chroot_dir" /usr/bin/env DISPLAY="$display" HOME=/root XDG_RUNTIME_DIR=/tmp \
   LIBGL_ALWAYS_SOFTWARE=1 observatory >"$work/app.log" 2>&1 &
 app_pid=$!

@@ -12,7 +12,8 @@
 #   SHA256SUMS                          the sums of the three, for `sha256sum -c`
 # The Maintainer field and the changelog name DEBFULLNAME <DEBEMAIL> (set them to the office
 # that builds the package; the default, observatory@localhost, is a placeholder).
-# Sign SHA256SUMS with assets/packaging/sign.sh (Ed25519, ssh-keygen -Y); see the README.
+# (and the source bundle observatory-VERSION-src.tar.gz when it is in DIR). Sign SHA256SUMS with
+# assets/packaging/checksums.sh (Ed25519, ssh-keygen -Y); see the README.
 #
 # Needs: dpkg-deb, binutils (strip, objdump), gzip, git (or a source bundle's
 # .observatory-commit and .observatory-source-date).
@@ -32,11 +33,13 @@ while [ $# -gt 0 ]; do
 done
 
 # One date for everything: the commit's (git), or the source bundle's record of it.
+# The bundle's record comes first: a bundle unpacked inside some other checkout must not take
+# that checkout's date.
 if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
-  if git -C "$root" rev-parse HEAD >/dev/null 2>&1; then
-    SOURCE_DATE_EPOCH="$(git -C "$root" log -1 --format=%ct)"
-  elif [ -f "$root/.observatory-source-date" ]; then
+  if [ -f "$root/.observatory-source-date" ]; then
     SOURCE_DATE_EPOCH="$(cat "$root/.observatory-source-date")"
+  elif [ "$(git -C "$root" rev-parse --show-toplevel 2>/dev/null)" = "$root" ]; then
+    SOURCE_DATE_EPOCH="$(git -C "$root" log -1 --format=%ct)"
   else
     echo "build-deb: set SOURCE_DATE_EPOCH (no git and no .observatory-source-date)" >&2
     exit 2
@@ -49,11 +52,14 @@ umask 022
 if [ -z "$binary" ]; then
   # Paths in the binary (panic locations, line tables) name /build/observatory and /cargo,
   # never the folder it was built in; the same for the C parts (SQLite, mimalloc).
+  # (CARGO_ENCODED_RUSTFLAGS, separated by 0x1f, so that a folder with spaces stays one flag.)
   cargo_home="${CARGO_HOME:-$HOME/.cargo}"
-  export RUSTFLAGS="${RUSTFLAGS:-} --remap-path-prefix=$root=/build/observatory --remap-path-prefix=$cargo_home=/cargo"
+  sep=$'\x1f'
+  export CARGO_ENCODED_RUSTFLAGS="--remap-path-prefix=$root=/build/observatory${sep}--remap-path-prefix=$cargo_home=/cargo"
+  unset RUSTFLAGS
   export CFLAGS="${CFLAGS:-} -ffile-prefix-map=$root=/build/observatory -ffile-prefix-map=$cargo_home=/cargo"
   cargo build --release --locked
-  binary="$root/target/release/observatory"
+  binary="${CARGO_TARGET_DIR:-$root/target}/release/observatory"
 fi
 [ -x "$binary" ] || { echo "build-deb: no binary at $binary" >&2; exit 2; }
 
@@ -100,28 +106,62 @@ sed -n '/^## Security note/,/^## /p' README.md | sed '$ { /^## /d }' > "$doc/SEC
 install -m 0644 assets/data/README.md "$doc/DATA-SOURCES.md"
 install -m 0644 assets/data/eu_crm_2023/LICENSE_upstream_CC-BY-4.0.txt "$doc/LICENSE-CC-BY-4.0-eu_crm_2023.txt"
 install -m 0644 assets/fonts/LICENSE-DejaVu.txt "$doc/LICENSE-DejaVu.txt"
+# The licence texts of every crate linked in, as each crate ships them (MIT, BSD and Apache
+# ask for their notices to travel with the binary), from vendor/ or cargo's registry.
+mkdir -p "$doc/licences"
+cargo_src="${CARGO_HOME:-$HOME/.cargo}/registry/src"
+missing=()
+while read -r crate crate_version rest; do
+  [ -z "$rest" ] || continue   # "(build time only)": not in the binary
+  found=""
+  for d in "$root/vendor/$crate-$crate_version" "$cargo_src"/*/"$crate-$crate_version"; do
+    [ -d "$d" ] || continue
+    for f in "$d"/LICEN[CS]E* "$d"/COPYING* "$d"/NOTICE* "$d"/COPYRIGHT* "$d"/UNLICENSE*; do
+      [ -f "$f" ] || continue
+      mkdir -p "$doc/licences/$crate-$crate_version"
+      install -m 0644 "$f" "$doc/licences/$crate-$crate_version/$(basename "$f")"
+      found=1
+    done
+    [ -n "$found" ] && break
+  done
+  [ -n "$found" ] || missing+=("$crate $crate_version")
+done < <(sed -n 's/^  \([^ ]*\) \([^ ]*\)\(.*\)$/\1 \2\3/p' "$doc/licences.txt")
+{
+  echo "Crates linked into observatory that ship no licence file of their own; their licence"
+  echo "is the one licences.txt names for them (the SPDX texts are at https://spdx.org/licenses/):"
+  printf '  %s\n' "${missing[@]}"
+} > "$doc/licences/WITHOUT-LICENCE-FILE.txt"
+install -m 0644 "$here/LICENSE-EUPL-1.2.txt" "$doc/LICENSE-EUPL-1.2.txt"
+indent() { sed -e 's/^[[:space:]]*$/./' -e 's/^/ /'; }
 {
   echo "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/"
   echo "Upstream-Name: Observatory"
-  echo "Comment: The binary links the crates listed in licences.txt and sbom.cdx.json, each"
-  echo " under its own licence, all on the allow-list of the project's licence policy"
-  echo " (assets/packaging/deny.toml in the sources). Data sources: DATA-SOURCES.md."
+  echo "Comment: The binary also contains the crates listed in licences.txt and sbom.cdx.json,"
+  echo " each under its own licence, all on the allow-list of the project's licence policy"
+  echo " (assets/packaging/deny.toml in the sources); their licence files are in licences/."
+  echo " Data sources and their credits: DATA-SOURCES.md."
   echo
   echo "Files: *"
+  echo "Copyright: The Observatory developers"
   echo "License: EUPL-1.2"
   echo
   echo "Files: usr/share/doc/observatory/DATA-SOURCES.md"
   echo "Copyright: European Commission (Study on the critical raw materials for the EU 2023,"
   echo " reuse authorised with acknowledgement, Decision 2011/833/EU; tables transcribed by"
-  echo " Erik Emilsson, CC BY 4.0); U.S. Geological Survey (Mineral Commodity Summaries,"
-  echo " public domain); ISO 3166-1 names from Debian's iso-codes (LGPL-2.1+)"
-  echo "License: CC-BY-4.0 and public-domain"
+  echo " Erik Emilsson); U.S. Geological Survey (Mineral Commodity Summaries, public domain);"
+  echo " ISO 3166-1 names from Debian's iso-codes"
+  echo "License: CC-BY-4.0"
+  echo " The full text is in LICENSE-CC-BY-4.0-eu_crm_2023.txt. The USGS data are in the"
+  echo " public domain; the iso-codes names are LGPL-2.1+ (/usr/share/common-licenses/LGPL-2.1)."
   echo
-  echo "Files: fonts compiled into the binary (DejaVu Sans)"
-  echo "License: Bitstream-Vera (LICENSE-DejaVu.txt)"
+  echo "Files: usr/share/doc/observatory/LICENSE-DejaVu.txt"
+  echo "Copyright: Bitstream, Inc.; DejaVu changes are in the public domain"
+  echo "License: Bitstream-Vera"
+  echo " The DejaVu Sans fonts compiled into the binary (PDF reports). The full text is in"
+  echo " LICENSE-DejaVu.txt."
   echo
   echo "License: EUPL-1.2"
-  echo " European Union Public Licence v. 1.2: https://eupl.eu/1.2/en/"
+  indent < "$here/LICENSE-EUPL-1.2.txt"
 } > "$doc/copyright"
 {
   echo "observatory (${version}-1) unstable; urgency=medium"
@@ -139,7 +179,8 @@ needed="$(objdump -p "$bin" | awk '/NEEDED/ {print $2}' | sort -u | tr '\n' ' ')
 depends="libc6 (>= $glibc)"
 case "$needed" in *libgcc_s*) depends="$depends, libgcc-s1" ;; esac
 depends="$depends, libx11-6, libx11-xcb1, libxcursor1, libxi6, libxrandr2, libxkbcommon-x11-0, libegl1, libgl1, libegl-mesa0 | libegl1-mesa, libgl1-mesa-dri"
-installed="$(du -sk --apparent-size "$stage/usr" | cut -f1)"
+# File sizes only (directory sizes depend on the file system): the same on every build.
+installed="$(find "$stage/usr" -type f -printf '%s\n' | awk '{s += $1} END {printf "%d", (s + 1023) / 1024}')"
 cat > "$stage/DEBIAN/control" <<EOF
 Package: observatory
 Version: ${version}-1
@@ -162,7 +203,7 @@ Description: register and supply-chain analysis of critical technologies
  .
  The binary links: ${needed}
 EOF
-(cd "$stage" && find usr -type f | sort | xargs md5sum > DEBIAN/md5sums)
+(cd "$stage" && find usr -type f -print0 | sort -z | xargs -0 md5sum > DEBIAN/md5sums)
 chmod 0644 "$stage/DEBIAN/control" "$stage/DEBIAN/md5sums"
 
 # Same bytes from the same inputs: every file dated SOURCE_DATE_EPOCH, owned by root,
@@ -171,9 +212,15 @@ find "$stage" -type d -exec chmod 0755 {} +
 find "$stage/usr" -type f ! -path '*/usr/bin/*' -exec chmod 0644 {} +
 find "$stage" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 mkdir -p "$out"
-dpkg-deb --root-owner-group -Zxz --build "$stage" "$out/$name.deb" >/dev/null
+# One compressor thread: xz's multi-threaded output depends on the thread count.
+dpkg-deb --root-owner-group -Zxz --threads-max=1 --build "$stage" "$out/$name.deb" >/dev/null
 cp "$doc/sbom.cdx.json" "$out/$name.cdx.json"
 cp "$doc/licences.txt" "$out/$name.licences.txt"
-(cd "$out" && sha256sum "$name.deb" "$name.cdx.json" "$name.licences.txt" > SHA256SUMS)
+(
+  cd "$out"
+  files=("$name.deb" "$name.cdx.json" "$name.licences.txt")
+  for b in observatory-"$version"-src.tar.gz; do [ -f "$b" ] && files+=("$b"); done
+  sha256sum "${files[@]}" > SHA256SUMS
+)
 echo "built $out/$name.deb"
 (cd "$out" && cat SHA256SUMS)

@@ -8,7 +8,7 @@
 # Run it where the crates can be fetched (or are in cargo's cache). On the air-gapped side:
 #
 #   tar xzf observatory-VERSION-src.tar.gz && cd observatory-VERSION
-#   cargo build --release --offline --locked     # then assets/packaging/build-deb.sh --binary target/release/observatory
+#   assets/packaging/build-deb.sh                 # cargo build --release --locked, offline, then the package
 #
 # The bundle carries .observatory-commit and .observatory-source-date (the commit and its
 # date), since it has no .git: the build's --version, SBOM and package say which commit they
@@ -48,7 +48,8 @@ echo "$date" > "$work/$name/.observatory-source-date"
   grep -q 'SQLITE_TEMP_STORE=3' .cargo/config.toml || { echo "source-bundle: lost the SQLite flags" >&2; exit 1; }
 )
 mkdir -p "$out"
-tar --sort=name --mtime="@$date" --owner=0 --group=0 --numeric-owner \
+# Modes normalised too: git archive and the registry cache follow whoever's umask.
+tar --sort=name --mtime="@$date" --owner=0 --group=0 --numeric-owner --mode='u=rwX,go=rX' \
   --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime \
   -C "$work" -cf - "$name" | gzip -9n > "$out/$name-src.tar.gz"
 (cd "$out" && sha256sum "$name-src.tar.gz" > "$name-src.tar.gz.sha256")

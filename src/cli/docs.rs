@@ -14,12 +14,13 @@
 //!   `observatory:target` (the Rust target triple), `observatory:profile` (`release` for
 //!   packages), `observatory:linked-crates`.
 //! - `components[]` of `type` `library`: every crate of the dependency graph for this target and
-//!   these features, resolved as for this build (`cargo tree -e normal,build`, no
-//!   dev-dependencies). `scope` is `required` for crates linked into the binary (proc-macros
-//!   included, with an `observatory:role` property: they run at build time and their expansion
-//!   is compiled in) and `excluded` for crates that only run while building (build scripts'
-//!   dependencies). Each has `name`, `version`, `purl` (`pkg:cargo/NAME@VERSION`), `hashes`
-//!   (the SHA-256 of the `.crate` file, from `Cargo.lock`), `licenses[0].expression` (SPDX, as
+//!   these features, resolved as for this build (no dev-dependencies). `scope` is `required`
+//!   for crates linked into the binary (`cargo tree -e normal,no-proc-macro`) and `excluded`
+//!   for crates that only run while building: build scripts' dependencies, proc-macros (an
+//!   `observatory:role` property says so: they run in the compiler, their expansion is
+//!   compiled in) and the proc-macros' own dependencies. Each has `name`, `version`, `purl`
+//!   (`pkg:cargo/NAME@VERSION`), `hashes` (the SHA-256 of the `.crate` file, from
+//!   `Cargo.lock`), `licenses[0].expression` (SPDX, as
 //!   the crate declares it; the legacy `/` is written `OR`) and the repository as a `vcs`
 //!   reference.
 //! - `components[]` of `type` `data`: what is compiled in but is not a crate (fonts, reference
